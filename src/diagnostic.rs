@@ -1,0 +1,115 @@
+//! A finding: which rule, how severe, what and where.
+
+use crate::span::Span;
+
+/// How much a finding matters; `--fail-on` compares against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; never fails a run by default.
+    Info,
+    /// Should be fixed; fails a run with `--fail-on warn`.
+    Warn,
+    /// Breaks the architecture; fails a run by default.
+    Error,
+}
+
+impl Severity {
+    /// Parses `error`, `warn`/`warning` or `info`.
+    pub fn parse(text: &str) -> Option<Severity> {
+        match text {
+            "error" => Some(Severity::Error),
+            "warn" | "warning" => Some(Severity::Warn),
+            "info" => Some(Severity::Info),
+            _ => None,
+        }
+    }
+
+    /// The lowercase name used in output and configuration.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// Another place that takes part in a finding (a hop of a cycle, a second extract).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Related {
+    /// What happens at that place.
+    pub message: String,
+    /// The node there, when the place is a graph node.
+    pub node: Option<String>,
+    /// Where it is.
+    pub span: Option<Span>,
+}
+
+/// One finding of one rule. Rules and parsers create them with the rule's slug;
+/// the severity is set afterwards from the rule's default and the configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// The rule's slug, e.g. `dag-cycle`.
+    pub rule: &'static str,
+    /// Set by rule selection; rules leave the default.
+    pub severity: Severity,
+    /// One sentence saying what is wrong.
+    pub message: String,
+    /// The graph node the finding is about, if any.
+    pub node: Option<String>,
+    /// The primary location.
+    pub span: Option<Span>,
+    /// Other places involved.
+    pub related: Vec<Related>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    /// A finding of `rule` with a message; add the rest with the builder methods.
+    pub fn new(rule: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            rule,
+            severity: Severity::Error,
+            message: message.into(),
+            node: None,
+            span: None,
+            related: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// Sets the node the finding is about.
+    pub fn node(mut self, node: impl Into<String>) -> Diagnostic {
+        self.node = Some(node.into());
+        self
+    }
+
+    /// Sets the primary location.
+    pub fn at(mut self, span: Option<Span>) -> Diagnostic {
+        self.span = span;
+        self
+    }
+
+    /// Adds a related location.
+    pub fn related(
+        mut self,
+        message: impl Into<String>,
+        node: Option<String>,
+        span: Option<Span>,
+    ) -> Diagnostic {
+        self.related.push(Related {
+            message: message.into(),
+            node,
+            span,
+        });
+        self
+    }
+
+    /// Sets the help text.
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+}

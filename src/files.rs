@@ -1,0 +1,109 @@
+//! Reading repo files safely: size limit, binary detection, UTF-8 check; and
+//! the map of file texts the human reporter draws code frames from.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use crate::diagnostic::Diagnostic;
+use crate::span::{LineIndex, Span};
+
+/// Files larger than this are reported, not read: no real pipeline file is
+/// this big, and a generated dump should not stall a pre-commit hook.
+pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Reads a repo file as UTF-8 text. Every way it can fail (unreadable, too
+/// large, binary, not UTF-8) is a `parse-error` diagnostic with a location.
+pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Diagnostic> {
+    let error = |message: String, span: Span, help: &str| {
+        Diagnostic::new("parse-error", message)
+            .at(Some(span))
+            .help(help)
+    };
+    let start = Span::file_start(rel);
+    let meta = std::fs::metadata(path).map_err(|e| {
+        error(
+            format!("cannot read {rel}: {e}"),
+            start.clone(),
+            "check the file's permissions",
+        )
+    })?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(error(
+            format!(
+                "{rel} is {} MB, over the {} MB limit; it was not read",
+                meta.len() / (1024 * 1024),
+                MAX_FILE_BYTES / (1024 * 1024)
+            ),
+            start,
+            "generated or vendored files can be excluded with .gitignore or .ignore",
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(|e| {
+        error(
+            format!("cannot read {rel}: {e}"),
+            start.clone(),
+            "check the file's permissions",
+        )
+    })?;
+    if let Some(pos) = bytes.iter().position(|b| *b == 0) {
+        let (line, column) = line_col_of_bytes(&bytes, pos);
+        return Err(error(
+            format!("{rel} looks binary (a NUL byte at line {line}); it was not read"),
+            Span { line, column, offset: pos, len: 0, ..start },
+            "pipelint reads text files; exclude binary files with .gitignore or give them another extension",
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let pos = e.utf8_error().valid_up_to();
+        let (line, column) = line_col_of_bytes(e.as_bytes(), pos);
+        error(
+            format!("{rel} is not valid UTF-8 (at line {line}, column {column}); it was not read"),
+            Span {
+                line,
+                column,
+                offset: pos,
+                len: 1,
+                ..start
+            },
+            "save the file as UTF-8",
+        )
+    })
+}
+
+fn line_col_of_bytes(bytes: &[u8], pos: usize) -> (u32, u32) {
+    let prefix = String::from_utf8_lossy(&bytes[..pos.min(bytes.len())]);
+    let index = LineIndex::new(&prefix);
+    index.line_col(&prefix, prefix.len())
+}
+
+/// The texts of the files that were read, by repo-relative path, so reports
+/// can show code frames without reading files again.
+#[derive(Debug, Default)]
+pub struct SourceMap {
+    texts: Mutex<BTreeMap<Arc<str>, Arc<str>>>,
+}
+
+impl SourceMap {
+    /// Remembers the text of a file.
+    pub fn insert(&self, rel: Arc<str>, text: Arc<str>) {
+        if let Ok(mut map) = self.texts.lock() {
+            map.insert(rel, text);
+        }
+    }
+
+    /// The text of a file, if it was read.
+    pub fn get(&self, rel: &str) -> Option<Arc<str>> {
+        self.texts.lock().ok().and_then(|m| m.get(rel).cloned())
+    }
+
+    /// How many files were read.
+    pub fn len(&self) -> usize {
+        self.texts.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Whether no file was read.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}

@@ -1,0 +1,15 @@
+//! pipelint: an architecture linter for data-pipeline repositories.
+//!
+//! discover → parse (facts) → graph (resolve) → rules → report.
+
+pub mod cadence;
+pub mod diagnostic;
+pub mod discover;
+pub mod facts;
+pub mod failure;
+pub mod files;
+pub mod manifest;
+pub mod parse;
+pub mod span;
+pub mod sql_dialect;
+pub mod suggest;

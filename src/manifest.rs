@@ -1,0 +1,146 @@
+//! The manifest (`pipeline.toml`): what code cannot say — layers, teams, owners
+//! by path, sources, consumers, task annotations, rule settings and exceptions.
+
+use std::sync::Arc;
+
+use crate::cadence::Cadence;
+use crate::diagnostic::Severity;
+use crate::facts::{Attributed, DataRef, Located};
+use crate::failure::FailureBehavior;
+use crate::span::Span;
+use crate::sql_dialect::SqlDialect;
+
+/// The manifest file name, looked up at the repo root.
+pub const MANIFEST_FILE: &str = "pipeline.toml";
+
+/// The parsed manifest. An absent manifest is `Manifest::default()`.
+#[derive(Debug, Default)]
+pub struct Manifest {
+    /// Repo-relative path of the manifest, when there is one.
+    pub file: Option<Arc<str>>,
+    /// `[project]`.
+    pub project: Project,
+    /// `[teams]`: the known owners; empty means owners are not checked.
+    pub teams: Vec<Team>,
+    /// `[layers]`, in the one allowed direction of flow.
+    pub layers: Vec<Layer>,
+    /// `[paths."glob"]` defaults, in file order (later, more specific entries win).
+    pub paths: Vec<PathDefaults>,
+    /// `[[task]]` annotations, merged into parsed jobs or creating them.
+    pub tasks: Vec<TaskAnnotation>,
+    /// `[rules]`.
+    pub rules: RuleSettings,
+    /// `[[allow]]` reviewed exceptions.
+    pub allows: Vec<Allow>,
+}
+
+/// `[project]`: name, SQL dialect, defaults for unqualified names.
+#[derive(Debug, Default)]
+pub struct Project {
+    /// The project name.
+    pub name: Option<String>,
+    /// The SQL dialect of plain SQL files.
+    pub dialect: SqlDialect,
+    /// Schema of one-part table names.
+    pub default_schema: Option<String>,
+    /// Database dropped from three-part names that name it.
+    pub default_database: Option<String>,
+}
+
+/// A known owner from `[teams]`.
+#[derive(Debug)]
+pub struct Team {
+    /// The team name as owners write it.
+    pub name: String,
+    /// Its on-call channel, if given.
+    pub oncall: Option<String>,
+    /// Where it is declared.
+    pub span: Span,
+}
+
+/// A layer and the dataset-name globs that place data in it.
+#[derive(Debug)]
+pub struct Layer {
+    /// The layer name (`raw`, `curated`, `serving`, …).
+    pub name: String,
+    /// The patterns as written.
+    pub patterns: Vec<Located<String>>,
+    /// The compiled patterns.
+    pub matcher: globset::GlobSet,
+}
+
+/// Defaults for everything defined under a path glob.
+#[derive(Debug)]
+pub struct PathDefaults {
+    /// The glob as written, with its location.
+    pub glob: Located<String>,
+    /// The compiled glob.
+    pub matcher: globset::GlobMatcher,
+    /// Default owner.
+    pub owner: Option<Attributed<String>>,
+    /// Default cadence.
+    pub cadence: Option<Attributed<Cadence>>,
+    /// Default failure behavior.
+    pub on_failure: Option<Attributed<FailureBehavior>>,
+}
+
+/// A `[[task]]` entry: annotations for a job the parsers cannot fully see, or
+/// a job of an orchestrator pipelint does not read.
+#[derive(Debug)]
+pub struct TaskAnnotation {
+    /// `dag.task`, or a full node id such as `script:sql/x.sql`.
+    pub id: Located<String>,
+    /// Where the entry is.
+    pub span: Span,
+    /// Owner.
+    pub owner: Option<Attributed<String>>,
+    /// Cadence.
+    pub cadence: Option<Attributed<Cadence>>,
+    /// Failure behavior.
+    pub on_failure: Option<Attributed<FailureBehavior>>,
+    /// What it reads.
+    pub reads: Vec<Located<DataRef>>,
+    /// What it writes.
+    pub writes: Vec<Located<DataRef>>,
+    /// SQL scripts it runs (repo-relative paths).
+    pub runs: Vec<Located<String>>,
+}
+
+impl TaskAnnotation {
+    /// The node id this entry annotates: ids without a kind prefix are tasks.
+    pub fn node_id(&self) -> String {
+        let id = &self.id.value;
+        let has_prefix = ["task:", "script:", "model:", "snapshot:", "seed:"]
+            .iter()
+            .any(|p| id.starts_with(p));
+        if has_prefix {
+            id.clone()
+        } else {
+            format!("task:{id}")
+        }
+    }
+}
+
+/// `[rules]`: rules turned off and severities changed.
+#[derive(Debug, Default)]
+pub struct RuleSettings {
+    /// Rule slugs or codes not to run.
+    pub ignore: Vec<Located<String>>,
+    /// Rule slug or code → severity.
+    pub severity: Vec<(Located<String>, Severity)>,
+}
+
+/// A reviewed exception: findings of `rule` on `node` (and/or in `file`) are allowed.
+#[derive(Debug)]
+pub struct Allow {
+    /// Rule slug or code.
+    pub rule: Located<String>,
+    /// Node id the exception is for, if limited to one node.
+    pub node: Option<String>,
+    /// Path glob the exception is for, if limited to files.
+    pub file: Option<globset::GlobMatcher>,
+    /// Why it is allowed.
+    pub reason: String,
+    /// Where the entry is.
+    pub span: Span,
+}
