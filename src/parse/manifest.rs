@@ -41,6 +41,7 @@ const TASK_KEYS: &[&str] = &[
     "reads",
     "writes",
     "runs",
+    "checks",
 ];
 const RULES_KEYS: &[&str] = &["ignore", "severity"];
 const ALLOW_KEYS: &[&str] = &["rule", "node", "file", "reason"];
@@ -525,6 +526,7 @@ impl<'a> Reader<'a> {
             reads: self.data_refs(t, "reads"),
             writes: self.data_refs(t, "writes"),
             runs: self.strings(t, "runs"),
+            checks: self.data_refs(t, "checks"),
             id,
         })
     }
