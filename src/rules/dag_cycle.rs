@@ -31,47 +31,69 @@ impl Rule for DagCycle {
                 continue;
             }
             let members: HashSet<NodeIndex> = scc.iter().copied().collect();
-            let Some(start) = scc
+            // One loop through every job of the group: start at the first job
+            // (by id) not yet on a reported loop. Jobs are what people edit.
+            let mut starts: Vec<NodeIndex> = scc
                 .iter()
                 .copied()
-                .min_by(|a, b| graph.node(*a).id.cmp(&graph.node(*b).id))
-            else {
-                continue;
-            };
-            let Some(path) = shortest_loop(graph, start, &members) else {
-                continue;
-            };
-            let mut names: Vec<&str> = path
-                .iter()
-                .map(|(n, _)| graph.node(*n).id.as_str())
+                .filter(|ix| graph.node(*ix).is_job())
                 .collect();
-            names.push(graph.node(start).id.as_str());
-            let start_node = graph.node(start);
-            let mut d = Diagnostic::new(
-                "dag-cycle",
-                format!("cycle of {} nodes: {}", path.len(), names.join(" → ")),
-            )
-            .node(start_node.id.clone())
-            .at(start_node.span.clone())
-            .help("break the loop: one of these steps must stop reading what a later step writes (read a snapshot, or move the logic upstream)");
-            for (i, (from, edge)) in path.iter().enumerate() {
-                let to = path.get(i + 1).map_or(start, |(n, _)| *n);
-                let e = &graph.inner[*edge];
-                d = d.related(
-                    format!(
-                        "{} {} {}",
-                        graph.node(*from).id,
-                        e.kind.as_str(),
-                        graph.node(to).id
-                    ),
-                    Some(graph.node(*from).id.clone()),
-                    e.span.clone(),
-                );
+            starts.sort_by(|a, b| graph.node(*a).id.cmp(&graph.node(*b).id));
+            if starts.is_empty() {
+                starts = scc
+                    .iter()
+                    .copied()
+                    .min_by(|a, b| graph.node(*a).id.cmp(&graph.node(*b).id))
+                    .into_iter()
+                    .collect();
             }
-            out.push(d);
+            let mut covered: HashSet<NodeIndex> = HashSet::new();
+            for start in starts {
+                if covered.contains(&start) {
+                    continue;
+                }
+                let Some(path) = shortest_loop(graph, start, &members) else {
+                    continue;
+                };
+                covered.extend(path.iter().map(|(n, _)| *n));
+                out.push(report(graph, start, &path));
+            }
         }
         out
     }
+}
+
+/// The finding for one loop: the message walks it, each hop is related.
+fn report(
+    graph: &Graph,
+    start: NodeIndex,
+    path: &[(NodeIndex, petgraph::graph::EdgeIndex)],
+) -> Diagnostic {
+    let mut names: Vec<&str> = path
+        .iter()
+        .map(|(n, _)| graph.node(*n).id.as_str())
+        .collect();
+    names.push(graph.node(start).id.as_str());
+    let start_node = graph.node(start);
+    let mut d = Diagnostic::new("dag-cycle", format!("cycle through {} jobs: {}", path.iter().filter(|(n, _)| graph.node(*n).is_job()).count(), names.join(" → ")))
+        .node(start_node.id.clone())
+        .at(start_node.span.clone())
+        .help("break the loop: one of these steps must stop reading what a later step writes (read a snapshot, or move the logic upstream)");
+    for (i, (from, edge)) in path.iter().enumerate() {
+        let to = path.get(i + 1).map_or(start, |(n, _)| *n);
+        let e = &graph.inner[*edge];
+        d = d.related(
+            format!(
+                "{} {} {}",
+                graph.node(*from).id,
+                e.kind.as_str(),
+                graph.node(to).id
+            ),
+            Some(graph.node(*from).id.clone()),
+            e.span.clone(),
+        );
+    }
+    d
 }
 
 /// The shortest loop from `start` back to itself inside one strongly connected
