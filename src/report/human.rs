@@ -110,10 +110,12 @@ impl<'a> Report<'a> {
         for r in &d.related {
             match (&r.span, &d.span) {
                 (Some(rs), Some(ps)) if rs.file == ps.file && source.is_some() => {
-                    labels.push(LabeledSpan::new_with_span(
-                        Some(r.message.clone()),
-                        (rs.offset, rs.len),
-                    ));
+                    if (rs.offset, rs.len) != (ps.offset, ps.len) {
+                        labels.push(LabeledSpan::new_with_span(
+                            Some(r.message.clone()),
+                            (rs.offset, rs.len),
+                        ));
+                    }
                 }
                 (Some(rs), _) => others.push(Related {
                     message: format!("{}:{}:{}: {}", rs.file, rs.line, rs.column, r.message),
