@@ -102,8 +102,14 @@ impl<'a> Report<'a> {
             Some(NamedSource::new(&s.file, text.to_string()))
         });
         if let (Some(span), Some(_)) = (&d.span, &source) {
+            // The primary place is often one of the related ones: use its words.
+            let text = d
+                .related
+                .iter()
+                .find(|r| r.span.as_ref() == Some(span))
+                .map_or_else(|| "here".to_string(), |r| r.message.clone());
             labels.push(LabeledSpan::new_primary_with_span(
-                Some("here".into()),
+                Some(text),
                 (span.offset, span.len),
             ));
         }
