@@ -180,3 +180,31 @@ fn fail_on_sets_the_threshold() {
     let (code, _) = check_json(&broken, &["--select", "layer-skip", "--fail-on", "warn"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn ci_formats_carry_every_finding() {
+    let p = fixture("acme-broken");
+    let p = p.to_str().unwrap();
+    let (code, sarif, _) = pipelint(&["check", p, "--format", "sarif"]);
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 26);
+    assert_eq!(results[0]["ruleId"], "PL201");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        47
+    );
+    let (code, github, _) = pipelint(&["check", p, "--format", "github"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = github.lines().collect();
+    assert_eq!(lines.len(), 26);
+    assert!(lines[0].starts_with("::error file=pipeline.toml,line=47,col=8,title=PL201 missing-owner::source `source:salesforce_accounts` has no owner%0Ahelp: "), "{}", lines[0]);
+    assert!(lines.iter().any(|l| l.starts_with(
+        "::warning file=sql/serving/daily_active_users.sql,line=8,col=6,title=PL402 layer-skip::"
+    )));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("::notice file=sql/serving/retired_report.sql,line=1,")));
+}
