@@ -81,6 +81,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         let file: Arc<str> = Arc::from(join_rel(&dir, "dbt_project.yml"));
         let parsed = context
             .read(&file)
+            .map_err(|d| *d)
             .and_then(|text| DbtProject::parse(&file, &dir, &text));
         match parsed {
             Ok(project) if !project.name.is_empty() => {
@@ -112,7 +113,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .map(|r| match r {
             Ok(t) => Some(t),
             Err(d) => {
-                facts.diagnostics.push(d);
+                facts.diagnostics.push(*d);
                 None
             }
         })

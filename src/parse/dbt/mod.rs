@@ -48,7 +48,7 @@ pub fn parse_project(project: &DbtProjectDir, context: &ParseContext) -> FileFac
         Ok(text) => text,
         Err(d) => {
             return FileFacts {
-                diagnostics: vec![d],
+                diagnostics: vec![*d],
                 ..FileFacts::default()
             }
         }
@@ -112,7 +112,7 @@ fn is_installed_package(rel: &str, context: &ParseContext) -> bool {
 fn read_all(
     files: &[Arc<str>],
     context: &ParseContext,
-) -> Vec<Result<Arc<str>, crate::diagnostic::Diagnostic>> {
+) -> Vec<Result<Arc<str>, Box<crate::diagnostic::Diagnostic>>> {
     files.par_iter().map(|rel| context.read(rel)).collect()
 }
 
