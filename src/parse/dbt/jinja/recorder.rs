@@ -86,6 +86,8 @@ impl Recorder {
                     .as_str()
                     .map(str::to_string)
                     .or_else(|| (!value.is_none() && !value.is_undefined()).then(|| value.to_string()))
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
             };
             let c = &mut i.recording.config;
             match key {

@@ -274,3 +274,21 @@ fn generic_test_blocks_become_macros() {
     let macros = macro_def("acme", "{% test positive(model, column_name) %}select 1{% endtest %}");
     assert_eq!(macros[0].name, "test_positive");
 }
+
+#[test]
+fn run_started_at_and_datetime_arithmetic_render() {
+    let j = jinja(vec![], "");
+    let r = render(
+        &j,
+        "{% set y = var('year', (run_started_at - modules.datetime.timedelta(1)).strftime('%Y')) | int %}{{ y }}|{{ (modules.datetime.datetime(y, 1, 1) + modules.datetime.timedelta(days=31)).strftime('%Y-%m-01') }}|{{ run_started_at.strftime('%Y-%m-%d %H:%M:%S%z') }}",
+    );
+    assert_eq!(r.output.clone().unwrap(), "2024|2024-01-01|2024-01-01 00:00:00+0000");
+}
+
+#[test]
+fn empty_rendered_config_values_are_unset() {
+    let j = jinja(vec![], "");
+    let r = render(&j, "{{ config(database=env_var('DB'), schema='s') }}");
+    assert!(r.recording.config.database.is_none());
+    assert_eq!(r.recording.config.schema.as_ref().unwrap().value, "s");
+}
