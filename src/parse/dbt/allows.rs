@@ -26,10 +26,24 @@ pub fn yaml_allows(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
             block_indent = None;
         }
         if let Some(pos) = comment_start(line, b'#') {
-            push(&mut out, file, text, &index, offset + pos, &line[pos..], line[..pos].trim().is_empty());
+            push(
+                &mut out,
+                file,
+                text,
+                &index,
+                offset + pos,
+                &line[pos..],
+                line[..pos].trim().is_empty(),
+            );
         }
-        let code = comment_start(line, b'#').map_or(line, |p| &line[..p]).trim_end();
-        if code.ends_with('|') || code.ends_with('>') || code.ends_with("|-") || code.ends_with(">-") {
+        let code = comment_start(line, b'#')
+            .map_or(line, |p| &line[..p])
+            .trim_end();
+        if code.ends_with('|')
+            || code.ends_with('>')
+            || code.ends_with("|-")
+            || code.ends_with(">-")
+        {
             block_indent = Some(indent);
         }
         offset += line.len();
@@ -43,7 +57,9 @@ pub fn template_allows(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
     let index = LineIndex::new(text);
     let mut out = Vec::new();
     for (start, end) in template_data(text) {
-        let Some(chunk) = text.get(start..end) else { continue };
+        let Some(chunk) = text.get(start..end) else {
+            continue;
+        };
         let mut offset = start;
         for line in chunk.split_inclusive('\n') {
             if let Some(pos) = sql_comment_start(line) {
@@ -77,7 +93,9 @@ fn push(
     alone: bool,
 ) {
     let comment = comment.trim_end_matches(['\n', '\r']);
-    let Some((rule, reason)) = parse_directive(comment) else { return };
+    let Some((rule, reason)) = parse_directive(comment) else {
+        return;
+    };
     let span = index.span(file, text, at, at + comment.len());
     let applies_to_line = if alone { span.line + 1 } else { span.line };
     out.push(InlineAllow {
@@ -134,11 +152,21 @@ mod tests {
         let allows = yaml_allows(&file, text);
         let got: Vec<(&str, &str, u32, u32)> = allows
             .iter()
-            .map(|a| (a.rule.as_str(), a.reason.as_str(), a.span.line, a.applies_to_line))
+            .map(|a| {
+                (
+                    a.rule.as_str(),
+                    a.reason.as_str(),
+                    a.span.line,
+                    a.applies_to_line,
+                )
+            })
             .collect();
         assert_eq!(
             got,
-            vec![("missing-owner", "legacy", 2, 3), ("layer-skip", "reviewed", 7, 7)]
+            vec![
+                ("missing-owner", "legacy", 2, 3),
+                ("layer-skip", "reviewed", 7, 7)
+            ]
         );
     }
 
@@ -151,6 +179,9 @@ mod tests {
             .iter()
             .map(|a| (a.rule.as_str(), a.span.line, a.applies_to_line))
             .collect();
-        assert_eq!(got, vec![("layer-skip", 1, 2), ("consumer-reads-raw", 2, 2)]);
+        assert_eq!(
+            got,
+            vec![("layer-skip", 1, 2), ("consumer-reads-raw", 2, 2)]
+        );
     }
 }

@@ -81,7 +81,6 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         let file: Arc<str> = Arc::from(join_rel(&dir, "dbt_project.yml"));
         let parsed = context
             .read(&file)
-            .map_err(|d| *d)
             .and_then(|text| DbtProject::parse(&file, &dir, &text));
         match parsed {
             Ok(project) if !project.name.is_empty() => {
@@ -93,7 +92,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
                 });
             }
             Ok(_) => {}
-            Err(d) => facts.diagnostics.push(d),
+            Err(d) => facts.diagnostics.push(*d),
         }
     }
     let missing: Vec<&DeclaredPackage> = declared
@@ -122,11 +121,15 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     // Macros.
     let mut macros = Vec::new();
     for (f, text) in files.iter().zip(&texts) {
-        let (Role::Macro, Some(text)) = (f.role, text) else { continue };
+        let (Role::Macro, Some(text)) = (f.role, text) else {
+            continue;
+        };
         let (rewritten, _) = rewrite_dbt_blocks(text);
         let (defs, error) = split_macros(&rewritten);
         if let Some((message, offset)) = error {
-            facts.diagnostics.push(template_error(&f.rel, text, offset, &message));
+            facts
+                .diagnostics
+                .push(template_error(&f.rel, text, offset, &message));
         }
         macros.extend(defs.into_iter().map(|m| MacroDef {
             package: pkgs[f.package].project.name.clone(),
@@ -140,7 +143,9 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     let light = DbtJinja::new(base_scope(&pkgs, &missing, context), Vec::new());
     let mut schema = SchemaFacts::default();
     for (f, text) in files.iter().zip(&texts) {
-        let (Role::Schema, Some(text)) = (f.role, text) else { continue };
+        let (Role::Schema, Some(text)) = (f.role, text) else {
+            continue;
+        };
         let package = pkgs[f.package].project.name.clone();
         let render = |s: &str| light.render_config(s, &package);
         read_schema_file(&f.rel, text, &package, &render, &mut schema);
@@ -180,7 +185,11 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
             Role::Snapshot => NodeKind::Snapshot,
             Role::Seed => NodeKind::Seed,
             Role::Test => {
-                for call in scan_calls(text).0.iter().filter(|c| c.kind == CallKind::Ref && c.is_literal()) {
+                for call in scan_calls(text)
+                    .0
+                    .iter()
+                    .filter(|c| c.kind == CallKind::Ref && c.is_literal())
+                {
                     if let Some(Some(name)) = call.args.last() {
                         tested_by_singular.insert(name.clone());
                     }
@@ -221,7 +230,11 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
                 rel: f.rel.clone(),
                 project_path: f.sub.clone(),
                 folders: f.folders.clone(),
-                text: if kind == NodeKind::Seed { Arc::from("") } else { text.clone() },
+                text: if kind == NodeKind::Seed {
+                    Arc::from("")
+                } else {
+                    text.clone()
+                },
             },
             config,
         ));
@@ -230,11 +243,19 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     // The full environment, with macros and relations.
     let mut scope = base;
     for (node, config) in &nodes {
-        scope.model_relations.entry(node.name.clone()).or_insert(Relation {
-            database: config.database.as_ref().map(|s| s.value.clone()),
-            schema: config.schema.as_ref().map(|s| s.value.clone()),
-            identifier: Some(config.alias.as_ref().map_or_else(|| node.name.clone(), |s| s.value.clone())),
-        });
+        scope
+            .model_relations
+            .entry(node.name.clone())
+            .or_insert(Relation {
+                database: config.database.as_ref().map(|s| s.value.clone()),
+                schema: config.schema.as_ref().map(|s| s.value.clone()),
+                identifier: Some(
+                    config
+                        .alias
+                        .as_ref()
+                        .map_or_else(|| node.name.clone(), |s| s.value.clone()),
+                ),
+            });
     }
     for s in &schema.sources {
         scope.source_relations.insert(
@@ -249,7 +270,9 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     let jinja = DbtJinja::new(scope, macros);
     let rendered: Vec<Option<RenderedNode>> = nodes
         .par_iter()
-        .map(|(node, config)| (node.kind != NodeKind::Seed).then(|| render_node(&jinja, node, config)))
+        .map(|(node, config)| {
+            (node.kind != NodeKind::Seed).then(|| render_node(&jinja, node, config))
+        })
         .collect();
 
     emit(
@@ -265,9 +288,8 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     if !context.include_packages {
         let dirs = facts.package_dirs.clone();
         let in_package = |span: &Option<Span>| {
-            span.as_ref().is_some_and(|s| {
-                dirs.iter().any(|d| s.file.starts_with(&format!("{d}/")))
-            })
+            span.as_ref()
+                .is_some_and(|s| dirs.iter().any(|d| s.file.starts_with(&format!("{d}/"))))
         };
         facts.diagnostics.retain(|d| !in_package(&d.span));
     }
@@ -314,7 +336,12 @@ fn emit(
             NodeKind::Snapshot => (JobKind::Snapshot, "snapshot"),
             NodeKind::Seed => (JobKind::Seed, "seed"),
         };
-        let mut job = JobFact::new(format!("{prefix}:{}", node.name), job_kind, &node.name, span.clone());
+        let mut job = JobFact::new(
+            format!("{prefix}:{}", node.name),
+            job_kind,
+            &node.name,
+            span.clone(),
+        );
         job.owner = owner(config, &groups, &node.rel);
         if let Some(r) = r {
             if let Some((message, at)) = &r.failure {
@@ -384,7 +411,10 @@ fn emit(
         let what = if count == 0 {
             "its macros are used".to_string()
         } else {
-            format!("{count} refs name no model of this project and may point into it (e.g. {})", names.join(", "))
+            format!(
+                "{count} refs name no model of this project and may point into it (e.g. {})",
+                names.join(", ")
+            )
         };
         facts.diagnostics.push(
             Diagnostic::new(
@@ -479,7 +509,12 @@ pub fn table_ref(config: &PartialConfig, name: &str) -> DataRef {
         }
         parts.push(schema.value.clone());
     }
-    parts.push(config.alias.as_ref().map_or_else(|| name.to_string(), |a| a.value.clone()));
+    parts.push(
+        config
+            .alias
+            .as_ref()
+            .map_or_else(|| name.to_string(), |a| a.value.clone()),
+    );
     idents(parts)
 }
 
@@ -519,11 +554,20 @@ fn base_scope(pkgs: &[Package], missing: &[&DeclaredPackage], context: &ParseCon
 /// The root project's files, from discovery (so .gitignore applies), less
 /// its packages folder and build output.
 fn root_files(root: &DbtProject, context: &ParseContext) -> Vec<Arc<str>> {
-    let prefix = if root.dir.is_empty() { String::new() } else { format!("{}/", root.dir) };
-    let excluded: Vec<String> = [root.packages_install_path.as_str(), "target", "dbt_packages", "logs"]
-        .iter()
-        .map(|p| format!("{}/", root.rel(p)))
-        .collect();
+    let prefix = if root.dir.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", root.dir)
+    };
+    let excluded: Vec<String> = [
+        root.packages_install_path.as_str(),
+        "target",
+        "dbt_packages",
+        "logs",
+    ]
+    .iter()
+    .map(|p| format!("{}/", root.rel(p)))
+    .collect();
     let mut files: Vec<Arc<str>> = context
         .paths
         .iter()
@@ -540,13 +584,26 @@ fn classify(pkgs: &[Package]) -> Vec<Classified> {
     let mut out = Vec::new();
     for (index, pkg) in pkgs.iter().enumerate() {
         let p = &pkg.project;
-        let prefix = if p.dir.is_empty() { String::new() } else { format!("{}/", p.dir) };
+        let prefix = if p.dir.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", p.dir)
+        };
         for rel in &pkg.files {
-            let Some(sub) = rel.strip_prefix(&prefix) else { continue };
-            let ext = sub.rsplit_once('.').map_or("", |(_, e)| e).to_ascii_lowercase();
+            let Some(sub) = rel.strip_prefix(&prefix) else {
+                continue;
+            };
+            let ext = sub
+                .rsplit_once('.')
+                .map_or("", |(_, e)| e)
+                .to_ascii_lowercase();
             let under = |paths: &[String]| {
                 paths.iter().find_map(|base| {
-                    let rest = if base.is_empty() { Some(sub) } else { sub.strip_prefix(&format!("{base}/")) }?;
+                    let rest = if base.is_empty() {
+                        Some(sub)
+                    } else {
+                        sub.strip_prefix(&format!("{base}/"))
+                    }?;
                     let mut folders: Vec<String> = rest.split('/').map(str::to_string).collect();
                     folders.pop();
                     Some(folders)

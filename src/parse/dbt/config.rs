@@ -92,11 +92,15 @@ impl PartialConfig {
         match key {
             "schema" => self.schema = text(value).filter(|s| !s.value.is_empty()),
             "alias" => self.alias = text(value).filter(|s| !s.value.is_empty()),
-            "database" | "project" => {
-                self.database = text(value).filter(|s| !s.value.is_empty())
-            }
+            "database" | "project" => self.database = text(value).filter(|s| !s.value.is_empty()),
             "materialized" => self.materialized = text(value),
-            "group" => self.group = text(value).filter(|s| !s.value.is_empty()),
+            // `group: null` takes a node out of its folder's group.
+            "group" => {
+                self.group = Some(
+                    text(value)
+                        .unwrap_or_else(|| Setting::new(String::new(), Some(value.span(file)))),
+                )
+            }
             "enabled" => {
                 let flag = match &value.kind {
                     YKind::Str(s) if s.contains("{{") || s.contains("{%") => {

@@ -57,7 +57,7 @@ pub fn parse_project(project: &DbtProjectDir, context: &ParseContext) -> FileFac
         Ok(p) => p,
         Err(d) => {
             return FileFacts {
-                diagnostics: vec![d],
+                diagnostics: vec![*d],
                 ..FileFacts::default()
             }
         }
@@ -87,7 +87,11 @@ fn with_render_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
 /// project above it (then that project reads it as a package).
 fn is_installed_package(rel: &str, context: &ParseContext) -> bool {
     let mut dir = rel;
-    while let Some((parent, _)) = dir.rsplit_once('/').or(if dir.is_empty() { None } else { Some(("", dir)) }) {
+    while let Some((parent, _)) = dir.rsplit_once('/').or(if dir.is_empty() {
+        None
+    } else {
+        Some(("", dir))
+    }) {
         let candidate: Arc<str> = Arc::from(join_rel(parent, "dbt_project.yml"));
         if context.paths.contains(&candidate) {
             if let Ok(text) = context.read(&candidate) {

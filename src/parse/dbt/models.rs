@@ -89,7 +89,10 @@ pub fn render_node(jinja: &DbtJinja, node: &NodeFile, preconfig: &PartialConfig)
     let failure = rendered.output.as_ref().err().map(|(message, line)| {
         let line = line.unwrap_or(1);
         let offset = index.offset(&text, line, 1);
-        (message.clone(), index.span(&node.rel, &text, offset, offset))
+        (
+            message.clone(),
+            index.span(&node.rel, &text, offset, offset),
+        )
     });
     let mut recording = rendered.recording;
     if failure.is_some() {
@@ -109,7 +112,10 @@ pub fn render_node(jinja: &DbtJinja, node: &NodeFile, preconfig: &PartialConfig)
 fn add_literal_calls(calls: &[CallSite], recording: &mut Recording) {
     for call in calls.iter().filter(|c| c.is_literal()) {
         let args: Vec<String> = call.args.iter().flatten().cloned().collect();
-        let version = call.kwarg("version").or(call.kwarg("v")).map(str::to_string);
+        let version = call
+            .kwarg("version")
+            .or(call.kwarg("v"))
+            .map(str::to_string);
         match (call.kind, args.as_slice()) {
             (CallKind::Ref, [name]) => recording.refs.push(RecordedRef {
                 package: call.kwarg("package").map(str::to_string),
@@ -148,13 +154,18 @@ fn located_reads(
         calls.iter().find(|c| {
             c.kind == kind
                 && c.args.len() == args.len()
-                && c.args.iter().zip(args).all(|(a, b)| a.as_deref() == Some(*b))
+                && c.args
+                    .iter()
+                    .zip(args)
+                    .all(|(a, b)| a.as_deref() == Some(*b))
         })
     };
     let computed = |kind: CallKind| calls.iter().find(|c| c.kind == kind && !c.is_literal());
     for r in &recording.refs {
         let site = match &r.package {
-            Some(p) => literal(CallKind::Ref, &[p, &r.name]).or_else(|| literal(CallKind::Ref, &[&r.name])),
+            Some(p) => {
+                literal(CallKind::Ref, &[p, &r.name]).or_else(|| literal(CallKind::Ref, &[&r.name]))
+            }
             None => literal(CallKind::Ref, &[&r.name]),
         }
         .or_else(|| computed(CallKind::Ref));
@@ -169,7 +180,8 @@ fn located_reads(
         );
     }
     for (source, table) in &recording.sources {
-        let site = literal(CallKind::Source, &[source, table]).or_else(|| computed(CallKind::Source));
+        let site =
+            literal(CallKind::Source, &[source, table]).or_else(|| computed(CallKind::Source));
         let span = site.map_or_else(|| Span::file_start(file), site_span);
         push(
             DataRef::DbtSource {

@@ -35,13 +35,22 @@ pub fn declared(dir: &str, context: &ParseContext) -> Vec<DeclaredPackage> {
         if !context.paths.contains(&rel) && !context.root.join(rel.as_ref()).is_file() {
             continue;
         }
-        let Ok(text) = context.read(&rel) else { continue };
-        let Ok(doc) = yaml::parse(&text) else { continue };
+        let Ok(text) = context.read(&rel) else {
+            continue;
+        };
+        let Ok(doc) = yaml::parse(&text) else {
+            continue;
+        };
         for entry in doc.get("packages").map(YNode::items).unwrap_or(&[]) {
-            let (name, local) = if let Some(hub) = entry.get("package").and_then(YNode::scalar_text) {
+            let (name, local) = if let Some(hub) = entry.get("package").and_then(YNode::scalar_text)
+            {
                 (hub.rsplit('/').next().unwrap_or(&hub).to_string(), None)
             } else if let Some(git) = entry.get("git").and_then(YNode::scalar_text) {
-                let last = git.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or(&git);
+                let last = git
+                    .trim_end_matches('/')
+                    .rsplit(['/', ':'])
+                    .next()
+                    .unwrap_or(&git);
                 let name = entry
                     .get("subdirectory")
                     .and_then(YNode::scalar_text)
@@ -50,7 +59,10 @@ pub fn declared(dir: &str, context: &ParseContext) -> Vec<DeclaredPackage> {
                 (name, None)
             } else if let Some(local) = entry.get("local").and_then(YNode::scalar_text) {
                 let path = join_rel(dir, &local);
-                (path.rsplit('/').next().unwrap_or(&path).to_string(), Some(path))
+                (
+                    path.rsplit('/').next().unwrap_or(&path).to_string(),
+                    Some(path),
+                )
             } else if let Some(name) = entry.get("name").and_then(YNode::scalar_text) {
                 (name, None)
             } else {
@@ -74,7 +86,11 @@ pub fn same_package(a: &str, b: &str) -> bool {
 
 /// The repo-relative folders of installed packages: each folder of the
 /// packages path holding a `dbt_project.yml`, and local packages.
-pub fn installed_dirs(root: &DbtProject, declared: &[DeclaredPackage], context: &ParseContext) -> Vec<String> {
+pub fn installed_dirs(
+    root: &DbtProject,
+    declared: &[DeclaredPackage],
+    context: &ParseContext,
+) -> Vec<String> {
     let base = root.rel(&root.packages_install_path);
     let mut dirs = Vec::new();
     if let Ok(entries) = std::fs::read_dir(context.root.join(&base)) {
@@ -110,17 +126,24 @@ fn walk(root: &Path, dir: &Path, depth: usize, out: &mut Vec<Arc<str>>) {
     if depth > MAX_PACKAGE_DEPTH || out.len() >= MAX_PACKAGE_FILES {
         return;
     }
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(kind) = entry.file_type() else { continue };
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
         if name.starts_with('.') || kind.is_symlink() {
             continue;
         }
         if kind.is_dir() {
-            if !matches!(name.as_str(), "target" | "logs" | "dbt_packages" | "dbt_modules") {
+            if !matches!(
+                name.as_str(),
+                "target" | "logs" | "dbt_packages" | "dbt_modules"
+            ) {
                 walk(root, &entry.path(), depth + 1, out);
             }
         } else if kind.is_file() && out.len() < MAX_PACKAGE_FILES {

@@ -47,20 +47,22 @@ pub struct DbtProject {
 impl DbtProject {
     /// Reads a `dbt_project.yml`. `dir` is the project folder relative to
     /// the repo root. A file that is not valid YAML is a `parse-error`.
-    pub fn parse(file: &Arc<str>, dir: &str, text: &str) -> Result<DbtProject, Diagnostic> {
+    pub fn parse(file: &Arc<str>, dir: &str, text: &str) -> Result<DbtProject, Box<Diagnostic>> {
         let doc = yaml::parse(text).map_err(|e| {
-            Diagnostic::new(
-                "parse-error",
-                format!("{file} is not valid YAML: {}", e.message),
+            Box::new(
+                Diagnostic::new(
+                    "parse-error",
+                    format!("{file} is not valid YAML: {}", e.message),
+                )
+                .at(Some(Span {
+                    file: file.clone(),
+                    line: e.line,
+                    column: e.column,
+                    offset: e.offset,
+                    len: 0,
+                }))
+                .help("fix the YAML syntax; dbt cannot read this project either"),
             )
-            .at(Some(Span {
-                file: file.clone(),
-                line: e.line,
-                column: e.column,
-                offset: e.offset,
-                len: 0,
-            }))
-            .help("fix the YAML syntax; dbt cannot read this project either")
         })?;
         let paths = |keys: &[&str], default: &str| -> Vec<String> {
             keys.iter()

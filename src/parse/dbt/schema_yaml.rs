@@ -112,15 +112,18 @@ pub fn read_schema_file(
         Ok(doc) => doc,
         Err(e) => {
             out.diagnostics.push(
-                Diagnostic::new("parse-error", format!("{file} is not valid YAML: {}", e.message))
-                    .at(Some(Span {
-                        file: file.clone(),
-                        line: e.line,
-                        column: e.column,
-                        offset: e.offset,
-                        len: 0,
-                    }))
-                    .help("fix the YAML syntax; dbt cannot read this file either"),
+                Diagnostic::new(
+                    "parse-error",
+                    format!("{file} is not valid YAML: {}", e.message),
+                )
+                .at(Some(Span {
+                    file: file.clone(),
+                    line: e.line,
+                    column: e.column,
+                    offset: e.offset,
+                    len: 0,
+                }))
+                .help("fix the YAML syntax; dbt cannot read this file either"),
             );
             return;
         }
@@ -315,7 +318,9 @@ impl Reader<'_> {
         });
         let mut reads = Vec::new();
         for item in entry.get("depends_on").map(YNode::items).unwrap_or(&[]) {
-            let Some(text) = item.scalar_text() else { continue };
+            let Some(text) = item.scalar_text() else {
+                continue;
+            };
             let (calls, _) = scan_calls(&format!("{{{{ {text} }}}}"));
             for call in calls.iter().filter(|c| c.is_literal()) {
                 let args: Vec<String> = call.args.iter().flatten().cloned().collect();
@@ -323,12 +328,18 @@ impl Reader<'_> {
                     (CallKind::Ref, [model]) => DataRef::Model {
                         package: call.kwarg("package").map(str::to_string),
                         name: model.clone(),
-                        version: call.kwarg("version").or(call.kwarg("v")).map(str::to_string),
+                        version: call
+                            .kwarg("version")
+                            .or(call.kwarg("v"))
+                            .map(str::to_string),
                     },
                     (CallKind::Ref, [package, model]) => DataRef::Model {
                         package: Some(package.clone()),
                         name: model.clone(),
-                        version: call.kwarg("version").or(call.kwarg("v")).map(str::to_string),
+                        version: call
+                            .kwarg("version")
+                            .or(call.kwarg("v"))
+                            .map(str::to_string),
                     },
                     (CallKind::Source, [source, table]) => DataRef::DbtSource {
                         source: source.clone(),
@@ -449,18 +460,32 @@ semantic_models:
             .iter()
             .map(|m| (m.name.as_str(), m.span.line, m.tested))
             .collect();
-        assert_eq!(names, vec![("fct_orders", 7, true), ("dim_customer", 13, false)]);
+        assert_eq!(
+            names,
+            vec![("fct_orders", 7, true), ("dim_customer", 13, false)]
+        );
         let owner = out.models[0].config.owner.as_ref().unwrap();
-        assert_eq!((owner.value.as_str(), owner.span.as_ref().unwrap().line), ("data-eng", 9));
-        assert_eq!(out.models[1].config.group.as_ref().unwrap().value, "finance");
-        assert_eq!(out.models[1].config.schema.as_ref().unwrap().value, "analytics");
+        assert_eq!(
+            (owner.value.as_str(), owner.span.as_ref().unwrap().line),
+            ("data-eng", 9)
+        );
+        assert_eq!(
+            out.models[1].config.group.as_ref().unwrap().value,
+            "finance"
+        );
+        assert_eq!(
+            out.models[1].config.schema.as_ref().unwrap().value,
+            "analytics"
+        );
         assert_eq!(out.groups[0].owner.as_ref().unwrap().value, "analytics-eng");
     }
+
+    type SourceRow = (String, Option<String>, String, String, Option<Cadence>, u32);
 
     #[test]
     fn reads_sources_with_freshness_and_identifiers() {
         let out = read();
-        let got: Vec<(String, Option<String>, String, String, Option<Cadence>, u32)> = out
+        let got: Vec<SourceRow> = out
             .sources
             .iter()
             .map(|s| {
@@ -477,9 +502,30 @@ semantic_models:
         assert_eq!(
             got,
             vec![
-                ("raw.orders".into(), Some("prod".into()), "raw".into(), "orders_v2".into(), Some(Cadence::Every(3600)), 25),
-                ("raw.events".into(), Some("prod".into()), "raw".into(), "events".into(), None, 27),
-                ("raw.payments".into(), Some("prod".into()), "raw".into(), "payments".into(), Some(Cadence::Every(900)), 29),
+                (
+                    "raw.orders".into(),
+                    Some("prod".into()),
+                    "raw".into(),
+                    "orders_v2".into(),
+                    Some(Cadence::Every(3600)),
+                    25
+                ),
+                (
+                    "raw.events".into(),
+                    Some("prod".into()),
+                    "raw".into(),
+                    "events".into(),
+                    None,
+                    27
+                ),
+                (
+                    "raw.payments".into(),
+                    Some("prod".into()),
+                    "raw".into(),
+                    "payments".into(),
+                    Some(Cadence::Every(900)),
+                    29
+                ),
             ]
         );
         assert_eq!(out.sources[0].owner.as_ref().unwrap().value, "data-eng");
@@ -489,15 +535,34 @@ semantic_models:
     fn reads_exposures_as_consumers() {
         let out = read();
         let e = &out.exposures[0];
-        assert_eq!((e.name.as_str(), e.kind.as_str(), e.span.line), ("exec_dashboard", "dashboard", 33));
+        assert_eq!(
+            (e.name.as_str(), e.kind.as_str(), e.span.line),
+            ("exec_dashboard", "dashboard", 33)
+        );
         assert_eq!(e.owner.as_ref().unwrap().value, "marketing-analytics");
-        assert_eq!(e.freshness.as_ref().unwrap().value, Cadence::DailyAt { hour: 7, minute: 0 });
+        assert_eq!(
+            e.freshness.as_ref().unwrap().value,
+            Cadence::DailyAt { hour: 7, minute: 0 }
+        );
         let reads: Vec<(DataRef, u32)> = e.reads.iter().map(|(d, s)| (d.clone(), s.line)).collect();
         assert_eq!(
             reads,
             vec![
-                (DataRef::Model { package: None, name: "mart_revenue".into(), version: None }, 38),
-                (DataRef::DbtSource { source: "raw".into(), table: "orders".into() }, 39),
+                (
+                    DataRef::Model {
+                        package: None,
+                        name: "mart_revenue".into(),
+                        version: None
+                    },
+                    38
+                ),
+                (
+                    DataRef::DbtSource {
+                        source: "raw".into(),
+                        table: "orders".into()
+                    },
+                    39
+                ),
             ]
         );
     }
@@ -506,7 +571,13 @@ semantic_models:
     fn broken_yaml_is_a_parse_error() {
         let mut out = SchemaFacts::default();
         let file: Arc<str> = Arc::from("models/bad.yml");
-        read_schema_file(&file, "models:\n  - name: [x\n", "acme", &|s| s.to_string(), &mut out);
+        read_schema_file(
+            &file,
+            "models:\n  - name: [x\n",
+            "acme",
+            &|s| s.to_string(),
+            &mut out,
+        );
         assert_eq!(out.diagnostics.len(), 1);
         assert_eq!(out.diagnostics[0].rule, "parse-error");
     }

@@ -180,7 +180,11 @@ pub fn rewrite_dbt_blocks(text: &str) -> (String, Option<String>) {
             }
             ("endtest", None) => {
                 let original = &text[tag.start..tag.end];
-                replacements.push((tag.start, tag.end, original.replacen("endtest", "endmacro", 1)));
+                replacements.push((
+                    tag.start,
+                    tag.end,
+                    original.replacen("endtest", "endmacro", 1),
+                ));
             }
             _ => {}
         }
@@ -309,11 +313,7 @@ pub fn scan_calls(text: &str) -> (Vec<CallSite>, Option<(String, usize)>) {
         }
         if i >= 1 {
             match &toks[i - 1].0 {
-                Tok::Dot => {
-                    if i < 2 || toks[i - 2].0 != Tok::Ident("builtins".into()) {
-                        continue;
-                    }
-                }
+                Tok::Dot if i < 2 || toks[i - 2].0 != Tok::Ident("builtins".into()) => continue,
                 Tok::Ident(w) if w == "macro" => continue,
                 _ => {}
             }
@@ -431,12 +431,14 @@ pub fn template_data(text: &str) -> Vec<(usize, usize)> {
 mod tests {
     use super::*;
 
+    type Seen<'a> = (CallKind, Vec<Option<String>>, Option<&'a str>, &'a str);
+
     #[test]
     fn finds_literal_ref_and_source_calls_with_ranges() {
         let text = "select * from {{ ref('a') }} join {{ ref(\"pkg\", 'b', v=2) }}\n{{ source('raw', 'orders') }} {{ builtins.ref('c') }} {{ x.ref('no') }} {{ ref(name) }}";
         let (calls, error) = scan_calls(text);
         assert!(error.is_none());
-        let got: Vec<(CallKind, Vec<Option<String>>, Option<&str>, &str)> = calls
+        let got: Vec<Seen> = calls
             .iter()
             .map(|c| (c.kind, c.args.clone(), c.kwarg("v"), &text[c.start..c.end]))
             .collect();
@@ -471,7 +473,8 @@ mod tests {
 
     #[test]
     fn a_macro_named_ref_is_not_a_call() {
-        let (calls, _) = scan_calls("{% macro ref(model_name) %}{{ builtins.ref(model_name) }}{% endmacro %}");
+        let (calls, _) =
+            scan_calls("{% macro ref(model_name) %}{{ builtins.ref(model_name) }}{% endmacro %}");
         assert_eq!(calls.len(), 1);
         assert_eq!(calls[0].args, vec![None]);
     }
@@ -515,7 +518,10 @@ mod tests {
         let comments = jinja_comments(text);
         assert_eq!(
             comments,
-            vec![(2, "pipelint: allow[x] y".to_string()), (39, "z".to_string())]
+            vec![
+                (2, "pipelint: allow[x] y".to_string()),
+                (39, "z".to_string())
+            ]
         );
         let data = template_data(text);
         assert_eq!(&text[data[0].0..data[0].1], "a ");

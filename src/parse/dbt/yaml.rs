@@ -204,7 +204,10 @@ pub fn parse(text: &str) -> Result<YNode, YamlError> {
     let Some(doc) = docs.first() else {
         return Ok(YNode::null());
     };
-    let converter = Converter { text, index: &index };
+    let converter = Converter {
+        text,
+        index: &index,
+    };
     converter.convert(doc, 0).map_err(|(marker, message)| {
         let line = u32::try_from(marker.line()).unwrap_or(u32::MAX).max(1);
         let column = u32::try_from(marker.col() + 1).unwrap_or(u32::MAX);

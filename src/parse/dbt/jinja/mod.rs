@@ -182,7 +182,9 @@ pub struct DbtJinja {
 
 impl std::fmt::Debug for DbtJinja {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DbtJinja").field("scope", &self.scope).finish()
+        f.debug_struct("DbtJinja")
+            .field("scope", &self.scope)
+            .finish()
     }
 }
 
@@ -305,9 +307,7 @@ fn unknown_method(
 /// and `modules.datetime`: times are integers (any arithmetic works) and
 /// their methods give this date.
 fn datetime_method(value: &Value, method: &str, args: &[Value]) -> Option<Value> {
-    if value.as_i64().is_none() {
-        return None;
-    }
+    value.as_i64()?;
     match method {
         "strftime" => {
             let format = args.first().and_then(Value::as_str).unwrap_or("%Y-%m-%d");
@@ -504,7 +504,9 @@ fn json_to_value(v: &serde_json::Value, depth: usize) -> Value {
             .or_else(|| n.as_f64().map(Value::from))
             .unwrap_or_default(),
         serde_json::Value::String(s) => Value::from(s.as_str()),
-        serde_json::Value::Array(items) => items.iter().map(|i| json_to_value(i, depth + 1)).collect(),
+        serde_json::Value::Array(items) => {
+            items.iter().map(|i| json_to_value(i, depth + 1)).collect()
+        }
         serde_json::Value::Object(map) => Value::from(
             map.iter()
                 .map(|(k, v)| (k.clone(), json_to_value(v, depth + 1)))

@@ -94,10 +94,19 @@ impl RenderRoot {
             ("original_file_path", Value::from(n.path.as_str())),
             ("schema", Value::from(n.schema.clone())),
             ("database", Value::from(n.database.clone())),
-            ("config", Value::from_object(ConfigObj { root: self.clone() })),
+            (
+                "config",
+                Value::from_object(ConfigObj { root: self.clone() }),
+            ),
             ("tags", Value::from(Vec::<Value>::new())),
-            ("meta", Value::from(std::collections::BTreeMap::<String, Value>::new())),
-            ("columns", Value::from(std::collections::BTreeMap::<String, Value>::new())),
+            (
+                "meta",
+                Value::from(std::collections::BTreeMap::<String, Value>::new()),
+            ),
+            (
+                "columns",
+                Value::from(std::collections::BTreeMap::<String, Value>::new()),
+            ),
             ("raw_code", Value::from("")),
         ]
         .into_iter()
@@ -118,11 +127,17 @@ impl Object for RenderRoot {
         let value = match name {
             "ref" => self.builtin(Builtin::Ref),
             "source" => self.builtin(Builtin::Source),
-            "config" => Value::from_object(ConfigObj { root: (**self).clone() }),
+            "config" => Value::from_object(ConfigObj {
+                root: (**self).clone(),
+            }),
             "var" => self.builtin(Builtin::Var),
             "return" => self.builtin(Builtin::Return),
-            "builtins" => Value::from_object(Builtins { root: (**self).clone() }),
-            "adapter" => Value::from_object(Adapter { root: (**self).clone() }),
+            "builtins" => Value::from_object(Builtins {
+                root: (**self).clone(),
+            }),
+            "adapter" => Value::from_object(Adapter {
+                root: (**self).clone(),
+            }),
             "this" => self.relation(),
             "model" => self.model_value(),
             "target" => self.scope.target.clone(),
@@ -220,7 +235,10 @@ impl Object for BuiltinFn {
             (Builtin::Var, "has_var") => {
                 let name = string_arg(args.first()).unwrap_or_default();
                 Ok(Value::from(
-                    self.root.scope.var(&self.root.node.package, &name).is_some(),
+                    self.root
+                        .scope
+                        .var(&self.root.node.package, &name)
+                        .is_some(),
                 ))
             }
             _ => Err(Error::from(ErrorKind::UnknownMethod)),
@@ -513,7 +531,9 @@ impl Object for Namespace {
                 template: template.to_string(),
             })),
             None => {
-                self.root.rec.record_unknown(&format!("{}.{name}", self.package));
+                self.root
+                    .rec
+                    .record_unknown(&format!("{}.{name}", self.package));
                 Some(Value::from_object(Inert))
             }
         }
@@ -548,7 +568,11 @@ impl Object for Adapter {
                 let namespace = string_arg(positional.get(1))
                     .or_else(|| string_arg(kwarg(&kwargs, "macro_namespace")))
                     .or_else(|| string_arg(kwarg(&kwargs, "packages")));
-                match self.root.scope.dispatch(&self.root.package, &name, namespace.as_deref()) {
+                match self
+                    .root
+                    .scope
+                    .dispatch(&self.root.package, &name, namespace.as_deref())
+                {
                     Some((package, macro_name, template)) => Ok(Value::from_object(MacroRef {
                         root: self.root.clone(),
                         package,
@@ -563,12 +587,18 @@ impl Object for Adapter {
             }
             "type" => Ok(Value::from(self.root.scope.adapter_type.as_str())),
             "quote" => {
-                let text = positional.first().map(ToString::to_string).unwrap_or_default();
+                let text = positional
+                    .first()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
                 Ok(Value::from(format!("\"{text}\"")))
             }
             "get_relation" | "load_relation" | "get_relation_or_none" => Ok(Value::from(())),
-            "get_columns_in_relation" | "get_missing_columns" | "list_relations_without_caching"
-            | "get_columns_in_table" | "list_schemas" => Ok(Value::from(Vec::<Value>::new())),
+            "get_columns_in_relation"
+            | "get_missing_columns"
+            | "list_relations_without_caching"
+            | "get_columns_in_table"
+            | "list_schemas" => Ok(Value::from(Vec::<Value>::new())),
             "check_schema_exists" | "already_exists" => Ok(Value::from(false)),
             _ => Ok(Value::from_object(Inert)),
         }

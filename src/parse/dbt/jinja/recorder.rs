@@ -85,7 +85,9 @@ impl Recorder {
                 value
                     .as_str()
                     .map(str::to_string)
-                    .or_else(|| (!value.is_none() && !value.is_undefined()).then(|| value.to_string()))
+                    .or_else(|| {
+                        (!value.is_none() && !value.is_undefined()).then(|| value.to_string())
+                    })
                     .map(|v| v.trim().to_string())
                     .filter(|v| !v.is_empty())
             };
@@ -97,7 +99,8 @@ impl Recorder {
                     c.database = text().map(|v| Setting::new(v, None))
                 }
                 "materialized" => c.materialized = text().map(|v| Setting::new(v, None)),
-                "group" => c.group = text().map(|v| Setting::new(v, None)),
+                // `config(group=none)` takes the node out of its folder's group.
+                "group" => c.group = Some(Setting::new(text().unwrap_or_default(), None)),
                 "enabled" => c.enabled = Some(Setting::new(value.is_true(), None)),
                 "tags" => {
                     let tags: Vec<String> = match value.as_str() {
@@ -122,7 +125,9 @@ impl Recorder {
                 }
                 _ => {}
             }
-            i.recording.config_values.push((key.to_string(), value.clone()));
+            i.recording
+                .config_values
+                .push((key.to_string(), value.clone()));
         });
     }
 

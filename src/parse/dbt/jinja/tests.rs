@@ -19,7 +19,10 @@ fn macro_def(package: &str, source: &str) -> Vec<MacroDef> {
 fn jinja(macros: Vec<MacroDef>, vars: &str) -> DbtJinja {
     let scope = Scope {
         root_package: "acme".into(),
-        installed: ["acme", "dbt_utils"].iter().map(|s| s.to_string()).collect(),
+        installed: ["acme", "dbt_utils"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         missing: ["codegen"].iter().map(|s| s.to_string()).collect(),
         root_vars: Some(yaml::parse(vars).unwrap()).filter(|v| !v.is_null()),
         adapter_type: "snowflake".into(),
@@ -68,7 +71,10 @@ fn ref_forms_are_recorded() {
         &j,
         "select * from {{ ref('a') }} join {{ ref('pkg', 'b') }} join {{ ref('c', version=2) }} join {{ ref('d', v='3') }}",
     );
-    assert_eq!(r.output.as_deref().unwrap(), "select * from a join b join c join d");
+    assert_eq!(
+        r.output.as_deref().unwrap(),
+        "select * from a join b join c join d"
+    );
     assert_eq!(refs(&r), vec!["a", "pkg.b", "c@v2", "d@v3"]);
 }
 
@@ -104,7 +110,10 @@ fn vars_use_project_values_then_defaults() {
         &j,
         "{{ var('start') }}|{{ var('scoped') }}|{{ var('nope', 'dflt') }}|{{ var('nope') is none }}|{{ var('events_model') }}",
     );
-    assert_eq!(r.output.clone().unwrap(), "2020-01-01|yes_scoped|dflt|True|stg_events");
+    assert_eq!(
+        r.output.clone().unwrap(),
+        "2020-01-01|yes_scoped|dflt|True|stg_events"
+    );
     assert_eq!(refs(&r), vec!["stg_events"]);
 }
 
@@ -140,7 +149,10 @@ fn this_and_target_render() {
             ..node("rev")
         },
     );
-    assert_eq!(r.output.clone().unwrap(), "mart.rev|rev|dev|snowflake|analytics");
+    assert_eq!(
+        r.output.clone().unwrap(),
+        "mart.rev|rev|dev|snowflake|analytics"
+    );
 }
 
 #[test]
@@ -150,8 +162,14 @@ fn project_macros_render_and_record_refs_inside() {
         "{% macro cents_to_dollars(col) %}({{ col }} / 100.0){% endmacro %}\n{% macro orders() %}{{ ref('stg_orders') }}{% endmacro %}",
     );
     let j = jinja(macros, "");
-    let r = render(&j, "select {{ cents_to_dollars('amount') }} from {{ orders() }}");
-    assert_eq!(r.output.clone().unwrap(), "select (amount / 100.0) from stg_orders");
+    let r = render(
+        &j,
+        "select {{ cents_to_dollars('amount') }} from {{ orders() }}",
+    );
+    assert_eq!(
+        r.output.clone().unwrap(),
+        "select (amount / 100.0) from stg_orders"
+    );
     assert_eq!(refs(&r), vec!["stg_orders"]);
 }
 
@@ -162,7 +180,10 @@ fn return_gives_the_macro_value() {
         "{% macro cols() %}{% do return(['a', 'b']) %}ignored{% endmacro %}\n{% macro pick(x) %}{% if x %}{{ return('yes') }}{% endif %}{{ return('no') }}{% endmacro %}",
     );
     let j = jinja(macros, "");
-    let r = render(&j, "{{ cols() | join(',') }}|{{ pick(true) }}|{{ pick(false) }}");
+    let r = render(
+        &j,
+        "{{ cols() | join(',') }}|{{ pick(true) }}|{{ pick(false) }}",
+    );
     assert_eq!(r.output.clone().unwrap(), "a,b|yes|no");
 }
 
@@ -244,11 +265,17 @@ fn loops_build_refs_dynamically() {
 
 #[test]
 fn runaway_templates_stop() {
-    let macros = macro_def("acme", "{% macro forever(n) %}{{ forever(n + 1) }}{% endmacro %}");
+    let macros = macro_def(
+        "acme",
+        "{% macro forever(n) %}{{ forever(n + 1) }}{% endmacro %}",
+    );
     let j = jinja(macros, "");
     let r = render(&j, "{{ forever(0) }}");
     assert!(r.output.is_err());
-    let r = render(&j, "{% for i in range(100000) %}{% for k in range(100000) %}{% endfor %}{% endfor %}");
+    let r = render(
+        &j,
+        "{% for i in range(100000) %}{% for k in range(100000) %}{% endfor %}{% endfor %}",
+    );
     let err = r.output.unwrap_err();
     assert!(err.0.contains("fuel"), "{err:?}");
 }
@@ -271,7 +298,10 @@ fn bad_ref_arguments_are_recorded_not_fatal() {
 
 #[test]
 fn generic_test_blocks_become_macros() {
-    let macros = macro_def("acme", "{% test positive(model, column_name) %}select 1{% endtest %}");
+    let macros = macro_def(
+        "acme",
+        "{% test positive(model, column_name) %}select 1{% endtest %}",
+    );
     assert_eq!(macros[0].name, "test_positive");
 }
 
@@ -282,7 +312,10 @@ fn run_started_at_and_datetime_arithmetic_render() {
         &j,
         "{% set y = var('year', (run_started_at - modules.datetime.timedelta(1)).strftime('%Y')) | int %}{{ y }}|{{ (modules.datetime.datetime(y, 1, 1) + modules.datetime.timedelta(days=31)).strftime('%Y-%m-01') }}|{{ run_started_at.strftime('%Y-%m-%d %H:%M:%S%z') }}",
     );
-    assert_eq!(r.output.clone().unwrap(), "2024|2024-01-01|2024-01-01 00:00:00+0000");
+    assert_eq!(
+        r.output.clone().unwrap(),
+        "2024|2024-01-01|2024-01-01 00:00:00+0000"
+    );
 }
 
 #[test]
