@@ -99,6 +99,9 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         .collect();
     diagnostics.extend(parsed.facts.diagnostics.iter().cloned());
     diagnostics.extend(found.into_iter().flatten());
+    if !options.include_packages {
+        diagnostics.retain(|d| !in_package(d, &parsed.facts.package_dirs));
+    }
     let diagnostics = suppress::apply(
         diagnostics,
         &parsed.manifest.allows,
@@ -113,6 +116,18 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         manifest: parsed.manifest,
         diagnostics,
         context: parsed.context,
+    })
+}
+
+/// Whether a finding is located in an installed dbt package: someone else's
+/// code, reported only with `--include-packages`.
+fn in_package(d: &Diagnostic, package_dirs: &[std::sync::Arc<str>]) -> bool {
+    d.span.as_ref().is_some_and(|s| {
+        package_dirs.iter().any(|dir| {
+            s.file
+                .strip_prefix(dir.as_ref())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
     })
 }
 
