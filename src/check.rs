@@ -20,6 +20,8 @@ pub struct Options {
     pub ignore: Vec<String>,
     /// Report findings inside installed dbt packages too.
     pub include_packages: bool,
+    /// Read dbt projects from `target/manifest.json` where it exists.
+    pub dbt_manifest: bool,
 }
 
 /// Why a run could not happen at all (exit code 2).
@@ -87,7 +89,12 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         Err(e) => return Err(RunError::BadPath(root.to_path_buf(), e.to_string())),
     }
     let discovery = crate::discover::discover(root);
-    let parsed = parse::parse_repo(&discovery, root.to_path_buf(), options.include_packages);
+    let parsed = parse::parse_repo(
+        &discovery,
+        root.to_path_buf(),
+        options.include_packages,
+        options.dbt_manifest,
+    );
     let (selection, mut diagnostics) =
         Selection::new(&parsed.manifest.rules, &options.select, &options.ignore)
             .map_err(RunError::BadRule)?;

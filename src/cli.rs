@@ -55,6 +55,10 @@ struct Common {
     /// Also report findings inside installed dbt packages.
     #[arg(long)]
     include_packages: bool,
+    /// Read dbt projects from their `target/manifest.json` (written by `dbt
+    /// parse`) where it exists, instead of rendering their templates.
+    #[arg(long)]
+    dbt_manifest: bool,
     /// Worker threads (default: one per core). Output is the same for any count.
     #[arg(long)]
     threads: Option<usize>,
@@ -200,6 +204,7 @@ fn analyze(common: &Common) -> Result<check::Analysis, String> {
         select: common.select.clone(),
         ignore: common.ignore.clone(),
         include_packages: common.include_packages,
+        dbt_manifest: common.dbt_manifest,
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(common.threads.unwrap_or(0))

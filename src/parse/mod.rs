@@ -33,6 +33,9 @@ pub struct ParseContext {
     pub paths: HashSet<Arc<str>>,
     /// Report findings inside installed dbt packages too.
     pub include_packages: bool,
+    /// Read dbt projects' models, sources and edges from their
+    /// `target/manifest.json` when it exists, instead of rendering.
+    pub dbt_manifest: bool,
     /// File texts, kept for the reports.
     pub sources: SourceMap,
 }
@@ -62,13 +65,20 @@ pub struct Parsed {
 
 /// Parses every discovered file: the manifest first (it sets the dialect),
 /// then all other files and dbt projects in parallel. Output order is the
-/// sorted file order, whatever the thread count.
-pub fn parse_repo(discovery: &Discovery, root: PathBuf, include_packages: bool) -> Parsed {
+/// sorted file order, whatever the thread count. `include_packages` and
+/// `dbt_manifest` are the [`ParseContext`] switches of the same names.
+pub fn parse_repo(
+    discovery: &Discovery,
+    root: PathBuf,
+    include_packages: bool,
+    dbt_manifest: bool,
+) -> Parsed {
     let mut context = ParseContext {
         root,
         dialect: SqlDialect::default(),
         paths: discovery.all_paths.iter().cloned().collect(),
         include_packages,
+        dbt_manifest,
         sources: SourceMap::default(),
     };
     let mut facts = FileFacts::default();

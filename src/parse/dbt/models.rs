@@ -84,14 +84,22 @@ pub fn render_node(jinja: &DbtJinja, node: &NodeFile, preconfig: &PartialConfig)
     };
     let rendered = jinja.render(&node.rel, &text, info);
     let (calls, _) = scan_calls(&text);
-    let index = LineIndex::new(&text);
-    let site_span = |call: &CallSite| index.span(&node.rel, &text, call.start, call.end);
+    // Offsets into the rewritten text are offsets into the file when the
+    // rewrite kept every byte (it does, but for `{% test %}` blocks): then
+    // columns are counted in the file as written.
+    let written: &str = if text.len() == node.text.len() {
+        &node.text
+    } else {
+        &text
+    };
+    let index = LineIndex::new(written);
+    let site_span = |call: &CallSite| index.span(&node.rel, written, call.start, call.end);
     let failure = rendered.output.as_ref().err().map(|(message, line)| {
         let line = line.unwrap_or(1);
-        let offset = index.offset(&text, line, 1);
+        let offset = index.offset(written, line, 1);
         (
             message.clone(),
-            index.span(&node.rel, &text, offset, offset),
+            index.span(&node.rel, written, offset, offset),
         )
     });
     let mut recording = rendered.recording;

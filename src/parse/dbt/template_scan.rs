@@ -3,6 +3,10 @@
 //! rewritten so minijinja can compile the rest; macro files are split into
 //! one source per macro; `ref(…)`/`source(…)` call sites are found with their
 //! literal arguments and byte ranges; `{# … #}` comments are located.
+//! Unicode whitespace inside tags, which Jinja2 reads as whitespace and
+//! minijinja's lexer rejects, is first turned into ASCII spaces.
+
+use std::borrow::Cow;
 
 use minijinja::machinery::{tokenize, Token};
 use minijinja::syntax::SyntaxConfig;
@@ -44,10 +48,71 @@ struct Lexed {
     error: Option<(String, usize)>,
 }
 
+/// Whitespace other than ASCII (no-break, thin, ideographic spaces, …).
+fn is_unicode_space(c: char) -> bool {
+    !c.is_ascii() && c.is_whitespace()
+}
+
+/// The template with every non-ASCII whitespace character inside `{{ }}` and
+/// `{% %}` tags, outside string literals, replaced by as many ASCII spaces as
+/// it has bytes. Jinja2's lexer skips any Unicode whitespace between tokens
+/// (Python's `\s`), minijinja's only ASCII whitespace, so a model dbt reads
+/// (a thin space before a comma) would otherwise not render. Byte offsets and
+/// lines do not move; template data and string contents are kept as written.
+///
+/// Which ranges are data and strings is learnt by lexing a copy in which all
+/// such characters are spaces; after a lexer error nothing more is replaced.
+pub fn normalize_tag_whitespace(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() || !text.chars().any(is_unicode_space) {
+        return Cow::Borrowed(text);
+    }
+    let spaced = |keep: &dyn Fn(usize) -> bool| -> String {
+        let mut out = String::with_capacity(text.len());
+        for (at, c) in text.char_indices() {
+            if is_unicode_space(c) && !keep(at) {
+                out.extend(std::iter::repeat_n(' ', c.len_utf8()));
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let candidate = spaced(&|_| false);
+    // Byte ranges to keep as written: template data and string literals,
+    // and everything after a lexer error.
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    let mut lexed_to = 0usize;
+    for item in tokenize(&candidate, false, SyntaxConfig::default()) {
+        match item {
+            Ok((token, span)) => {
+                let range = (span.start_offset as usize, span.end_offset as usize);
+                lexed_to = range.1;
+                if matches!(
+                    token,
+                    Token::TemplateData(_) | Token::Str(_) | Token::String(_)
+                ) {
+                    kept.push(range);
+                }
+            }
+            Err(_) => {
+                kept.push((lexed_to, text.len()));
+                break;
+            }
+        }
+    }
+    // Ranges come in text order: a binary search finds the one at `at`.
+    let keep = |at: usize| {
+        let i = kept.partition_point(|k| k.1 <= at);
+        kept.get(i).is_some_and(|k| k.0 <= at)
+    };
+    Cow::Owned(spaced(&keep))
+}
+
 fn lex(text: &str) -> Lexed {
+    let text = normalize_tag_whitespace(text);
     let mut tokens = Vec::new();
     let mut error = None;
-    for item in tokenize(text, false, SyntaxConfig::default()) {
+    for item in tokenize(&text, false, SyntaxConfig::default()) {
         match item {
             Ok((token, span)) => {
                 let tok = match token {
@@ -129,8 +194,12 @@ fn blank(out: &mut [u8], start: usize, end: usize) {
 /// and `{% materialization %}`…`{% endmaterialization %}` are blanked,
 /// `{% test x(…) %}` becomes `{% macro test_x(…) %}`. Offsets of everything
 /// else are kept (blanking keeps byte lengths; the `test` rewrite keeps the
-/// line). Returns the text and the snapshot name, if any.
+/// line). Unicode whitespace inside tags is normalized first
+/// ([`normalize_tag_whitespace`]). Returns the text and the snapshot name,
+/// if any.
 pub fn rewrite_dbt_blocks(text: &str) -> (String, Option<String>) {
+    let normalized = normalize_tag_whitespace(text);
+    let text: &str = &normalized;
     let lexed = lex(text);
     let tags = block_tags(&lexed);
     if !tags.iter().any(|t| {
@@ -510,6 +579,33 @@ mod tests {
         assert!(out.starts_with("{% macro test_positive(model, column_name) %}x{% endmacro %}\n"));
         assert!(out.ends_with("y"));
         assert!(!out.contains("weird"));
+    }
+
+    #[test]
+    fn unicode_whitespace_in_tags_becomes_spaces_elsewhere_is_kept() {
+        // U+2009 (thin space, 3 bytes) in a tag, in a string, in SQL text;
+        // U+00A0 (no-break space, 2 bytes) in a block tag.
+        let text = "{{ config(a='x\u{2009}y'\u{2009}) }}\u{2009}select\n{%\u{a0}set b = 1 %}{{ ref('m') }}";
+        let out = normalize_tag_whitespace(text);
+        assert_eq!(
+            out,
+            "{{ config(a='x\u{2009}y'   ) }}\u{2009}select\n{%  set b = 1 %}{{ ref('m') }}"
+        );
+        assert_eq!(out.len(), text.len());
+        let (calls, error) = scan_calls(text);
+        assert!(error.is_none());
+        assert_eq!(calls.len(), 1);
+        assert_eq!(&text[calls[0].start..calls[0].end], "ref('m')");
+        assert!(matches!(
+            normalize_tag_whitespace("{{ ref('a') }} é"),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn unicode_whitespace_after_a_lexer_error_is_kept() {
+        let text = "{{ 'open\u{2009}}}";
+        assert_eq!(normalize_tag_whitespace(text), text);
     }
 
     #[test]

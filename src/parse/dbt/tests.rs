@@ -23,6 +23,7 @@ fn parse_fixture(dir: &str) -> FileFacts {
         dialect: SqlDialect::Snowflake,
         paths,
         include_packages: false,
+        dbt_manifest: false,
         sources: SourceMap::default(),
     };
     let project = DbtProjectDir {

@@ -231,8 +231,10 @@ impl DbtJinja {
         &self.scope
     }
 
-    /// Renders a node's template text, recording its refs, sources and config.
+    /// Renders a node's template text, recording its refs, sources and
+    /// config. Unicode whitespace inside tags reads as spaces, as in Jinja2.
     pub fn render(&self, name: &str, text: &str, node: NodeInfo) -> Rendered {
+        let text = super::template_scan::normalize_tag_whitespace(text);
         let rec = Arc::new(Recorder::default());
         let package: Arc<str> = Arc::from(node.package.as_str());
         let root = RenderRoot {
@@ -243,7 +245,7 @@ impl DbtJinja {
         };
         let output = self
             .env
-            .render_named_str(name, text, Value::from_object(root))
+            .render_named_str(name, &text, Value::from_object(root))
             .map_err(|e| (describe(&e), e.line().and_then(|l| u32::try_from(l).ok())));
         Rendered {
             output,

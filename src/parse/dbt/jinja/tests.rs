@@ -79,6 +79,17 @@ fn ref_forms_are_recorded() {
 }
 
 #[test]
+fn unicode_whitespace_inside_tags_renders_as_in_jinja2() {
+    let j = jinja(vec![], "");
+    let r = render(
+        &j,
+        "{{ config({\n  \"database\": env_var('DB')\u{2009},\n  \"schema\": \"legacy\"})\n}}select 1 from {{\u{a0}ref('namespaces') }}",
+    );
+    assert_eq!(r.output.as_deref().unwrap(), "select 1 from namespaces");
+    assert_eq!(refs(&r), vec!["namespaces"]);
+}
+
+#[test]
 fn source_is_recorded_and_renders_schema_and_table() {
     let j = jinja(vec![], "");
     let r = render(&j, "select * from {{ source('raw', 'orders') }}");

@@ -1,0 +1,76 @@
+//! Dumps what the dbt parser emits for every model and snapshot of a repo,
+//! before the graph builder resolves anything: the node's refs and sources as
+//! written, whether it rendered, and the parser's diagnostics. Used to
+//! compare pipelint's edges with the `depends_on` of dbt's `manifest.json`.
+//!
+//! `cargo run --release --example dbt_edges -- PATH [--dbt-manifest] > edges.json`
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use pipelint::facts::{DataRef, JobKind};
+
+fn main() {
+    let mut root = None;
+    let mut use_manifest = false;
+    for arg in std::env::args().skip(1) {
+        if arg == "--dbt-manifest" {
+            use_manifest = true;
+        } else {
+            root = Some(PathBuf::from(arg));
+        }
+    }
+    let Some(root) = root else {
+        eprintln!("usage: dbt_edges PATH [--dbt-manifest]");
+        std::process::exit(2);
+    };
+    let discovery = pipelint::discover::discover(&root);
+    let parsed = pipelint::parse::parse_repo(&discovery, root, true, use_manifest);
+    let mut nodes = BTreeMap::new();
+    for job in &parsed.facts.jobs {
+        if !matches!(job.kind, JobKind::Model | JobKind::Snapshot) {
+            continue;
+        }
+        let mut refs = Vec::new();
+        let mut sources = Vec::new();
+        for read in &job.reads {
+            match &read.value {
+                DataRef::Model { name, version, .. } => refs.push(match version {
+                    Some(v) => format!("{name}.v{v}"),
+                    None => name.clone(),
+                }),
+                DataRef::DbtSource { source, table } => sources.push(format!("{source}.{table}")),
+                DataRef::Table(_) | DataRef::Uri(_) => {}
+            }
+        }
+        refs.sort();
+        refs.dedup();
+        sources.sort();
+        sources.dedup();
+        nodes.insert(
+            job.id.clone(),
+            serde_json::json!({
+                "file": job.span.file.as_ref(),
+                "refs": refs,
+                "sources": sources,
+                "partial": job.partial,
+            }),
+        );
+    }
+    let diagnostics: Vec<serde_json::Value> = parsed
+        .facts
+        .diagnostics
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "rule": d.rule,
+                "node": d.node,
+                "message": d.message,
+                "file": d.span.as_ref().map(|s| s.file.to_string()),
+                "line": d.span.as_ref().map(|s| s.line),
+            })
+        })
+        .collect();
+    let out = serde_json::json!({ "nodes": nodes, "diagnostics": diagnostics });
+    println!("{out}");
+}
