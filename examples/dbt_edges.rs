@@ -1,11 +1,12 @@
 //! Dumps what the dbt parser emits for every model and snapshot of a repo,
 //! before the graph builder resolves anything: the node's refs and sources as
-//! written, whether it rendered, and the parser's diagnostics. Used to
+//! written, whether it rendered, whether a data test guards it (also for
+//! sources), and the parser's diagnostics. Used to
 //! compare pipelint's edges with the `depends_on` of dbt's `manifest.json`.
 //!
 //! `cargo run --release --example dbt_edges -- PATH [--dbt-manifest] > edges.json`
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::PathBuf;
 
 use pipelint::facts::{DataRef, JobKind};
@@ -26,7 +27,15 @@ fn main() {
     };
     let discovery = pipelint::discover::discover(&root);
     let parsed = pipelint::parse::parse_repo(&discovery, root, true, use_manifest);
+    let checked: HashSet<&DataRef> = parsed
+        .facts
+        .datasets
+        .iter()
+        .filter(|d| d.checked)
+        .map(|d| &d.name.value)
+        .collect();
     let mut nodes = BTreeMap::new();
+    let mut duplicates = Vec::new();
     for job in &parsed.facts.jobs {
         if !matches!(job.kind, JobKind::Model | JobKind::Snapshot) {
             continue;
@@ -47,16 +56,28 @@ fn main() {
         refs.dedup();
         sources.sort();
         sources.dedup();
-        nodes.insert(
-            job.id.clone(),
-            serde_json::json!({
-                "file": job.span.file.as_ref(),
-                "refs": refs,
-                "sources": sources,
-                "partial": job.partial,
-            }),
-        );
+        let entry = serde_json::json!({
+            "file": job.span.file.as_ref(),
+            "refs": refs,
+            "sources": sources,
+            "partial": job.partial,
+            "checked": job.writes.iter().any(|w| checked.contains(&w.value)),
+        });
+        if let Some(previous) = nodes.insert(job.id.clone(), entry) {
+            duplicates.push(serde_json::json!({ "id": job.id, "previous": previous }));
+        }
     }
+    let checked_sources: BTreeSet<&str> = parsed
+        .facts
+        .sources
+        .iter()
+        .filter(|s| {
+            s.lands_in
+                .as_ref()
+                .is_some_and(|l| checked.contains(&l.value))
+        })
+        .map(|s| s.name.as_str())
+        .collect();
     let diagnostics: Vec<serde_json::Value> = parsed
         .facts
         .diagnostics
@@ -71,6 +92,11 @@ fn main() {
             })
         })
         .collect();
-    let out = serde_json::json!({ "nodes": nodes, "diagnostics": diagnostics });
+    let out = serde_json::json!({
+        "nodes": nodes,
+        "checked_sources": checked_sources,
+        "duplicate_ids": duplicates,
+        "diagnostics": diagnostics,
+    });
     println!("{out}");
 }

@@ -44,6 +44,15 @@ enum Role {
     Schema,
 }
 
+/// A node before rendering: its file, its configuration from YAML (what
+/// `this` is while rendering), and for a package's node the root project's
+/// folder configuration, which dbt lays over even the file's `config()`.
+struct PendingNode {
+    file: NodeFile,
+    config: PartialConfig,
+    root_over: Option<PartialConfig>,
+}
+
 /// A classified file.
 struct Classified {
     package: usize,
@@ -175,7 +184,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .chain(schema.snapshots.iter().map(|p| (NodeKind::Snapshot, p)))
         .map(|(k, p)| ((k, p.package.clone(), p.name.clone()), p))
         .collect();
-    let mut nodes: Vec<(NodeFile, PartialConfig)> = Vec::new();
+    let mut nodes: Vec<PendingNode> = Vec::new();
     let mut tested_by_singular: BTreeSet<String> = BTreeSet::new();
     for (f, text) in files.iter().zip(&texts) {
         let Some(text) = text else { continue };
@@ -212,18 +221,23 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
             NodeKind::Seed => 1,
             NodeKind::Snapshot => 2,
         };
+        // dbt's precedence: the package's own dbt_project.yml, properties
+        // YAML, `config()` in the file, and for a package's node the root
+        // project's dbt_project.yml over all of them.
         let mut config = trees[f.package][tree].resolve(&pkg.project.name, &folders, &name);
-        if !pkg.is_root {
-            config.merge(&trees[0][tree].resolve(&pkg.project.name, &folders, &name));
-        }
         if let Some(p) = props.get(&(kind, pkg.project.name.clone(), name.clone())) {
             config.merge(&p.config);
+        }
+        let root_over =
+            (!pkg.is_root).then(|| trees[0][tree].resolve(&pkg.project.name, &folders, &name));
+        if let Some(over) = &root_over {
+            config.merge(over);
         }
         if kind != NodeKind::Seed {
             facts.allows.extend(template_allows(&f.rel, text));
         }
-        nodes.push((
-            NodeFile {
+        nodes.push(PendingNode {
+            file: NodeFile {
                 package: pkg.project.name.clone(),
                 kind,
                 name,
@@ -237,12 +251,16 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
                 },
             },
             config,
-        ));
+            root_over,
+        });
     }
 
     // The full environment, with macros and relations.
     let mut scope = base;
-    for (node, config) in &nodes {
+    for PendingNode {
+        file: node, config, ..
+    } in &nodes
+    {
         scope
             .model_relations
             .entry(node.name.clone())
@@ -270,9 +288,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     let jinja = DbtJinja::new(scope, macros);
     let rendered: Vec<Option<RenderedNode>> = nodes
         .par_iter()
-        .map(|(node, config)| {
-            (node.kind != NodeKind::Seed).then(|| render_node(&jinja, node, config))
-        })
+        .map(|n| (n.file.kind != NodeKind::Seed).then(|| render_node(&jinja, &n.file, &n.config)))
         .collect();
 
     emit(
@@ -301,7 +317,7 @@ fn emit(
     facts: &mut FileFacts,
     pkgs: &[Package],
     missing: &[&DeclaredPackage],
-    nodes: Vec<(NodeFile, PartialConfig)>,
+    nodes: Vec<PendingNode>,
     rendered: Vec<Option<RenderedNode>>,
     schema: &SchemaFacts,
     props: &BTreeMap<(NodeKind, String, String), &NodeProps>,
@@ -314,9 +330,13 @@ fn emit(
         .collect();
     // Final configuration (config() calls win) and the enabled nodes.
     let mut finals: Vec<(NodeFile, PartialConfig, Option<RenderedNode>)> = Vec::new();
-    for ((node, mut config), r) in nodes.into_iter().zip(rendered) {
+    for (pending, r) in nodes.into_iter().zip(rendered) {
+        let (node, mut config) = (pending.file, pending.config);
         if let Some(r) = &r {
             config.merge(&r.config);
+        }
+        if let Some(over) = &pending.root_over {
+            config.merge(over);
         }
         if config.is_enabled() {
             finals.push((node, config, r));

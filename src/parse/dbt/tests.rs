@@ -210,3 +210,39 @@ fn broken_acme_keeps_every_violation_visible_in_facts() {
         .unwrap();
     assert_eq!(show(&copy.lands_in.as_ref().unwrap().value), "raw.orders");
 }
+
+/// Jobs as `id [reads] -> target`, sorted.
+fn job_lines(facts: &FileFacts) -> Vec<String> {
+    let mut jobs: Vec<String> = facts
+        .jobs
+        .iter()
+        .map(|j| {
+            let reads: Vec<String> = j.reads.iter().map(|r| show(&r.value)).collect();
+            format!(
+                "{} [{}] -> {}",
+                j.id,
+                reads.join(", "),
+                show(&j.writes[0].value)
+            )
+        })
+        .collect();
+    jobs.sort();
+    jobs
+}
+
+#[test]
+fn root_project_config_overrides_a_package_models_config_call() {
+    let facts = parse_fixture("fixtures/dbt/package_precedence");
+    assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+    assert_eq!(
+        job_lines(&facts),
+        vec![
+            "model:evt_events [source:tracker.events] -> events.evt_events",
+            "model:sessions [ref:evt_events] -> sessions",
+        ]
+    );
+    assert_eq!(
+        facts.package_dirs,
+        vec![Arc::<str>::from("dbt_packages/evt")]
+    );
+}
