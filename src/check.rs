@@ -88,17 +88,21 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         }
         Err(e) => return Err(RunError::BadPath(root.to_path_buf(), e.to_string())),
     }
+    let timer = StageTimer::new();
     let discovery = crate::discover::discover(root);
+    timer.lap("discover");
     let parsed = parse::parse_repo(
         &discovery,
         root.to_path_buf(),
         options.include_packages,
         options.dbt_manifest,
     );
+    timer.lap("parse");
     let (selection, mut diagnostics) =
         Selection::new(&parsed.manifest.rules, &options.select, &options.ignore)
             .map_err(RunError::BadRule)?;
     let graph = graph::build(&parsed.facts, &parsed.manifest, parsed.codeowners.as_ref());
+    timer.lap("graph");
     let found: Vec<Vec<Diagnostic>> = GRAPH_RULES
         .par_iter()
         .filter(|r| selection.enabled(r.meta().slug))
@@ -117,6 +121,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
     );
     let mut diagnostics = selection.apply(diagnostics);
     sort(&mut diagnostics);
+    timer.lap("rules");
     Ok(Analysis {
         root: root.to_path_buf(),
         graph,
@@ -158,4 +163,34 @@ fn key(d: &Diagnostic) -> impl Ord + '_ {
         d.node.as_deref(),
         d.message.as_str(),
     )
+}
+
+/// Stage durations on stderr when `PIPELINT_TIMINGS` is set: where a slow run
+/// spends its time, without a profiler.
+struct StageTimer {
+    start: Option<std::time::Instant>,
+    last: std::cell::Cell<Option<std::time::Instant>>,
+}
+
+impl StageTimer {
+    fn new() -> StageTimer {
+        let now = std::env::var_os("PIPELINT_TIMINGS").map(|_| std::time::Instant::now());
+        StageTimer {
+            start: now,
+            last: std::cell::Cell::new(now),
+        }
+    }
+
+    fn lap(&self, stage: &str) {
+        let (Some(start), Some(last)) = (self.start, self.last.get()) else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        eprintln!(
+            "pipelint: {stage:<8} {:>7.1} ms (total {:.1} ms)",
+            (now - last).as_secs_f64() * 1000.0,
+            (now - start).as_secs_f64() * 1000.0
+        );
+        self.last.set(Some(now));
+    }
 }
