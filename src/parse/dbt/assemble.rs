@@ -27,15 +27,18 @@ use crate::span::Span;
 use crate::sql_dialect::SqlDialect;
 
 /// A package of the project (the root project first).
-struct Package {
-    project: DbtProject,
-    is_root: bool,
-    files: Vec<Arc<str>>,
+pub(super) struct Package {
+    /// Its `dbt_project.yml`.
+    pub(super) project: DbtProject,
+    /// Whether it is the root project.
+    pub(super) is_root: bool,
+    /// Its files, repo-relative.
+    pub(super) files: Vec<Arc<str>>,
 }
 
 /// What a file of a package is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
+pub(super) enum Role {
     Macro,
     Model,
     Snapshot,
@@ -47,21 +50,32 @@ enum Role {
 /// A node before rendering: its file, its configuration from YAML (what
 /// `this` is while rendering), and for a package's node the root project's
 /// folder configuration, which dbt lays over even the file's `config()`.
-struct PendingNode {
-    file: NodeFile,
-    config: PartialConfig,
-    root_over: Option<PartialConfig>,
+pub(super) struct PendingNode {
+    pub(super) file: NodeFile,
+    pub(super) config: PartialConfig,
+    pub(super) root_over: Option<PartialConfig>,
+}
+
+/// What singular tests (`tests/*.sql`) select from, by literal `ref` and
+/// `source` calls: those models and sources are checked.
+#[derive(Default)]
+pub(super) struct SingularTests {
+    pub(super) models: BTreeSet<String>,
+    pub(super) sources: BTreeSet<(String, String)>,
 }
 
 /// A classified file.
-struct Classified {
-    package: usize,
-    role: Role,
-    rel: Arc<str>,
+pub(super) struct Classified {
+    /// Index of its package.
+    pub(super) package: usize,
+    /// What the file is.
+    pub(super) role: Role,
+    /// Repo-relative path.
+    pub(super) rel: Arc<str>,
     /// Path relative to the project.
-    sub: String,
+    pub(super) sub: String,
     /// Folders between the resource path and the file.
-    folders: Vec<String>,
+    pub(super) folders: Vec<String>,
 }
 
 /// The adapter type dbt would report for the manifest's dialect.
@@ -77,9 +91,14 @@ fn adapter_type(dialect: SqlDialect) -> &'static str {
     }
 }
 
-/// All facts of the project rooted at `root`.
-pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
-    let mut facts = FileFacts::default();
+/// The installed packages of a project, the root project first, and the
+/// declared packages that are not installed. Installed package folders go
+/// to `facts.package_dirs`.
+pub(super) fn load_packages(
+    root: DbtProject,
+    context: &ParseContext,
+    facts: &mut FileFacts,
+) -> (Vec<Package>, Vec<DeclaredPackage>) {
     let declared = packages::declared(&root.dir, context);
     let mut pkgs = vec![Package {
         files: root_files(&root, context),
@@ -104,8 +123,8 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
             Err(d) => facts.diagnostics.push(*d),
         }
     }
-    let missing: Vec<&DeclaredPackage> = declared
-        .iter()
+    let missing: Vec<DeclaredPackage> = declared
+        .into_iter()
         .filter(|d| {
             !pkgs.iter().skip(1).any(|p| {
                 same_package(&p.project.name, &d.name)
@@ -113,7 +132,13 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
             })
         })
         .collect();
+    (pkgs, missing)
+}
 
+/// All facts of the project rooted at `root`, its models rendered.
+pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
+    let mut facts = FileFacts::default();
+    let (pkgs, missing) = load_packages(root, context, &mut facts);
     let files = classify(&pkgs);
     let rels: Vec<Arc<str>> = files.iter().map(|f| f.rel.clone()).collect();
     let texts: Vec<Option<Arc<str>>> = read_all(&rels, context)
@@ -176,16 +201,9 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .collect();
 
     // Nodes and their configuration before rendering.
-    let props: BTreeMap<(NodeKind, String, String), &NodeProps> = schema
-        .models
-        .iter()
-        .map(|p| (NodeKind::Model, p))
-        .chain(schema.seeds.iter().map(|p| (NodeKind::Seed, p)))
-        .chain(schema.snapshots.iter().map(|p| (NodeKind::Snapshot, p)))
-        .map(|(k, p)| ((k, p.package.clone(), p.name.clone()), p))
-        .collect();
+    let props = props_index(&schema);
     let mut nodes: Vec<PendingNode> = Vec::new();
-    let mut tested_by_singular: BTreeSet<String> = BTreeSet::new();
+    let mut singular = SingularTests::default();
     for (f, text) in files.iter().zip(&texts) {
         let Some(text) = text else { continue };
         let pkg = &pkgs[f.package];
@@ -194,13 +212,15 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
             Role::Snapshot => NodeKind::Snapshot,
             Role::Seed => NodeKind::Seed,
             Role::Test => {
-                for call in scan_calls(text)
-                    .0
-                    .iter()
-                    .filter(|c| c.kind == CallKind::Ref && c.is_literal())
-                {
-                    if let Some(Some(name)) = call.args.last() {
-                        tested_by_singular.insert(name.clone());
+                for call in scan_calls(text).0.iter().filter(|c| c.is_literal()) {
+                    match (call.kind, call.args.as_slice()) {
+                        (CallKind::Ref, [.., Some(name)]) => {
+                            singular.models.insert(name.clone());
+                        }
+                        (CallKind::Source, [Some(source), Some(table)]) => {
+                            singular.sources.insert((source.clone(), table.clone()));
+                        }
+                        _ => {}
                     }
                 }
                 continue;
@@ -292,36 +312,50 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .collect();
 
     emit(
-        &mut facts,
-        &pkgs,
-        &missing,
-        nodes,
-        rendered,
-        &schema,
-        &props,
-        &tested_by_singular,
+        &mut facts, &missing, nodes, rendered, &schema, &props, &singular,
     );
-    if !context.include_packages {
-        let dirs = facts.package_dirs.clone();
-        let in_package = |span: &Option<Span>| {
-            span.as_ref()
-                .is_some_and(|s| dirs.iter().any(|d| s.file.starts_with(&format!("{d}/"))))
-        };
-        facts.diagnostics.retain(|d| !in_package(&d.span));
-    }
+    drop_package_findings(&mut facts, context);
     facts
 }
 
-#[allow(clippy::too_many_arguments)]
-fn emit(
+/// Node properties by (kind, package, name).
+pub(super) fn props_index(
+    schema: &SchemaFacts,
+) -> BTreeMap<(NodeKind, String, String), &NodeProps> {
+    schema
+        .models
+        .iter()
+        .map(|p| (NodeKind::Model, p))
+        .chain(schema.seeds.iter().map(|p| (NodeKind::Seed, p)))
+        .chain(schema.snapshots.iter().map(|p| (NodeKind::Snapshot, p)))
+        .map(|(k, p)| ((k, p.package.clone(), p.name.clone()), p))
+        .collect()
+}
+
+/// Drops findings located inside installed packages unless asked for them.
+pub(super) fn drop_package_findings(facts: &mut FileFacts, context: &ParseContext) {
+    if context.include_packages {
+        return;
+    }
+    let dirs = facts.package_dirs.clone();
+    let in_package = |span: &Option<Span>| {
+        span.as_ref()
+            .is_some_and(|s| dirs.iter().any(|d| s.file.starts_with(&format!("{d}/"))))
+    };
+    facts.diagnostics.retain(|d| !in_package(&d.span));
+}
+
+/// Turns nodes, what rendering (or dbt's manifest) found in them, and the
+/// schema YAML into facts: jobs, datasets, sources, consumers, and one
+/// diagnostic per package that refs point into but is not installed.
+pub(super) fn emit(
     facts: &mut FileFacts,
-    pkgs: &[Package],
-    missing: &[&DeclaredPackage],
+    missing: &[DeclaredPackage],
     nodes: Vec<PendingNode>,
     rendered: Vec<Option<RenderedNode>>,
     schema: &SchemaFacts,
     props: &BTreeMap<(NodeKind, String, String), &NodeProps>,
-    tested_by_singular: &BTreeSet<String>,
+    singular: &SingularTests,
 ) {
     let groups: BTreeMap<&str, &Setting<String>> = schema
         .groups
@@ -405,7 +439,7 @@ fn emit(
         }
         let target = Located::new(table_ref(config, &node.name), span.clone());
         job.writes.push(target.clone());
-        let checked = props.is_some_and(|p| p.tested) || tested_by_singular.contains(&node.name);
+        let checked = props.is_some_and(|p| p.tested) || singular.models.contains(&node.name);
         let folders: Vec<&str> = node.folders.iter().map(String::as_str).collect();
         facts.datasets.push(DatasetFact {
             name: target,
@@ -473,7 +507,10 @@ fn emit(
             name: lands,
             external: true,
             layer_hint: Some(SOURCE_LAYER.to_string()),
-            checked: s.tested,
+            checked: s.tested
+                || singular
+                    .sources
+                    .contains(&(s.source.clone(), s.table.clone())),
         });
     }
     for e in &schema.exposures {
@@ -496,7 +533,6 @@ fn emit(
                 .collect(),
         });
     }
-    let _ = pkgs;
 }
 
 /// The node's owner: `meta.owner`, else its group's owner.
@@ -551,7 +587,7 @@ fn idents(parts: Vec<String>) -> DataRef {
 }
 
 /// The project-wide part of the Jinja scope (no macros, no relations).
-fn base_scope(pkgs: &[Package], missing: &[&DeclaredPackage], context: &ParseContext) -> Scope {
+fn base_scope(pkgs: &[Package], missing: &[DeclaredPackage], context: &ParseContext) -> Scope {
     let root = &pkgs[0].project;
     let adapter = adapter_type(context.dialect);
     Scope {
@@ -581,6 +617,7 @@ fn root_files(root: &DbtProject, context: &ParseContext) -> Vec<Arc<str>> {
     };
     let excluded: Vec<String> = [
         root.packages_install_path.as_str(),
+        root.target_path.as_str(),
         "target",
         "dbt_packages",
         "logs",
@@ -600,7 +637,7 @@ fn root_files(root: &DbtProject, context: &ParseContext) -> Vec<Arc<str>> {
 
 /// Sorts a package's files into macros, models, snapshots, seeds, tests
 /// and schema files by the project's paths.
-fn classify(pkgs: &[Package]) -> Vec<Classified> {
+pub(super) fn classify(pkgs: &[Package]) -> Vec<Classified> {
     let mut out = Vec::new();
     for (index, pkg) in pkgs.iter().enumerate() {
         let p = &pkg.project;
@@ -677,12 +714,17 @@ fn classify(pkgs: &[Package]) -> Vec<Classified> {
     out
 }
 
-fn file_stem(rel: &str) -> &str {
+pub(super) fn file_stem(rel: &str) -> &str {
     let name = rel.rsplit('/').next().unwrap_or(rel);
     name.rsplit_once('.').map_or(name, |(stem, _)| stem)
 }
 
-fn template_error(file: &Arc<str>, text: &str, offset: usize, message: &str) -> Diagnostic {
+pub(super) fn template_error(
+    file: &Arc<str>,
+    text: &str,
+    offset: usize,
+    message: &str,
+) -> Diagnostic {
     let index = crate::span::LineIndex::new(text);
     Diagnostic::new("parse-error", format!("{file}: {message}"))
         .at(Some(index.span(file, text, offset, offset)))

@@ -37,7 +37,9 @@ use project::{join_rel, DbtProject};
 const RENDER_STACK_BYTES: usize = 64 * 1024 * 1024;
 
 /// The facts of one dbt project (its models, sources, exposures, tests),
-/// including the installed packages it uses. A project that is itself an
+/// including the installed packages it uses: from its `manifest.json` when
+/// `--dbt-manifest` is given and the file is there and usable, else by
+/// rendering. A project that is itself an
 /// installed package of another project gives nothing (its parent reads it).
 pub fn parse_project(project: &DbtProjectDir, context: &ParseContext) -> FileFacts {
     if is_installed_package(&project.rel, context) {
@@ -62,7 +64,17 @@ pub fn parse_project(project: &DbtProjectDir, context: &ParseContext) -> FileFac
             }
         }
     };
-    with_render_pool(|| assemble::project_facts(root, context))
+    let mut unusable = None;
+    if context.dbt_manifest {
+        match manifest_json::project_facts(&root, context) {
+            None => {}
+            Some(Ok(facts)) => return facts,
+            Some(Err(d)) => unusable = Some(*d),
+        }
+    }
+    let mut facts = with_render_pool(|| assemble::project_facts(root, context));
+    facts.diagnostics.extend(unusable);
+    facts
 }
 
 /// Runs `f` on the rendering thread pool (large stacks); inline when the

@@ -115,6 +115,30 @@ pub fn render_node(jinja: &DbtJinja, node: &NodeFile, preconfig: &PartialConfig)
     }
 }
 
+/// The reads of a node known without rendering it (dbt's manifest lists
+/// them), each located at its call in the file as rendering locates it.
+pub fn known_reads(
+    node: &NodeFile,
+    refs: Vec<RecordedRef>,
+    sources: Vec<(String, String)>,
+) -> Vec<Located<DataRef>> {
+    let (text, _) = rewrite_dbt_blocks(&node.text);
+    let (calls, _) = scan_calls(&text);
+    let written: &str = if text.len() == node.text.len() {
+        &node.text
+    } else {
+        &text
+    };
+    let index = LineIndex::new(written);
+    let site_span = |call: &CallSite| index.span(&node.rel, written, call.start, call.end);
+    let recording = Recording {
+        refs,
+        sources,
+        ..Recording::default()
+    };
+    located_reads(&recording, &calls, &site_span, &node.rel)
+}
+
 /// The calls a template writes with literal arguments, as if recorded: the
 /// fallback when it cannot render.
 fn add_literal_calls(calls: &[CallSite], recording: &mut Recording) {

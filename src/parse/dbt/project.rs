@@ -31,6 +31,8 @@ pub struct DbtProject {
     /// Where `dbt deps` installs packages (`packages-install-path`, legacy
     /// `modules-path`).
     pub packages_install_path: String,
+    /// `target-path` (default `target`), where dbt writes `manifest.json`.
+    pub target_path: String,
     /// The `vars:` block, raw (strings holding Jinja are rendered where a
     /// model reads them, as dbt does).
     pub vars: Option<YNode>,
@@ -105,6 +107,10 @@ impl DbtProject {
                 .or_else(|| doc.get("modules-path"))
                 .and_then(YNode::scalar_text)
                 .map_or_else(|| "dbt_packages".to_string(), |p| clean_rel(&p)),
+            target_path: doc
+                .get("target-path")
+                .and_then(YNode::scalar_text)
+                .map_or_else(|| "target".to_string(), |p| clean_rel(&p)),
             vars: doc.get("vars").cloned(),
             dispatch,
             models: doc.get("models").cloned(),

@@ -267,18 +267,8 @@ impl Reader<'_> {
                 YKind::Str(s) => s.trim().parse().ok()?,
                 _ => return None,
             };
-            let unit = match after.get("period")?.as_str()?.trim() {
-                "minute" | "minutes" => 60,
-                "hour" | "hours" => 3600,
-                "day" | "days" => 86_400,
-                _ => return None,
-            };
-            (count > 0).then(|| {
-                Setting::new(
-                    Cadence::Every(count.saturating_mul(unit)),
-                    Some(after.span(self.file)),
-                )
-            })
+            let cadence = freshness_cadence(count, after.get("period")?.as_str()?)?;
+            Some(Setting::new(cadence, Some(after.span(self.file))))
         })
     }
 
@@ -294,11 +284,7 @@ impl Reader<'_> {
 
     fn exposure(&self, entry: &YNode, diagnostics: &mut Vec<Diagnostic>) -> Option<Exposure> {
         let name = entry.get("name")?.scalar_text()?;
-        let kind = match entry.get("type").and_then(YNode::scalar_text).as_deref() {
-            Some("ml") => "ml".to_string(),
-            Some(other) => other.to_ascii_lowercase(),
-            None => "dashboard".to_string(),
-        };
+        let kind = consumer_kind(entry.get("type").and_then(YNode::scalar_text).as_deref());
         let meta = entry
             .get("meta")
             .or_else(|| entry.get("config").and_then(|c| c.get("meta")));
@@ -364,6 +350,23 @@ impl Reader<'_> {
             reads,
         })
     }
+}
+
+/// A freshness interval (`warn_after: {count: 12, period: hour}`) as a
+/// cadence; `None` for a zero count or an unknown period.
+pub fn freshness_cadence(count: u64, period: &str) -> Option<Cadence> {
+    let unit: u64 = match period.trim() {
+        "minute" | "minutes" => 60,
+        "hour" | "hours" => 3600,
+        "day" | "days" => 86_400,
+        _ => return None,
+    };
+    (count > 0).then(|| Cadence::Every(count.saturating_mul(unit)))
+}
+
+/// An exposure's `type:` as a consumer kind (`dashboard` when absent).
+pub fn consumer_kind(exposure_type: Option<&str>) -> String {
+    exposure_type.map_or_else(|| "dashboard".to_string(), str::to_ascii_lowercase)
 }
 
 /// The `freshness:` of an entry (also under `config:`), if set and not null.

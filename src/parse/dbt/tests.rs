@@ -15,6 +15,11 @@ use crate::sql_dialect::SqlDialect;
 /// listing its files without discovery (the fixtures hide themselves from
 /// discovery with `.ignore` until they are wired into the acme tests).
 fn parse_fixture(dir: &str) -> FileFacts {
+    parse_fixture_with(dir, false)
+}
+
+/// [`parse_fixture`], reading `target/manifest.json` when `dbt_manifest`.
+fn parse_fixture_with(dir: &str, dbt_manifest: bool) -> FileFacts {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir);
     let mut paths = HashSet::new();
     collect(&root, &root, &mut paths);
@@ -23,7 +28,7 @@ fn parse_fixture(dir: &str) -> FileFacts {
         dialect: SqlDialect::Snowflake,
         paths,
         include_packages: false,
-        dbt_manifest: false,
+        dbt_manifest,
         sources: SourceMap::default(),
     };
     let project = DbtProjectDir {
@@ -244,5 +249,108 @@ fn root_project_config_overrides_a_package_models_config_call() {
     assert_eq!(
         facts.package_dirs,
         vec![Arc::<str>::from("dbt_packages/evt")]
+    );
+}
+
+/// Everything of the facts that reaches the graph or a finding, as text.
+fn facts_text(facts: &FileFacts) -> Vec<String> {
+    let mut out = Vec::new();
+    for j in &facts.jobs {
+        let reads: Vec<String> = j
+            .reads
+            .iter()
+            .map(|r| format!("{}@{}", show(&r.value), r.span.line))
+            .collect();
+        out.push(format!(
+            "job {} [{}] -> {} owner={} ({}) at {}:{} partial={}",
+            j.id,
+            reads.join(", "),
+            show(&j.writes[0].value),
+            j.owner.as_ref().map_or("-", |o| o.value.as_str()),
+            j.owner.as_ref().map_or("-", |o| o.origin.as_str()),
+            j.span.file,
+            j.span.line,
+            j.partial
+        ));
+    }
+    for d in &facts.datasets {
+        out.push(format!(
+            "dataset {} at {}:{} external={} layer={} checked={}",
+            show(&d.name.value),
+            d.name.span.file,
+            d.name.span.line,
+            d.external,
+            d.layer_hint.as_deref().unwrap_or("-"),
+            d.checked
+        ));
+    }
+    for s in &facts.sources {
+        out.push(format!(
+            "source {} -> {} every={} owner={} at {}:{}",
+            s.name,
+            show(&s.lands_in.as_ref().unwrap().value),
+            s.cadence
+                .as_ref()
+                .map_or("-".into(), |c| c.value.to_string()),
+            s.owner.as_ref().map_or("-", |o| o.value.as_str()),
+            s.span.file,
+            s.span.line
+        ));
+    }
+    for c in &facts.consumers {
+        let reads: Vec<String> = c
+            .reads
+            .iter()
+            .map(|r| format!("{}@{}", show(&r.value), r.span.line))
+            .collect();
+        out.push(format!(
+            "consumer {} {} owner={} freshness={} reads={} at {}:{}",
+            c.name,
+            c.kind,
+            c.owner.as_ref().map_or("-", |o| o.value.as_str()),
+            c.freshness
+                .as_ref()
+                .map_or("-".into(), |f| f.value.to_string()),
+            reads.join(","),
+            c.span.file,
+            c.span.line
+        ));
+    }
+    for a in &facts.allows {
+        out.push(format!("allow {} {}:{}", a.rule, a.span.file, a.span.line));
+    }
+    for d in &facts.diagnostics {
+        out.push(format!("diagnostic {} {}", d.rule, d.message));
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn manifest_and_rendering_give_the_same_facts() {
+    let rendered = facts_text(&parse_fixture("fixtures/dbt/manifest_shop"));
+    let read = facts_text(&parse_fixture_with("fixtures/dbt/manifest_shop", true));
+    assert_eq!(read, rendered);
+    assert_eq!(
+        rendered,
+        vec![
+            "consumer weekly_revenue dashboard owner=finance-analytics freshness=daily 07:00 reads=ref:fct_orders@27,ref:dim_customers@28 at models/marts/schema.yml:20",
+            "dataset country_codes at seeds/country_codes.csv:1 external=true layer=- checked=false",
+            "dataset mart.dim_customers at models/marts/schema.yml:16 external=false layer=serving checked=false",
+            "dataset mart.orders_fact at models/marts/schema.yml:10 external=false layer=serving checked=true",
+            "dataset raw.shop_app.customer at models/staging/schema.yml:17 external=true layer=raw checked=true",
+            "dataset raw.shop_app.orders at models/staging/schema.yml:13 external=true layer=raw checked=true",
+            "dataset snapshots.orders_snapshot at snapshots/orders_snapshot.sql:1 external=false layer=- checked=false",
+            "dataset staging.stg_customers at models/staging/schema.yml:27 external=false layer=curated checked=false",
+            "dataset staging.stg_orders at models/staging/schema.yml:21 external=false layer=curated checked=true",
+            "job model:dim_customers [ref:stg_customers@2] -> mart.dim_customers owner=finance-analytics (group finance) at models/marts/schema.yml:16 partial=false",
+            "job model:fct_orders [ref:stg_orders@3, ref:stg_customers@1] -> mart.orders_fact owner=analytics-eng (meta.owner) at models/marts/schema.yml:10 partial=false",
+            "job model:stg_customers [ref:country_codes@3, source:shop.customers@2] -> staging.stg_customers owner=analytics-eng (meta.owner) at models/staging/schema.yml:27 partial=false",
+            "job model:stg_orders [source:shop.orders@2] -> staging.stg_orders owner=analytics-eng (meta.owner) at models/staging/schema.yml:21 partial=false",
+            "job seed:country_codes [] -> country_codes owner=- (-) at seeds/country_codes.csv:1 partial=false",
+            "job snapshot:orders_snapshot [source:shop.orders@3] -> snapshots.orders_snapshot owner=- (-) at snapshots/orders_snapshot.sql:1 partial=false",
+            "source shop.customers -> raw.shop_app.customer every=every 12h owner=data-eng at models/staging/schema.yml:17",
+            "source shop.orders -> raw.shop_app.orders every=every 12h owner=data-eng at models/staging/schema.yml:13",
+        ]
     );
 }
