@@ -235,11 +235,15 @@ impl Reader<'_> {
             if !table_config.is_enabled() {
                 continue;
             }
-            // A table's `freshness: null` turns the source's off.
-            let freshness = match freshness_node(table) {
-                Some(node) => Some(node),
-                None if table.get("freshness").is_some() => None,
-                None => source_freshness,
+            // A table's `freshness: null` turns the source's off; else its
+            // keys are laid over the source's, as dbt merges them.
+            let freshness: Vec<&YNode> = match freshness_node(table) {
+                Some(node) => [Some(node), source_freshness]
+                    .into_iter()
+                    .flatten()
+                    .collect(),
+                None if table.get("freshness").is_some() => Vec::new(),
+                None => source_freshness.into_iter().collect(),
             };
             out.push(SourceTable {
                 package: self.package.to_string(),
@@ -251,17 +255,21 @@ impl Reader<'_> {
                 identifier: self
                     .text(table.get("identifier"))
                     .unwrap_or_else(|| table_name.clone()),
-                cadence: freshness.and_then(|f| self.cadence(f)),
+                cadence: self.cadence(&freshness),
                 owner: table_config.owner.or_else(|| source_config.owner.clone()),
                 tested: has_tests(table),
             });
         }
     }
 
-    /// `warn_after`, else `error_after`, as an interval.
-    fn cadence(&self, freshness: &YNode) -> Option<Setting<Cadence>> {
+    /// `warn_after`, else `error_after`, as an interval; each from the
+    /// first of `layers` (the table's freshness, then the source's) that
+    /// sets it.
+    fn cadence(&self, layers: &[&YNode]) -> Option<Setting<Cadence>> {
         ["warn_after", "error_after"].iter().find_map(|key| {
-            let after = freshness.get(key)?;
+            let after = layers
+                .iter()
+                .find_map(|f| f.get(key).filter(|a| !a.is_null()))?;
             let count = match &after.get("count")?.kind {
                 YKind::Int(i) => u64::try_from(*i).ok()?,
                 YKind::Str(s) => s.trim().parse().ok()?,
@@ -426,8 +434,8 @@ sources:
       - name: events
         freshness: null
       - name: payments
-        freshness:
-          error_after: {count: 15, period: minute}
+        freshness: {error_after: {count: 15, period: minute}}
+      - {name: refunds, freshness: {warn_after: {count: 15, period: minute}}}
 exposures:
   - name: exec_dashboard
     type: dashboard
@@ -521,13 +529,23 @@ semantic_models:
                     None,
                     27
                 ),
+                // The table's error_after is merged with the source's
+                // warn_after, which comes first.
                 (
                     "raw.payments".into(),
                     Some("prod".into()),
                     "raw".into(),
                     "payments".into(),
-                    Some(Cadence::Every(900)),
+                    Some(Cadence::Every(3600)),
                     29
+                ),
+                (
+                    "raw.refunds".into(),
+                    Some("prod".into()),
+                    "raw".into(),
+                    "refunds".into(),
+                    Some(Cadence::Every(900)),
+                    31
                 ),
             ]
         );
