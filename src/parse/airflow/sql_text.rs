@@ -1,0 +1,165 @@
+//! SQL found in DAG files: inline `sql=` text goes through the shared SQL
+//! parser (`crate::parse::sql::analyze`) with its positions mapped back into
+//! the Python file; a `sql=` that names a `.sql` file is resolved to a repo
+//! path (the plain-SQL parser reads that file as a `script:` job).
+//!
+//! Jinja in inline SQL (`{{ ds }}`, `{% if %}`) cannot be rendered statically:
+//! each `{{ … }}` is masked with `_` characters and each `{% … %}` / `{# … #}`
+//! with spaces, so the SQL parses and every position keeps its line and
+//! column. A table name that was an expression (all `_`) is dropped.
+
+use crate::facts::{DataRef, Located};
+use crate::parse::sql::{analyze, SqlAccess, SqlPos};
+use crate::span::{LineIndex, Span};
+
+use super::interpreter::{join_path, parent_dir, Reader};
+use super::values::{Range, Text};
+
+/// Reads and writes of a piece of SQL, located in the Python file.
+#[derive(Debug, Default)]
+pub(super) struct SqlRefs {
+    /// Tables and locations read.
+    pub reads: Vec<Located<DataRef>>,
+    /// Tables written.
+    pub writes: Vec<Located<DataRef>>,
+    /// Whether some statement did not parse.
+    pub errors: bool,
+}
+
+/// Masks Jinja so the SQL parses; every character keeps its position.
+pub(super) fn mask_jinja(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(start) = rest.find('{') {
+        let (before, from) = rest.split_at(start);
+        out.push_str(before);
+        let close = match from.get(..2) {
+            Some("{{") => Some(("}}", '_')),
+            Some("{%") => Some(("%}", ' ')),
+            Some("{#") => Some(("#}", ' ')),
+            _ => None,
+        };
+        let Some((end, fill)) = close else {
+            out.push('{');
+            rest = &from[1..];
+            continue;
+        };
+        match from[2..].find(end) {
+            Some(i) => {
+                let block = &from[..i + 4];
+                out.extend(block.chars().map(|c| if c == '\n' { '\n' } else { fill }));
+                rest = &from[i + 4..];
+            }
+            None => {
+                out.extend(from.chars().map(|c| if c == '\n' { '\n' } else { fill }));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether a `sql=` string names a file rather than holding SQL.
+pub(super) fn is_sql_path(text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty() && !t.contains(char::is_whitespace) && t.to_ascii_lowercase().ends_with(".sql")
+}
+
+/// The path of `{% include 'x.sql' %}` when that is all the text holds.
+pub(super) fn included_path(text: &str) -> Option<&str> {
+    let inner = text.trim().strip_prefix("{%")?.strip_suffix("%}")?.trim();
+    let path = inner.strip_prefix("include")?.trim();
+    let path = path
+        .strip_prefix('\'')
+        .and_then(|p| p.strip_suffix('\''))
+        .or_else(|| path.strip_prefix('"').and_then(|p| p.strip_suffix('"')))?;
+    is_sql_path(path).then_some(path)
+}
+
+fn masked_name(r: &DataRef) -> bool {
+    match r {
+        DataRef::Table(parts) => parts
+            .iter()
+            .any(|p| !p.value.is_empty() && p.value.chars().all(|c| c == '_')),
+        DataRef::Uri(u) => u.contains("__"),
+        _ => false,
+    }
+}
+
+impl<'t> Reader<'t> {
+    /// Analyzes inline SQL. Positions map into the file when the string is
+    /// written verbatim there; otherwise everything points at `at`.
+    pub(super) fn sql_refs(&self, text: &Text, at: Range) -> SqlRefs {
+        let masked = mask_jinja(&text.s);
+        let access: SqlAccess = analyze(&masked, self.context.dialect);
+        let fallback = self.src.span_of(at.0, at.1);
+        let sql_index = LineIndex::new(&text.s);
+        let span_at = |p: SqlPos| -> Span {
+            match text.raw_at {
+                Some(base) => {
+                    let off = base + sql_index.offset(&text.s, p.line, p.column);
+                    self.src.span_of(off, off)
+                }
+                None => fallback.clone(),
+            }
+        };
+        let located = |items: &[(DataRef, SqlPos)]| -> Vec<Located<DataRef>> {
+            let mut out: Vec<Located<DataRef>> = Vec::new();
+            for (r, p) in items {
+                if masked_name(r) || out.iter().any(|l| l.value == *r) {
+                    continue;
+                }
+                out.push(Located::new(r.clone(), span_at(*p)));
+            }
+            out
+        };
+        SqlRefs {
+            reads: located(&access.reads),
+            writes: located(&access.writes),
+            errors: !access.errors.is_empty(),
+        }
+    }
+
+    /// Resolves a `.sql` path against the DAG's `template_searchpath`
+    /// folders, then the DAG file's folder; the repo-relative path if it exists.
+    pub(super) fn resolve_sql_path(&self, path: &str, search_paths: &[String]) -> Option<String> {
+        let dag_dir = parent_dir(self.src.file);
+        let path = path.trim();
+        let candidates = search_paths
+            .iter()
+            .map(|dir| join_path(dir, path))
+            .chain(std::iter::once(join_path(&dag_dir, path)));
+        candidates
+            .filter(|c| !c.starts_with('/') && !c.starts_with(".."))
+            .find(|c| self.context.paths.contains(c.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jinja_is_masked_in_place() {
+        let sql = "SELECT * FROM {{ params.t }} WHERE d = '{{ ds }}'\n{% if x %}AND 1{% endif %}";
+        let masked = mask_jinja(sql);
+        assert_eq!(masked.len(), sql.len());
+        assert_eq!(
+            masked,
+            "SELECT * FROM ______________ WHERE d = '________'\n          AND 1           "
+        );
+        assert_eq!(mask_jinja("a { b"), "a { b");
+    }
+
+    #[test]
+    fn sql_paths_and_includes() {
+        assert!(is_sql_path("curated/fct_sessions.sql"));
+        assert!(!is_sql_path("SELECT * FROM x.sql"));
+        assert_eq!(
+            included_path("{% include 'sql/x.sql' %}"),
+            Some("sql/x.sql")
+        );
+        assert_eq!(included_path("SELECT 1"), None);
+    }
+}

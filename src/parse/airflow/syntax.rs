@@ -1,0 +1,150 @@
+//! The Python syntax tree: parsing with tree-sitter-python and the few node
+//! helpers every other part of the Airflow reader needs (text, spans, calls).
+
+use std::sync::Arc;
+
+use tree_sitter::{Node, Parser, Tree};
+
+use crate::span::{LineIndex, Span};
+
+/// One Python file being read: its path, text and line index.
+pub(super) struct Source<'a> {
+    /// Repo-relative path.
+    pub file: &'a Arc<str>,
+    /// The file's text.
+    pub text: &'a str,
+    /// Byte offset → line/column.
+    pub index: LineIndex,
+}
+
+impl<'a> Source<'a> {
+    /// Wraps a file's text.
+    pub fn new(file: &'a Arc<str>, text: &'a str) -> Source<'a> {
+        Source {
+            file,
+            text,
+            index: LineIndex::new(text),
+        }
+    }
+
+    /// The source text of a node (empty if the range is not on char boundaries).
+    pub fn text_of(&self, node: Node<'_>) -> &'a str {
+        self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// The span of a node.
+    pub fn span(&self, node: Node<'_>) -> Span {
+        self.span_of(node.start_byte(), node.end_byte())
+    }
+
+    /// The span of a byte range.
+    pub fn span_of(&self, start: usize, end: usize) -> Span {
+        self.index.span(self.file, self.text, start, end)
+    }
+}
+
+/// Parses Python text; `None` only if tree-sitter gives up (it normally
+/// recovers from any input with ERROR nodes).
+pub(super) fn parse_python(text: &str) -> Option<Tree> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .ok()?;
+    parser.parse(text, None)
+}
+
+/// Everything found in one pass over all nodes: the first syntax error,
+/// the comments, and the modules imported.
+#[derive(Default)]
+pub(super) struct Scan<'t> {
+    /// The first ERROR or MISSING node, in document order.
+    pub first_error: Option<Node<'t>>,
+    /// Every comment node.
+    pub comments: Vec<Node<'t>>,
+    /// Every `import x` / `from x import …` module name.
+    pub imported_modules: Vec<String>,
+}
+
+/// Visits every node once, iteratively (no recursion, whatever the nesting).
+pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
+    let mut out = Scan::default();
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        if out.first_error.is_none() && (node.is_error() || node.is_missing()) {
+            out.first_error = Some(node);
+        }
+        match node.kind() {
+            "comment" => out.comments.push(node),
+            "import_from_statement" => {
+                if let Some(m) = node.child_by_field_name("module_name") {
+                    if m.kind() == "dotted_name" {
+                        out.imported_modules.push(dotted(src, m));
+                    }
+                }
+            }
+            "import_statement" => {
+                let mut c = node.walk();
+                for name in node.children_by_field_name("name", &mut c) {
+                    let name = match name.kind() {
+                        "aliased_import" => name.child_by_field_name("name").unwrap_or(name),
+                        _ => name,
+                    };
+                    out.imported_modules.push(dotted(src, name));
+                }
+            }
+            _ => {}
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+/// The text of a dotted name without inner whitespace.
+fn dotted(src: &Source<'_>, node: Node<'_>) -> String {
+    src.text_of(node).split_whitespace().collect()
+}
+
+/// The named children of a node, in order.
+pub(super) fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut c = node.walk();
+    node.named_children(&mut c)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+/// The dotted name a callee is written as: `DAG`, `models.DAG`,
+/// `airflow.models.DAG`; `None` for anything else (a call result, a subscript).
+pub(super) fn dotted_name(src: &Source<'_>, node: Node<'_>) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut current = node;
+    loop {
+        match current.kind() {
+            "identifier" => {
+                parts.push(src.text_of(current));
+                break;
+            }
+            "attribute" => {
+                parts.push(src.text_of(current.child_by_field_name("attribute")?));
+                current = current.child_by_field_name("object")?;
+            }
+            _ => return None,
+        }
+    }
+    parts.reverse();
+    Some(parts.join("."))
+}
+
+/// The last part of a dotted name: `DAG` for `airflow.models.DAG`.
+pub(super) fn last_part(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}

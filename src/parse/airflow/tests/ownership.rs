@@ -1,0 +1,1 @@
+//! ownership tests.
