@@ -13,9 +13,17 @@ impl<'t> Reader<'t> {
     /// Reads `DAG(...)` or a `@dag` function's decorator arguments (`fn_name`
     /// is the DAG id unless `dag_id=` says otherwise). Returns `Value::Dag`,
     /// or `Value::Unknown` when the id cannot be known.
-    pub(super) fn make_dag(&mut self, args: &Args<'t>, name_at: Range, fn_name: Option<&str>) -> Value<'t> {
+    pub(super) fn make_dag(
+        &mut self,
+        args: &Args<'t>,
+        name_at: Range,
+        fn_name: Option<&str>,
+    ) -> Value<'t> {
         let span = self.src.span_of(name_at.0, name_at.1);
-        let id = match (args.arg("dag_id", if fn_name.is_some() { usize::MAX } else { 0 }), fn_name) {
+        let id = match (
+            args.arg("dag_id", if fn_name.is_some() { usize::MAX } else { 0 }),
+            fn_name,
+        ) {
             (Some((Value::Str(t), _)), _) => t.s.clone(),
             (None, Some(name)) => name.to_string(),
             (Some((_, at)), _) => {
@@ -122,10 +130,8 @@ impl<'t> Reader<'t> {
             (Some((Value::Str(t), _)), _) => t.s.clone(),
             (None, Some(name)) => name.to_string(),
             (other, _) => {
-                let at = other.map_or_else(
-                    || self.ctx_span(),
-                    |(_, at)| self.src.span_of(at.0, at.1),
-                );
+                let at =
+                    other.map_or_else(|| self.ctx_span(), |(_, at)| self.src.span_of(at.0, at.1));
                 self.model
                     .unresolved(format!("the task group id at line {}", at.line), at);
                 return Value::Unknown;
@@ -163,7 +169,12 @@ impl<'t> Reader<'t> {
     /// `@asset` (Airflow 3): a DAG named after the function, with one task of
     /// the same name that writes the asset (`uri=`, else `name=`, else the
     /// function name).
-    pub(super) fn make_asset_dag(&mut self, name: &str, name_node: tree_sitter::Node<'t>, args: &Args<'t>) {
+    pub(super) fn make_asset_dag(
+        &mut self,
+        name: &str,
+        name_node: tree_sitter::Node<'t>,
+        args: &Args<'t>,
+    ) {
         let name_at = Self::range(name_node);
         let dag_args = Args {
             keywords: args

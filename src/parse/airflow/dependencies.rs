@@ -33,7 +33,8 @@ impl<'t> Reader<'t> {
     /// `up >> down`: every endpoint of `up` before every endpoint of `down`.
     /// A list on both sides is an error in Airflow and sets nothing.
     pub(super) fn connect(&mut self, up: &Value<'t>, down: &Value<'t>, span: Span) {
-        let (Some((ups, up_list)), Some((downs, down_list))) = (endpoints(up), endpoints(down)) else {
+        let (Some((ups, up_list)), Some((downs, down_list))) = (endpoints(up), endpoints(down))
+        else {
             return;
         };
         if up_list && down_list {
@@ -133,7 +134,12 @@ pub(super) fn resolve_edges(model: &Model) -> Vec<EdgeFact> {
 
 /// The tasks an endpoint stands for: itself, or a group's leaves (as an
 /// upstream) or roots (as a downstream) given the edges set so far.
-fn expand(model: &Model, e: Endpoint, edges: &BTreeSet<(usize, usize)>, as_upstream: bool) -> Vec<usize> {
+fn expand(
+    model: &Model,
+    e: Endpoint,
+    edges: &BTreeSet<(usize, usize)>,
+    as_upstream: bool,
+) -> Vec<usize> {
     match e {
         Endpoint::Task(t) => vec![t],
         Endpoint::Group(g) => {

@@ -18,8 +18,8 @@ use crate::parse::ParseContext;
 use super::model::Model;
 use super::syntax::{dotted_name, last_part, named_children, Source};
 use super::values::{
-    timedelta_seconds, unescape, Args, AssetRef, Entry, FnDef, FnKind, PartialCall,
-    PartialTarget, Range, Text, Timetable, Value,
+    timedelta_seconds, unescape, Args, AssetRef, Entry, FnDef, FnKind, PartialCall, PartialTarget,
+    Range, Text, Timetable, Value,
 };
 
 /// How deeply expressions and statements may nest before the reader stops
@@ -28,7 +28,7 @@ const MAX_DEPTH: usize = 64;
 /// How deeply calls of same-file functions may nest.
 const MAX_CALL_DEPTH: usize = 8;
 /// How many statements and loop iterations one file may cost in total.
-const STEP_BUDGET: usize = 200_000;
+const STEP_BUDGET: usize = 50_000;
 /// The most iterations one literal loop is unrolled to.
 const MAX_LOOP: usize = 2_000;
 
@@ -77,7 +77,10 @@ impl<'t> Reader<'t> {
     pub fn new(src: &'t Source<'t>, context: &'t ParseContext, airflow3: bool) -> Reader<'t> {
         let mut module = HashMap::new();
         module.insert("__name__".to_string(), Value::string("airflow_dag_module"));
-        module.insert("__file__".to_string(), Value::RepoPath(src.file.to_string()));
+        module.insert(
+            "__file__".to_string(),
+            Value::RepoPath(src.file.to_string()),
+        );
         Reader {
             src,
             context,
@@ -236,9 +239,11 @@ impl<'t> Reader<'t> {
     }
 
     fn exec_clause_body(&mut self, clause: Node<'t>) -> Flow<'t> {
-        let body = clause
-            .child_by_field_name("body")
-            .or_else(|| named_children(clause).into_iter().find(|c| c.kind() == "block"));
+        let body = clause.child_by_field_name("body").or_else(|| {
+            named_children(clause)
+                .into_iter()
+                .find(|c| c.kind() == "block")
+        });
         body.map_or(Flow::Next, |b| self.exec_block(b))
     }
 
@@ -294,16 +299,14 @@ impl<'t> Reader<'t> {
         let name = expr
             .child_by_field_name("function")
             .and_then(|f| dotted_name(self.src, f));
-        matches!(
-            name.as_deref().map(last_part),
-            Some("DAG" | "TaskGroup")
-        ) || matches!(
-            name.as_deref().map(|n| self.lookup(n)),
-            Some(Value::Function(FnDef {
-                kind: FnKind::Dag | FnKind::TaskGroup,
-                ..
-            }))
-        )
+        matches!(name.as_deref().map(last_part), Some("DAG" | "TaskGroup"))
+            || matches!(
+                name.as_deref().map(|n| self.lookup(n)),
+                Some(Value::Function(FnDef {
+                    kind: FnKind::Dag | FnKind::TaskGroup,
+                    ..
+                }))
+            )
     }
 
     fn exec_for(&mut self, stmt: Node<'t>) -> Flow<'t> {
@@ -341,7 +344,8 @@ impl<'t> Reader<'t> {
             .map_or(Value::Unknown, |c| self.eval(c));
         let consequence = stmt.child_by_field_name("consequence");
         let mut c = stmt.walk();
-        let alternatives: Vec<Node<'t>> = stmt.children_by_field_name("alternative", &mut c).collect();
+        let alternatives: Vec<Node<'t>> =
+            stmt.children_by_field_name("alternative", &mut c).collect();
         match condition.truthy() {
             Some(true) => consequence.map_or(Flow::Next, |b| self.exec_block(b)),
             Some(false) => self.exec_alternatives(&alternatives),
@@ -413,10 +417,12 @@ impl<'t> Reader<'t> {
             };
             let root = callee_name.split('.').next().unwrap_or("");
             let found = match (root, callee_name.as_str()) {
-                (_, "dag") | (_, "airflow.decorators.dag") | (_, "airflow.sdk.dag") => Some(FnKind::Dag),
-                (_, "task_group") | (_, "airflow.decorators.task_group") | (_, "airflow.sdk.task_group") => {
-                    Some(FnKind::TaskGroup)
+                (_, "dag") | (_, "airflow.decorators.dag") | (_, "airflow.sdk.dag") => {
+                    Some(FnKind::Dag)
                 }
+                (_, "task_group")
+                | (_, "airflow.decorators.task_group")
+                | (_, "airflow.sdk.task_group") => Some(FnKind::TaskGroup),
                 (_, "asset") | (_, "asset.multi") => {
                     asset_decorator = Some(args.clone().unwrap_or_default());
                     None
@@ -592,9 +598,9 @@ impl<'t> Reader<'t> {
                     .child_by_field_name("subscript")
                     .map_or(Value::Unknown, |k| self.eval(k));
                 match (&object, &key) {
-                    (Value::Dict(_), Value::Str(k)) => object
-                        .get(&k.s)
-                        .map_or(Value::Unknown, |e| e.value.clone()),
+                    (Value::Dict(_), Value::Str(k)) => {
+                        object.get(&k.s).map_or(Value::Unknown, |e| e.value.clone())
+                    }
                     (Value::List(items), Value::Int(i)) => {
                         let idx = if *i < 0 { items.len() as i64 + i } else { *i };
                         usize::try_from(idx)
@@ -742,17 +748,15 @@ impl<'t> Reader<'t> {
                         });
                     }
                 }
-                "dictionary_splat" => {
-                    match named_children(child).first().map(|c| self.eval(*c)) {
-                        Some(Value::Dict(inner)) => {
-                            for e in inner {
-                                entries.retain(|x| x.key != e.key);
-                                entries.push(e);
-                            }
+                "dictionary_splat" => match named_children(child).first().map(|c| self.eval(*c)) {
+                    Some(Value::Dict(inner)) => {
+                        for e in inner {
+                            entries.retain(|x| x.key != e.key);
+                            entries.push(e);
                         }
-                        _ => return Value::Unknown,
                     }
-                }
+                    _ => return Value::Unknown,
+                },
                 _ => {}
             }
         }
@@ -770,13 +774,10 @@ impl<'t> Reader<'t> {
         let mut operands = Vec::new();
         let mut operators = Vec::new();
         let mut current = node;
-        loop {
-            let (Some(l), Some(r)) = (
-                current.child_by_field_name("left"),
-                current.child_by_field_name("right"),
-            ) else {
-                break;
-            };
+        while let (Some(l), Some(r)) = (
+            current.child_by_field_name("left"),
+            current.child_by_field_name("right"),
+        ) {
             operands.push(r);
             if let Some(o) = current.child_by_field_name("operator") {
                 operators.push(o);
@@ -1087,7 +1088,10 @@ impl<'t> Reader<'t> {
                     at,
                 }))
             }
-            (d @ Value::Dict(_), "get") => match first().as_ref().and_then(|k| k.as_str().map(str::to_string)) {
+            (d @ Value::Dict(_), "get") => match first()
+                .as_ref()
+                .and_then(|k| k.as_str().map(str::to_string))
+            {
                 Some(k) => d
                     .get(&k)
                     .map(|e| e.value.clone())
@@ -1193,7 +1197,9 @@ impl<'t> Reader<'t> {
                 Value::List(assets.into_iter().map(Value::Asset).collect())
             }
             "CronTriggerTimetable" | "CronDataIntervalTimetable" | "CronPartitionTimetable" => {
-                let cron = args.arg("cron", 0).and_then(|(v, _)| v.as_str().map(str::to_string));
+                let cron = args
+                    .arg("cron", 0)
+                    .and_then(|(v, _)| v.as_str().map(str::to_string));
                 Value::Timetable(Timetable {
                     cadence: cron.and_then(|c| crate::cadence::Cadence::parse(&c).ok()),
                     assets: Vec::new(),
@@ -1217,7 +1223,11 @@ impl<'t> Reader<'t> {
                     _ => None,
                 };
                 let mut assets = Vec::new();
-                if let Some((v, _)) = args.kw("datasets").or_else(|| args.kw("assets")).map(|e| (&e.value, e.at)) {
+                if let Some((v, _)) = args
+                    .kw("datasets")
+                    .or_else(|| args.kw("assets"))
+                    .map(|e| (&e.value, e.at))
+                {
                     collect_assets(v, &mut assets);
                 }
                 Value::Timetable(Timetable {
@@ -1283,11 +1293,21 @@ impl<'t> Reader<'t> {
                     let mut parts = args.positional.iter().map(|(v, _)| v);
                     let base = match parts.next() {
                         Some(Value::RepoPath(p)) => Some(p.clone()),
-                        Some(Value::Str(s)) => return Some(parts.try_fold(s.s.clone(), |acc, v| v.as_str().map(|s| join_path(&acc, s))).map_or(Value::Unknown, Value::string)),
+                        Some(Value::Str(s)) => {
+                            return Some(
+                                parts
+                                    .try_fold(s.s.clone(), |acc, v| {
+                                        v.as_str().map(|s| join_path(&acc, s))
+                                    })
+                                    .map_or(Value::Unknown, Value::string),
+                            )
+                        }
                         _ => None,
                     };
-                    base.and_then(|b| parts.try_fold(b, |acc, v| v.as_str().map(|s| join_path(&acc, s))))
-                        .map_or(Value::Unknown, Value::RepoPath)
+                    base.and_then(|b| {
+                        parts.try_fold(b, |acc, v| v.as_str().map(|s| join_path(&acc, s)))
+                    })
+                    .map_or(Value::Unknown, Value::RepoPath)
                 }
                 "os.path.dirname" => match first {
                     Some(Value::RepoPath(p)) => Value::RepoPath(parent_dir(&p)),
@@ -1379,9 +1399,10 @@ impl<'t> Reader<'t> {
         for p in params {
             let (name_node, default) = match p.kind() {
                 "identifier" => (Some(p), None),
-                "default_parameter" | "typed_default_parameter" => {
-                    (p.child_by_field_name("name"), p.child_by_field_name("value"))
-                }
+                "default_parameter" | "typed_default_parameter" => (
+                    p.child_by_field_name("name"),
+                    p.child_by_field_name("value"),
+                ),
                 "typed_parameter" => (named_children(p).first().copied(), None),
                 _ => (None, None),
             };
@@ -1599,7 +1620,10 @@ mod tests {
         assert_eq!(str_format("x_{}_{n}", &args), Some("x_a_2".into()));
         assert_eq!(str_format("{:>3}", &args), None);
         assert_eq!(
-            percent_format("%s_%d", &Value::List(vec![Value::string("a"), Value::Int(1)])),
+            percent_format(
+                "%s_%d",
+                &Value::List(vec![Value::string("a"), Value::Int(1)])
+            ),
             Some("a_1".into())
         );
         assert_eq!(percent_format("%s_%s", &Value::string("a")), None);

@@ -82,8 +82,11 @@ pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -
     let src = Source::new(file, text);
     let Some(tree) = parse_python(text) else {
         return FileFacts {
-            diagnostics: vec![Diagnostic::new("parse-error", "the Python parser gave up on this file")
-                .at(Some(Span::file_start(file)))],
+            diagnostics: vec![Diagnostic::new(
+                "parse-error",
+                "the Python parser gave up on this file",
+            )
+            .at(Some(Span::file_start(file)))],
             ..FileFacts::default()
         };
     };

@@ -114,7 +114,10 @@ impl<'t> Reader<'t> {
                     });
                 }
                 Some((_, at)) => self.model.unresolved(
-                    format!("the DAG triggered by task `{}`", self.model.tasks[task].job.name),
+                    format!(
+                        "the DAG triggered by task `{}`",
+                        self.model.tasks[task].job.name
+                    ),
                     self.src.span_of(at.0, at.1),
                 ),
                 None => {}
@@ -228,9 +231,17 @@ impl<'t> Reader<'t> {
                 "source_conn_id",
                 &format!("{}_conn_id", from.to_ascii_lowercase()),
                 "sql_conn_id",
-                if source == "s3" { "source_aws_conn_id" } else { "-" },
+                if source == "s3" {
+                    "source_aws_conn_id"
+                } else {
+                    "-"
+                },
                 if source == "s3" { "aws_conn_id" } else { "-" },
-                if matches!(source.as_str(), "gcs" | "bigquery") { "gcp_conn_id" } else { "-" },
+                if matches!(source.as_str(), "gcs" | "bigquery") {
+                    "gcp_conn_id"
+                } else {
+                    "-"
+                },
             ],
         )
         .map_or("default", |(c, _)| c)
@@ -238,8 +249,14 @@ impl<'t> Reader<'t> {
         let mut reads: Vec<Located<DataRef>> = Vec::new();
         if matches!(source.as_str(), "s3" | "gcs") {
             let scheme = if source == "s3" { "s3" } else { "gs" };
-            let bucket = kw_str(args, &["source_bucket", "s3_bucket", "bucket", "bucket_name"]);
-            let key = kw_str(args, &["source_object", "s3_key", "prefix", "source_prefix", "key"]);
+            let bucket = kw_str(
+                args,
+                &["source_bucket", "s3_bucket", "bucket", "bucket_name"],
+            );
+            let key = kw_str(
+                args,
+                &["source_object", "s3_key", "prefix", "source_prefix", "key"],
+            );
             if let Some((b, at)) = bucket {
                 let key = key.map(|(k, _)| static_key(k)).unwrap_or_default();
                 reads.push(Located::new(
@@ -288,7 +305,9 @@ impl<'t> Reader<'t> {
         if matches!(dest.as_str(), "s3" | "gcs") {
             let scheme = if dest == "s3" { "s3" } else { "gs" };
             if let Some((b, at)) = kw_str(args, &BUCKET_KWS) {
-                let key = kw_str(args, &KEY_KWS).map(|(k, _)| static_key(k)).unwrap_or_default();
+                let key = kw_str(args, &KEY_KWS)
+                    .map(|(k, _)| static_key(k))
+                    .unwrap_or_default();
                 writes.push(Located::new(
                     DataRef::Uri(format!("{scheme}://{b}/{}", key.trim_start_matches('/'))),
                     self.src.span_of(at.0, at.1),
@@ -309,7 +328,10 @@ impl<'t> Reader<'t> {
                 Some((s, _)) if !table.contains('.') => format!("{s}.{table}"),
                 _ => table.to_string(),
             };
-            writes.push(Located::new(DataRef::from_name(&name), self.src.span_of(at.0, at.1)));
+            writes.push(Located::new(
+                DataRef::from_name(&name),
+                self.src.span_of(at.0, at.1),
+            ));
         }
         if reads.is_empty() || writes.is_empty() {
             let name = self.model.tasks[task].job.name.clone();
@@ -332,7 +354,10 @@ impl<'t> Reader<'t> {
             Some((Value::Str(t), _)) => t.s.clone(),
             Some((_, at)) => {
                 self.model.unresolved(
-                    format!("the external DAG of task `{}`", self.model.tasks[task].job.name),
+                    format!(
+                        "the external DAG of task `{}`",
+                        self.model.tasks[task].job.name
+                    ),
                     self.src.span_of(at.0, at.1),
                 );
                 return;
@@ -345,7 +370,10 @@ impl<'t> Reader<'t> {
             Some(Value::None) | None => {}
             Some(_) => {
                 self.model.unresolved(
-                    format!("the external task of task `{}`", self.model.tasks[task].job.name),
+                    format!(
+                        "the external task of task `{}`",
+                        self.model.tasks[task].job.name
+                    ),
                     span.clone(),
                 );
                 return;
@@ -383,8 +411,14 @@ mod tests {
 
     #[test]
     fn transfer_operator_names_split_at_to() {
-        assert_eq!(transfer_parts("PostgresToGCSOperator"), Some(("Postgres", "GCS")));
-        assert_eq!(transfer_parts("S3ToSnowflakeOperator"), Some(("S3", "Snowflake")));
+        assert_eq!(
+            transfer_parts("PostgresToGCSOperator"),
+            Some(("Postgres", "GCS"))
+        );
+        assert_eq!(
+            transfer_parts("S3ToSnowflakeOperator"),
+            Some(("S3", "Snowflake"))
+        );
         assert_eq!(transfer_parts("MySqlToS3Operator"), Some(("MySql", "S3")));
         assert_eq!(
             transfer_parts("GoogleCloudStorageToBigQueryOperator"),

@@ -79,8 +79,10 @@ impl Settings {
                 }
                 "on_failure_callback" => {
                     s.callback = Some(Setting {
-                        value: Some(!matches!(e.value, Value::None)
-                            && !matches!(&e.value, Value::List(l) if l.is_empty())),
+                        value: Some(
+                            !matches!(e.value, Value::None)
+                                && !matches!(&e.value, Value::List(l) if l.is_empty()),
+                        ),
                         origin,
                         span: span.clone(),
                     })
@@ -107,7 +109,10 @@ impl Settings {
 
     /// These settings with `top`'s settings replacing them key by key.
     pub fn overlay(&self, top: &Settings) -> Settings {
-        fn pick<T: Clone>(base: &Option<Setting<T>>, top: &Option<Setting<T>>) -> Option<Setting<T>> {
+        fn pick<T: Clone>(
+            base: &Option<Setting<T>>,
+            top: &Option<Setting<T>>,
+        ) -> Option<Setting<T>> {
             top.clone().or_else(|| base.clone())
         }
         Settings {
@@ -134,7 +139,11 @@ impl Settings {
                     (None, false)
                 } else {
                     (
-                        Some(Attributed::new(owner.to_string(), *origin, Some(span.clone()))),
+                        Some(Attributed::new(
+                            owner.to_string(),
+                            *origin,
+                            Some(span.clone()),
+                        )),
                         false,
                     )
                 }
@@ -180,9 +189,8 @@ impl Settings {
         let fail_fast = alert(&self.callback)
             .or_else(|| alert(&self.email_on_failure))
             .or_else(|| alert(&self.email).filter(|_| !email_off));
-        let behavior = fail_fast.map(|s| {
-            Attributed::new(FailureBehavior::FailFast, s.origin, Some(s.span.clone()))
-        });
+        let behavior = fail_fast
+            .map(|s| Attributed::new(FailureBehavior::FailFast, s.origin, Some(s.span.clone())));
         (behavior, unknown && fail_fast.is_none())
     }
 }

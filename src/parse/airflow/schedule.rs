@@ -46,7 +46,10 @@ impl<'t> Reader<'t> {
             } else {
                 (Cadence::Every(86_400), "airflow 2 default")
             };
-            return (Some(Attributed::new(cadence, origin, Some(dag_span))), Vec::new());
+            return (
+                Some(Attributed::new(cadence, origin, Some(dag_span))),
+                Vec::new(),
+            );
         };
         let span = self.src.span_of(entry.at.0, entry.at.1);
         let at = |c: Cadence| Some(Attributed::new(c, key, Some(span.clone())));
@@ -116,7 +119,12 @@ impl<'t> Reader<'t> {
     pub(super) fn asset_refs(&self, assets: &[super::values::AssetRef]) -> Vec<Located<DataRef>> {
         assets
             .iter()
-            .map(|a| Located::new(DataRef::from_name(&a.name), self.src.span_of(a.at.0, a.at.1)))
+            .map(|a| {
+                Located::new(
+                    DataRef::from_name(&a.name),
+                    self.src.span_of(a.at.0, a.at.1),
+                )
+            })
             .collect()
     }
 }

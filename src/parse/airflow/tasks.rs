@@ -47,7 +47,12 @@ impl<'t> Reader<'t> {
 
     /// A call of a `@task` function: a task inside the current DAG, with the
     /// outputs of other tasks passed as arguments as its upstreams.
-    pub(super) fn call_task_fn(&mut self, def: &FnDef<'t>, args: &Args<'t>, node: Node<'t>) -> Value<'t> {
+    pub(super) fn call_task_fn(
+        &mut self,
+        def: &FnDef<'t>,
+        args: &Args<'t>,
+        node: Node<'t>,
+    ) -> Value<'t> {
         let name_node = def.node.child_by_field_name("name").unwrap_or(def.node);
         let fn_name = self.src.text_of(name_node);
         let task_args = Args {
@@ -76,7 +81,12 @@ impl<'t> Reader<'t> {
     }
 
     /// `.expand(...)` / `.expand_kwargs(...)` on a `.partial(...)`.
-    pub(super) fn expand_partial(&mut self, p: PartialCall<'t>, expand: &Args<'t>, node: Node<'t>) -> Value<'t> {
+    pub(super) fn expand_partial(
+        &mut self,
+        p: PartialCall<'t>,
+        expand: &Args<'t>,
+        node: Node<'t>,
+    ) -> Value<'t> {
         match p.target {
             PartialTarget::Operator(class) => {
                 let result = self.operator_task(&class, &p.args, p.at, node);
@@ -121,7 +131,13 @@ impl<'t> Reader<'t> {
     /// enclosing `with` block, inside the group given by `task_group=` or the
     /// enclosing group. Returns its index, or `None` when it belongs to no
     /// DAG that can be known.
-    pub(super) fn add_task(&mut self, task_id: &str, name_at: Range, args: &Args<'t>, decorated: bool) -> Option<usize> {
+    pub(super) fn add_task(
+        &mut self,
+        task_id: &str,
+        name_at: Range,
+        args: &Args<'t>,
+        decorated: bool,
+    ) -> Option<usize> {
         let span = self.src.span_of(name_at.0, name_at.1);
         let dag = match args.kw("dag").map(|e| (&e.value, e.at)) {
             Some((Value::Dag(d), _)) => *d,
@@ -154,7 +170,10 @@ impl<'t> Reader<'t> {
                 return existing;
             }
             let mut n = 1;
-            while self.model.dags[dag].task_ids.contains(&format!("{id}__{n}")) {
+            while self.model.dags[dag]
+                .task_ids
+                .contains(&format!("{id}__{n}"))
+            {
                 n += 1;
             }
             id = format!("{id}__{n}");
@@ -175,12 +194,21 @@ impl<'t> Reader<'t> {
             settings = settings.overlay(&self.model.groups[gi].settings);
         }
         if let Some(Value::Dict(entries)) = args.kw("default_args").map(|e| &e.value) {
-            settings = settings.overlay(&Settings::from_entries(entries, "task default_args", self.src));
+            settings = settings.overlay(&Settings::from_entries(
+                entries,
+                "task default_args",
+                self.src,
+            ));
         }
         settings = settings.overlay(&Settings::from_entries(&args.keywords, "task", self.src));
 
         let dag_id = self.model.dags[dag].id.clone();
-        let mut job = JobFact::new(format!("task:{dag_id}.{id}"), JobKind::Task, id.clone(), span.clone());
+        let mut job = JobFact::new(
+            format!("task:{dag_id}.{id}"),
+            JobKind::Task,
+            id.clone(),
+            span.clone(),
+        );
         job.dag = Some(dag_id);
         let (owner, owner_unknown) = settings.owner();
         let (failure, retries_unknown) = settings.failure();

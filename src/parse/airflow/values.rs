@@ -331,7 +331,10 @@ mod tests {
             unescape("SELECT 1", false, false),
             ("SELECT 1".into(), true)
         );
-        assert_eq!(unescape(r"a\nb\\c", false, false), ("a\nb\\c".into(), false));
+        assert_eq!(
+            unescape(r"a\nb\\c", false, false),
+            ("a\nb\\c".into(), false)
+        );
         assert_eq!(unescape(r"a\nb", true, false), (r"a\nb".into(), true));
         assert_eq!(unescape("{{ ds }}", false, true), ("{ ds }".into(), false));
         assert_eq!(unescape(r"\d+", false, false), (r"\d+".into(), true));

@@ -181,7 +181,10 @@ for source in ["crm", "billing"]:
         ]
     );
     assert_eq!(
-        job(&f, "task:ingest_billing.load_b").owner.as_ref().map(|o| o.value.as_str()),
+        job(&f, "task:ingest_billing.load_b")
+            .owner
+            .as_ref()
+            .map(|o| o.value.as_str()),
         Some("data-eng")
     );
     assert!(rules(&f).is_empty(), "{:?}", f.diagnostics);
@@ -218,8 +221,16 @@ globals()["imported"] = build_dag("imported")
     let d = &f.diagnostics[0];
     assert_eq!(d.span.as_ref().map(|s| s.line), Some(11));
     assert!(d.message.contains("the DAG id at line 11"), "{}", d.message);
-    assert!(d.message.contains("the schedule of DAG `static_one`"), "{}", d.message);
-    assert!(d.message.contains("the owner of task `run`"), "{}", d.message);
+    assert!(
+        d.message.contains("the schedule of DAG `static_one`"),
+        "{}",
+        d.message
+    );
+    assert!(
+        d.message.contains("the owner of task `run`"),
+        "{}",
+        d.message
+    );
 }
 
 #[test]
