@@ -14,11 +14,13 @@ pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Reads a repo file as UTF-8 text. Every way it can fail (unreadable, too
 /// large, binary, not UTF-8) is a `parse-error` diagnostic with a location.
-pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Diagnostic> {
+pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>> {
     let error = |message: String, span: Span, help: &str| {
-        Diagnostic::new("parse-error", message)
-            .at(Some(span))
-            .help(help)
+        Box::new(
+            Diagnostic::new("parse-error", message)
+                .at(Some(span))
+                .help(help),
+        )
     };
     let start = Span::file_start(rel);
     let meta = std::fs::metadata(path).map_err(|e| {

@@ -3,13 +3,18 @@
 //! discover → parse (facts) → graph (resolve) → rules → report.
 
 pub mod cadence;
+pub mod check;
+pub mod cli;
 pub mod diagnostic;
 pub mod discover;
 pub mod facts;
 pub mod failure;
 pub mod files;
+pub mod graph;
 pub mod manifest;
 pub mod parse;
+pub mod report;
+pub mod rules;
 pub mod span;
 pub mod sql_dialect;
 pub mod suggest;

@@ -104,6 +104,8 @@ pub struct TaskAnnotation {
     pub writes: Vec<Located<DataRef>>,
     /// SQL scripts it runs (repo-relative paths).
     pub runs: Vec<Located<String>>,
+    /// Datasets it checks for quality (the task is a data-quality check).
+    pub checks: Vec<Located<DataRef>>,
 }
 
 impl TaskAnnotation {

@@ -8,7 +8,9 @@ use toml_edit::{Item, TableLike, Value};
 
 use crate::cadence::Cadence;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::facts::{Attributed, ConsumerFact, DataRef, FileFacts, Located, SourceFact};
+use crate::facts::{
+    Attributed, ConsumerFact, DataRef, FileFacts, InlineAllow, Located, SourceFact,
+};
 use crate::failure::FailureBehavior;
 use crate::manifest::{
     Allow, Layer, Manifest, PathDefaults, Project, RuleSettings, TaskAnnotation, Team,
@@ -41,6 +43,7 @@ const TASK_KEYS: &[&str] = &[
     "reads",
     "writes",
     "runs",
+    "checks",
 ];
 const RULES_KEYS: &[&str] = &["ignore", "severity"];
 const ALLOW_KEYS: &[&str] = &["rule", "node", "file", "reason"];
@@ -60,7 +63,7 @@ pub fn parse_manifest(file: &Arc<str>, text: &str) -> (Manifest, FileFacts) {
         file: Some(file.clone()),
         ..Manifest::default()
     };
-    let doc = match toml_edit::Document::parse(text) {
+    let doc = match toml_edit::Document::parse(text.to_string()) {
         Ok(doc) => doc,
         Err(e) => {
             let span = reader.span(e.span());
@@ -75,6 +78,7 @@ pub fn parse_manifest(file: &Arc<str>, text: &str) -> (Manifest, FileFacts) {
             return (manifest, reader.facts);
         }
     };
+    reader.inline_allows(&doc);
     let root = doc.as_table();
     reader.check_keys(root, TOP_KEYS, "the manifest");
     if let Some(t) = reader.table(root, "project") {
@@ -129,6 +133,27 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// `# pipelint: allow[rule] reason` comments of the manifest itself.
+    fn inline_allows(&mut self, doc: &toml_edit::Document<String>) {
+        for range in crate::parse::toml_comments::comment_ranges(doc, self.text) {
+            let Some(comment) = self.text.get(range.clone()) else {
+                continue;
+            };
+            let Some((rule, reason)) = crate::parse::inline_allow::parse_directive(comment) else {
+                continue;
+            };
+            let span = self.span(Some(range.clone()));
+            let line_start = self.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
+            let alone = self.text[line_start..range.start].trim().is_empty();
+            self.facts.allows.push(InlineAllow {
+                rule,
+                reason,
+                applies_to_line: if alone { span.line + 1 } else { span.line },
+                span,
+            });
+        }
+    }
+
     fn span(&self, range: Option<Range<usize>>) -> Span {
         let range = range.unwrap_or(0..0);
         self.index
@@ -525,6 +550,7 @@ impl<'a> Reader<'a> {
             reads: self.data_refs(t, "reads"),
             writes: self.data_refs(t, "writes"),
             runs: self.strings(t, "runs"),
+            checks: self.data_refs(t, "checks"),
             id,
         })
     }

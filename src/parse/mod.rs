@@ -6,6 +6,7 @@ pub mod dbt;
 pub mod inline_allow;
 pub mod manifest;
 pub mod sql;
+pub mod toml_comments;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -39,7 +40,7 @@ pub struct ParseContext {
 impl ParseContext {
     /// Reads a repo file by its repo-relative path, remembering its text for
     /// reports. Errors are `parse-error` diagnostics.
-    pub fn read(&self, rel: &Arc<str>) -> Result<Arc<str>, crate::diagnostic::Diagnostic> {
+    pub fn read(&self, rel: &Arc<str>) -> Result<Arc<str>, Box<crate::diagnostic::Diagnostic>> {
         let text: Arc<str> = Arc::from(read_text(&self.root.join(rel.as_ref()), rel)?);
         self.sources.insert(rel.clone(), text.clone());
         Ok(text)
@@ -84,7 +85,7 @@ pub fn parse_repo(discovery: &Discovery, root: PathBuf, include_packages: bool) 
                     manifest = m;
                     facts.extend(f);
                 }
-                Err(d) => facts.diagnostics.push(d),
+                Err(d) => facts.diagnostics.push(*d),
             },
             FileKind::CodeOwners => match context.read(&file.rel) {
                 Ok(text) => {
@@ -92,7 +93,7 @@ pub fn parse_repo(discovery: &Discovery, root: PathBuf, include_packages: bool) 
                     codeowners = Some(c);
                     facts.diagnostics.extend(diags);
                 }
-                Err(d) => facts.diagnostics.push(d),
+                Err(d) => facts.diagnostics.push(*d),
             },
             _ => {}
         }
@@ -128,7 +129,7 @@ fn parse_file(file: &RepoFile, context: &ParseContext) -> FileFacts {
         Ok(t) => t,
         Err(d) => {
             return FileFacts {
-                diagnostics: vec![d],
+                diagnostics: vec![*d],
                 ..FileFacts::default()
             }
         }

@@ -1,0 +1,139 @@
+//! One run of pipelint on a repo: discover → parse → build graph → rules →
+//! exceptions → sorted findings. Every front end (check, graph, audit) calls this.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::graph::{self, Graph};
+use crate::manifest::Manifest;
+use crate::parse::{self, ParseContext};
+use crate::rules::{self, select::Selection, suppress, GRAPH_RULES};
+
+/// What a run is asked to do.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    /// Only these rules (slugs, codes or code prefixes); empty means all.
+    pub select: Vec<String>,
+    /// Not these rules.
+    pub ignore: Vec<String>,
+    /// Report findings inside installed dbt packages too.
+    pub include_packages: bool,
+}
+
+/// Why a run could not happen at all (exit code 2).
+#[derive(Debug)]
+pub enum RunError {
+    /// The path does not exist or is not a directory.
+    BadPath(PathBuf, String),
+    /// A CLI rule name that names no rule.
+    BadRule(String),
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RunError::BadPath(p, why) => write!(f, "cannot check {}: {why}", p.display()),
+            RunError::BadRule(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// The result of a run.
+#[derive(Debug)]
+pub struct Analysis {
+    /// The repo root as given.
+    pub root: PathBuf,
+    /// The resolved graph.
+    pub graph: Graph,
+    /// The manifest (default when absent).
+    pub manifest: Manifest,
+    /// Findings after selection and exceptions, sorted by file, line, column, code.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The parse context, holding the text of every file read.
+    pub context: ParseContext,
+}
+
+impl Analysis {
+    /// How many findings have each severity: (errors, warnings, infos).
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let count = |s| self.diagnostics.iter().filter(|d| d.severity == s).count();
+        (
+            count(Severity::Error),
+            count(Severity::Warn),
+            count(Severity::Info),
+        )
+    }
+
+    /// Whether any finding is at or above `fail_on`.
+    pub fn fails(&self, fail_on: Severity) -> bool {
+        self.diagnostics.iter().any(|d| d.severity >= fail_on)
+    }
+}
+
+/// Analyzes the repo at `root`.
+pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
+    match std::fs::metadata(root) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => {
+            return Err(RunError::BadPath(
+                root.to_path_buf(),
+                "not a directory".into(),
+            ))
+        }
+        Err(e) => return Err(RunError::BadPath(root.to_path_buf(), e.to_string())),
+    }
+    let discovery = crate::discover::discover(root);
+    let parsed = parse::parse_repo(&discovery, root.to_path_buf(), options.include_packages);
+    let (selection, mut diagnostics) =
+        Selection::new(&parsed.manifest.rules, &options.select, &options.ignore)
+            .map_err(RunError::BadRule)?;
+    let graph = graph::build(&parsed.facts, &parsed.manifest, parsed.codeowners.as_ref());
+    let found: Vec<Vec<Diagnostic>> = GRAPH_RULES
+        .par_iter()
+        .filter(|r| selection.enabled(r.meta().slug))
+        .map(|r| r.check(&graph))
+        .collect();
+    diagnostics.extend(parsed.facts.diagnostics.iter().cloned());
+    diagnostics.extend(found.into_iter().flatten());
+    let diagnostics = suppress::apply(
+        diagnostics,
+        &parsed.manifest.allows,
+        &parsed.facts.allows,
+        &selection,
+    );
+    let mut diagnostics = selection.apply(diagnostics);
+    sort(&mut diagnostics);
+    Ok(Analysis {
+        root: root.to_path_buf(),
+        graph,
+        manifest: parsed.manifest,
+        diagnostics,
+        context: parsed.context,
+    })
+}
+
+/// Sorts findings by file, line, column, code, node, message; findings
+/// without a location go last. Related places are sorted too.
+pub fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| key(a).cmp(&key(b)));
+}
+
+fn key(d: &Diagnostic) -> impl Ord + '_ {
+    let (file, line, column) = d
+        .span
+        .as_ref()
+        .map_or((None, 0, 0), |s| (Some(s.file.as_ref()), s.line, s.column));
+    (
+        d.span.is_none(),
+        file,
+        line,
+        column,
+        rules::code_of(d.rule),
+        d.node.as_deref(),
+        d.message.as_str(),
+    )
+}

@@ -1,0 +1,225 @@
+//! The one graph: sources → jobs → datasets → consumers, joined across tools.
+
+mod build;
+mod inherit;
+mod names;
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
+use petgraph::visit::EdgeRef;
+use petgraph::Direction;
+
+use crate::cadence::Cadence;
+use crate::facts::{Attributed, EdgeKind, JobKind};
+use crate::failure::FailureBehavior;
+use crate::span::Span;
+
+pub use build::build;
+pub use names::{normalize, NameDefaults};
+
+/// What a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NodeKind {
+    /// An object in an external system, extracted into the raw layer.
+    Source,
+    /// A unit of work (task, script, model, …).
+    Job(JobKind),
+    /// An orchestrator DAG.
+    Dag,
+    /// A table, view or file location.
+    Dataset,
+    /// A dashboard, ML job, reverse-ETL target, exposure.
+    Consumer,
+}
+
+impl NodeKind {
+    /// The kind's name in output: `source`, `job`, `dag`, `dataset`, `consumer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeKind::Source => "source",
+            NodeKind::Job(_) => "job",
+            NodeKind::Dag => "dag",
+            NodeKind::Dataset => "dataset",
+            NodeKind::Consumer => "consumer",
+        }
+    }
+}
+
+impl NodeKind {
+    /// The kind in words, for messages: `task`, `SQL script`, `dbt model`, ….
+    pub fn describe(self) -> &'static str {
+        match self {
+            NodeKind::Job(JobKind::Task) => "task",
+            NodeKind::Job(JobKind::Script) => "SQL script",
+            NodeKind::Job(JobKind::Model) => "dbt model",
+            NodeKind::Job(JobKind::Snapshot) => "dbt snapshot",
+            NodeKind::Job(JobKind::Seed) => "dbt seed",
+            NodeKind::Dag => "DAG",
+            NodeKind::Source => "source",
+            NodeKind::Consumer => "consumer",
+            NodeKind::Dataset => "dataset",
+        }
+    }
+}
+
+/// A node with its annotations after inheritance.
+#[derive(Debug, Clone)]
+pub struct Node {
+    /// Stable id, e.g. `script:sql/x.sql`, `dataset:raw.orders`.
+    pub id: String,
+    /// What it is.
+    pub kind: NodeKind,
+    /// Short name.
+    pub name: String,
+    /// Index into [`Graph::layers`], for datasets placed in a layer.
+    pub layer: Option<usize>,
+    /// Owner and where it came from.
+    pub owner: Option<Attributed<String>>,
+    /// Cadence (freshness for consumers) and where it came from.
+    pub cadence: Option<Attributed<Cadence>>,
+    /// Failure behavior and where it came from.
+    pub on_failure: Option<Attributed<FailureBehavior>>,
+    /// Where it is defined (or first mentioned, for datasets).
+    pub span: Option<Span>,
+    /// The DAG of a task.
+    pub dag: Option<String>,
+    /// Consumer kind (dashboard, ml, …).
+    pub consumer_kind: Option<String>,
+    /// A job that checks data quality; a dataset guarded by such a check.
+    pub checked: bool,
+    /// A dataset that exists outside the repo's jobs (a dbt source, a seed).
+    pub external: bool,
+    /// The file that defines the job did not parse completely.
+    pub partial: bool,
+}
+
+impl Node {
+    /// Whether the node is a job.
+    pub fn is_job(&self) -> bool {
+        matches!(self.kind, NodeKind::Job(_))
+    }
+}
+
+/// An edge with the place that creates it.
+#[derive(Debug, Clone)]
+pub struct Edge {
+    /// reads, writes, after or triggers.
+    pub kind: EdgeKind,
+    /// Where the read, write or dependency is written.
+    pub span: Option<Span>,
+}
+
+/// Something referenced that resolves to nothing in the repo.
+#[derive(Debug, Clone)]
+pub struct Unresolved {
+    /// What kind of reference: `dataset`, `model`, `source`, `script`, `task`, `dag`, `package`.
+    pub what: &'static str,
+    /// The name as resolved as far as possible.
+    pub name: String,
+    /// A close existing name, for "did you mean".
+    pub suggestion: Option<String>,
+    /// The referring node and place of every reference, sorted.
+    pub places: Vec<(String, Span)>,
+}
+
+/// The joined graph and what resolution could not place.
+#[derive(Debug, Default)]
+pub struct Graph {
+    /// Nodes and edges. Node insertion order is sorted by id, so indexes are stable.
+    pub inner: DiGraph<Node, Edge>,
+    /// Node id → index.
+    index: HashMap<String, NodeIndex>,
+    /// Layer names, in the one allowed direction of flow.
+    pub layers: Vec<String>,
+    /// Declared team names (empty when `[teams]` is absent).
+    pub teams: Vec<String>,
+    /// References that resolve to nothing, sorted by name.
+    pub unresolved: Vec<Unresolved>,
+    /// Each source's external object (its `system`, else its landing dataset)
+    /// with the source id and declaration, in source order.
+    pub source_objects: Vec<(String, String, Span)>,
+}
+
+impl Graph {
+    /// The node with this id.
+    pub fn get(&self, id: &str) -> Option<(NodeIndex, &Node)> {
+        let ix = *self.index.get(id)?;
+        Some((ix, &self.inner[ix]))
+    }
+
+    /// The node at an index.
+    pub fn node(&self, ix: NodeIndex) -> &Node {
+        &self.inner[ix]
+    }
+
+    /// All nodes in id order.
+    pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &Node)> {
+        self.inner
+            .node_indices()
+            .map(move |ix| (ix, &self.inner[ix]))
+    }
+
+    /// Edges of one kind leaving a node: (edge, target).
+    pub fn out_edges(
+        &self,
+        ix: NodeIndex,
+        kind: EdgeKind,
+    ) -> impl Iterator<Item = (&Edge, NodeIndex)> {
+        self.inner
+            .edges_directed(ix, Direction::Outgoing)
+            .filter(move |e| e.weight().kind == kind)
+            .map(|e| (e.weight(), e.target()))
+    }
+
+    /// Edges of one kind entering a node: (edge, source).
+    pub fn in_edges(
+        &self,
+        ix: NodeIndex,
+        kind: EdgeKind,
+    ) -> impl Iterator<Item = (&Edge, NodeIndex)> {
+        self.inner
+            .edges_directed(ix, Direction::Incoming)
+            .filter(move |e| e.weight().kind == kind)
+            .map(|e| (e.weight(), e.source()))
+    }
+
+    /// All edges as (from, to, edge), in insertion order.
+    pub fn edges(&self) -> impl Iterator<Item = (NodeIndex, NodeIndex, EdgeIndex, &Edge)> {
+        self.inner
+            .edge_references()
+            .map(|e| (e.source(), e.target(), e.id(), e.weight()))
+    }
+
+    /// The layer name of a node, if it has one.
+    pub fn layer_name(&self, node: &Node) -> Option<&str> {
+        node.layer
+            .and_then(|l| self.layers.get(l))
+            .map(String::as_str)
+    }
+
+    /// The index of the serving layer: the last of three or more layers.
+    pub fn serving_layer(&self) -> Option<usize> {
+        (self.layers.len() >= 3).then(|| self.layers.len() - 1)
+    }
+
+    /// The layer a read of `from` counts as: a dataset's layer, or the first
+    /// (raw) layer for a source read directly.
+    pub fn read_layer(&self, from: NodeIndex) -> Option<usize> {
+        let n = &self.inner[from];
+        match n.kind {
+            NodeKind::Source => Some(0),
+            _ => n.layer,
+        }
+    }
+
+    /// The jobs (and sources landing data) that write a dataset, sorted by id.
+    pub fn writers(&self, dataset: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
+        let mut w: Vec<_> = self
+            .in_edges(dataset, EdgeKind::Writes)
+            .map(|(e, n)| (n, e))
+            .collect();
+        w.sort_by(|a, b| self.inner[a.0].id.cmp(&self.inner[b.0].id));
+        w
+    }
+}

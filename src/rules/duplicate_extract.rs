@@ -1,0 +1,87 @@
+//! PL501 duplicate-extract: one source object pulled more than once.
+
+use std::collections::BTreeMap;
+
+use crate::diagnostic::Diagnostic;
+use crate::facts::EdgeKind;
+use crate::graph::{Graph, NodeKind};
+use crate::rules::{meta, Rule, RuleMeta};
+use crate::span::Span;
+
+/// Flags a source read by several jobs, and several sources naming one object.
+pub struct DuplicateExtract;
+
+static META: RuleMeta = meta!(
+    "PL501",
+    "duplicate-extract",
+    Error,
+    "one source object extracted by more than one job"
+);
+
+impl Rule for DuplicateExtract {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+
+    fn check(&self, graph: &Graph) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (ix, source) in graph.nodes().filter(|(_, n)| n.kind == NodeKind::Source) {
+            let mut extracts: Vec<(String, Option<Span>)> = graph
+                .out_edges(ix, EdgeKind::Reads)
+                .filter(|(_, to)| graph.node(*to).is_job())
+                .map(|(e, to)| (graph.node(to).id.clone(), e.span.clone()))
+                .collect();
+            extracts.sort();
+            extracts.dedup_by(|a, b| a.0 == b.0);
+            if extracts.len() < 2 {
+                continue;
+            }
+            let mut d = Diagnostic::new(
+                "duplicate-extract",
+                format!(
+                    "source `{}` is extracted by {} jobs: {}",
+                    source.name,
+                    extracts.len(),
+                    extracts.iter().map(|e| e.0.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .node(source.id.clone())
+            .at(extracts[1].1.clone())
+            .help("keep one extract into the raw layer and let the other jobs read the raw table it lands");
+            for (job, span) in &extracts {
+                d = d.related(
+                    format!("extracted by `{job}`"),
+                    Some(job.clone()),
+                    span.clone(),
+                );
+            }
+            out.push(d);
+        }
+        let mut by_object: BTreeMap<&str, Vec<(&str, &Span)>> = BTreeMap::new();
+        for (object, source, span) in &graph.source_objects {
+            by_object.entry(object).or_default().push((source, span));
+        }
+        for (object, sources) in by_object.into_iter().filter(|(_, s)| s.len() > 1) {
+            let mut d = Diagnostic::new(
+                "duplicate-extract",
+                format!(
+                    "`{object}` is declared by {} sources: {}",
+                    sources.len(),
+                    sources.iter().map(|s| s.0).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .node(sources[1].0.to_string())
+            .at(Some(sources[1].1.clone()))
+            .help("declare each external object once and point every reader at that one source");
+            for (source, span) in &sources {
+                d = d.related(
+                    format!("declared as `{source}`"),
+                    Some(source.to_string()),
+                    Some((*span).clone()),
+                );
+            }
+            out.push(d);
+        }
+        out
+    }
+}

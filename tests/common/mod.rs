@@ -1,0 +1,81 @@
+//! Running the built binary on fixtures, for the end-to-end tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repo's fixtures folder.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// Exit code, stdout and stderr of `pipelint ARGS`.
+pub fn pipelint(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("the pipelint binary runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `check --format json` on a path: exit code and the parsed document.
+pub fn check_json(path: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let p = path.to_string_lossy().into_owned();
+    let mut args = vec!["check", p.as_str(), "--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, stdout, stderr) = pipelint(&args);
+    let doc = serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout}\n{stderr}"));
+    (code, doc)
+}
+
+/// Each finding as `CODE rule node file:line`.
+pub fn findings(doc: &serde_json::Value) -> Vec<String> {
+    doc["diagnostics"]
+        .as_array()
+        .expect("diagnostics array")
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {} {} {}:{}",
+                d["code"].as_str().unwrap_or("?"),
+                d["rule"].as_str().unwrap_or("?"),
+                d["node"].as_str().unwrap_or("-"),
+                d["file"].as_str().unwrap_or("-"),
+                d["line"].as_u64().unwrap_or(0)
+            )
+        })
+        .collect()
+}
+
+/// `graph --format json` on a path.
+pub fn graph_json(path: &Path) -> serde_json::Value {
+    let p = path.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = pipelint(&["graph", p.as_str(), "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str(&stdout).expect("graph JSON")
+}
+
+/// Graph edges as `from -kind-> to`.
+pub fn edges(graph: &serde_json::Value) -> Vec<String> {
+    graph["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            format!(
+                "{} -{}-> {}",
+                e["from"].as_str().unwrap_or("?"),
+                e["kind"].as_str().unwrap_or("?"),
+                e["to"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
