@@ -1,5 +1,6 @@
 //! Per-construct tests of the Airflow reader, on realistic DAG code.
 
+mod acme;
 mod cross_dag;
 mod dags;
 mod dependencies;
