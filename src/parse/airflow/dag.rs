@@ -151,7 +151,19 @@ impl<'t> Reader<'t> {
             }
             _ => Settings::default(),
         };
-        let id = self.model.child_id(parent, &group_id);
+        let mut id = self.model.child_id(parent, &group_id);
+        if fn_name.is_some() {
+            let taken = |id: &str, m: &super::model::Model| {
+                m.groups.iter().any(|g| g.dag == dag && g.id == id)
+            };
+            if taken(&id, &self.model) {
+                let mut n = 1;
+                while taken(&format!("{id}__{n}"), &self.model) {
+                    n += 1;
+                }
+                id = format!("{id}__{n}");
+            }
+        }
         self.model.groups.push(GroupDraft {
             dag,
             id,

@@ -427,7 +427,7 @@ impl<'t> Reader<'t> {
                     asset_decorator = Some(args.clone().unwrap_or_default());
                     None
                 }
-                ("task", _) => Some(FnKind::Task),
+                ("task", _) | (_, "setup" | "teardown") => Some(FnKind::Task),
                 _ => None,
             };
             if let Some(found) = found {
@@ -598,6 +598,7 @@ impl<'t> Reader<'t> {
                     .child_by_field_name("subscript")
                     .map_or(Value::Unknown, |k| self.eval(k));
                 match (&object, &key) {
+                    (Value::Tasks { xcom: true, .. }, _) => object.clone(),
                     (Value::Dict(_), Value::Str(k)) => {
                         object.get(&k.s).map_or(Value::Unknown, |e| e.value.clone())
                     }
@@ -796,9 +797,21 @@ impl<'t> Reader<'t> {
 
     fn eval_binary(&mut self, node: Node<'t>) -> Value<'t> {
         let (op, operands, operators) = self.operator_chain(node);
-        let values: Vec<Value<'t>> = operands.iter().map(|n| self.eval(*n)).collect();
+        let mut values: Vec<Value<'t>> = operands.iter().map(|n| self.eval(*n)).collect();
         match op.as_str() {
             ">>" | "<<" => {
+                let mut operators = operators;
+                let mut i = 0;
+                while i < values.len() {
+                    if matches!(values[i], Value::Label) && values.len() > 1 {
+                        values.remove(i);
+                        if !operators.is_empty() {
+                            operators.remove(i.min(operators.len() - 1));
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
                 for (i, pair) in values.windows(2).enumerate() {
                     let span = operators
                         .get(i)
@@ -943,7 +956,19 @@ impl<'t> Reader<'t> {
         match (value, attr) {
             (Value::Tasks { items, .. }, "output") => Value::Tasks { items, xcom: true },
             (Value::RepoPath(p), "parent") => Value::RepoPath(parent_dir(&p)),
+            (Value::RepoPath(p), "name") => Value::string(file_name(&p)),
+            (Value::RepoPath(p), "stem") => {
+                let name = file_name(&p);
+                let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+                Value::string(stem)
+            }
             (Value::Dag(d), "dag_id") => Value::string(self.model.dags[d].id.clone()),
+            (Value::Tasks { items, .. }, "task_id") => match items.as_slice() {
+                [super::values::Endpoint::Task(t)] => {
+                    Value::string(self.model.tasks[*t].job.name.clone())
+                }
+                _ => Value::Unknown,
+            },
             _ => Value::Unknown,
         }
     }
@@ -1074,6 +1099,17 @@ impl<'t> Reader<'t> {
                 self.call_task_fn(&def, args, node)
             }
             (Value::Partial(p), "expand" | "expand_kwargs") => self.expand_partial(*p, args, node),
+            (Value::Function(def), "expand" | "expand_kwargs") if def.kind == FnKind::TaskGroup => {
+                self.call_function(def, args, node)
+            }
+            (r @ Value::Tasks { .. }, "as_setup") => r,
+            (r @ Value::Tasks { .. }, "as_teardown") => {
+                if let Some(setups) = args.kw("setups") {
+                    let setups = setups.value.clone();
+                    self.connect(&setups, &r, span);
+                }
+                r
+            }
             (Value::Unknown, "partial") if args.kw("task_id").is_some() => {
                 let class = name
                     .and_then(|n| n.rsplit_once('.'))
@@ -1173,6 +1209,7 @@ impl<'t> Reader<'t> {
                 self.cross_downstream(args, span);
                 Value::None
             }
+            "Label" => Value::Label,
             "timedelta" | "duration" => {
                 timedelta_seconds(args).map_or(Value::Unknown, Value::Duration)
             }
@@ -1309,6 +1346,11 @@ impl<'t> Reader<'t> {
                     })
                     .map_or(Value::Unknown, Value::RepoPath)
                 }
+                "os.path.basename" => match first {
+                    Some(Value::RepoPath(p)) => Value::string(file_name(&p)),
+                    Some(Value::Str(p)) => Value::string(file_name(&p.s)),
+                    _ => Value::Unknown,
+                },
                 "os.path.dirname" => match first {
                     Some(Value::RepoPath(p)) => Value::RepoPath(parent_dir(&p)),
                     _ => Value::Unknown,
@@ -1519,6 +1561,11 @@ pub(super) fn normalize_path(path: &str) -> String {
     } else {
         joined
     }
+}
+
+/// The last component of a path.
+fn file_name(path: &str) -> String {
+    path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
 /// The folder of a repo-relative path (`""` for the repo root).

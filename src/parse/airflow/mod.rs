@@ -74,6 +74,18 @@ pub fn airflow_version<'a>(modules: impl IntoIterator<Item = &'a str>) -> Option
     found
 }
 
+/// Which Airflow a Python file imports, if any (parses the file; for tools
+/// that report on DAG files, such as the `airflow_scan` example).
+pub fn file_airflow_version(file: &Arc<str>, text: &str) -> Option<AirflowVersion> {
+    if !text.contains("airflow") {
+        return None;
+    }
+    let src = Source::new(file, text);
+    let tree = parse_python(text)?;
+    let found = scan(&tree, &src);
+    airflow_version(found.imported_modules.iter().map(String::as_str))
+}
+
 /// The facts of one Python file; files that do not import Airflow give none.
 pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -> FileFacts {
     if !text.contains("airflow") {

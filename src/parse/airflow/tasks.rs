@@ -73,6 +73,7 @@ impl<'t> Reader<'t> {
             return Value::Unknown;
         };
         self.operator_io(task, "@task", &task_args);
+        self.xcom_upstreams(task, &task_args, node);
         self.xcom_upstreams(task, args, node);
         Value::Tasks {
             items: vec![Endpoint::Task(task)],

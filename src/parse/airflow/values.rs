@@ -174,6 +174,8 @@ pub(super) enum Value<'t> {
     Function(FnDef<'t>),
     /// `X.partial(...)`.
     Partial(Box<PartialCall<'t>>),
+    /// An edge label (`Label("…")`): transparent in `a >> Label(…) >> b`.
+    Label,
 }
 
 impl<'t> Value<'t> {

@@ -92,3 +92,63 @@ fn edges_point_at_their_operator() {
         ]
     );
 }
+
+#[test]
+fn labels_are_transparent_and_setups_connect_to_teardowns() {
+    let f = parse(
+        r#"
+from airflow.sdk import DAG, Label, task
+from airflow.providers.standard.operators.empty import EmptyOperator
+
+with DAG("labels", schedule=None) as dag:
+    check = EmptyOperator(task_id="check")
+    save = EmptyOperator(task_id="save")
+    report = EmptyOperator(task_id="report")
+    check >> Label("no errors") >> save
+    check >> Label("errors found") >> report
+    create = EmptyOperator(task_id="create_cluster").as_setup()
+    work = EmptyOperator(task_id="work")
+    delete = EmptyOperator(task_id="delete_cluster").as_teardown(setups=create)
+    create >> work >> delete
+"#,
+    );
+    assert_eq!(
+        after(&f, "labels"),
+        [
+            "check -> report",
+            "check -> save",
+            "create_cluster -> delete_cluster",
+            "create_cluster -> work",
+            "work -> delete_cluster"
+        ]
+    );
+}
+
+#[test]
+fn task_outputs_passed_by_subscript_or_override_are_upstreams() {
+    let f = parse(
+        r#"
+from pathlib import Path
+from airflow.sdk import dag, task
+from airflow.providers.standard.operators.bash import BashOperator
+
+@dag(dag_id=Path(__file__).stem, schedule=None)
+def outputs():
+    @task(multiple_outputs=True)
+    def prepare():
+        return {"command": "echo hi", "n": "1"}
+
+    @task.bash
+    def show():
+        return "echo $N"
+
+    info = prepare()
+    BashOperator(task_id="run", bash_command=info["command"])
+    show.override(env={"N": info["n"]})()
+
+outputs()
+"#,
+    );
+    assert_eq!(f.dags[0].id, "example");
+    assert_eq!(after(&f, "example"), ["prepare -> run", "prepare -> show"]);
+}

@@ -220,3 +220,37 @@ with DAG("helpers", schedule="@daily") as dag:
     );
     assert_eq!(after(&f, "helpers"), ["clients_daily -> pod_score"]);
 }
+
+#[test]
+fn repeated_and_mapped_task_group_calls() {
+    let f = parse(
+        r#"
+from airflow.sdk import DAG, task, task_group
+
+with DAG("groups_again", schedule=None) as dag:
+    @task
+    def one(x=None):
+        return 1
+
+    @task_group
+    def tg(value=None):
+        one(value)
+
+    @task_group
+    def mapped(num):
+        one(num)
+
+    tg()
+    tg()
+    mapped.expand(num=[1, 2, 3])
+"#,
+    );
+    assert_eq!(
+        job_ids(&f),
+        [
+            "task:groups_again.tg.one",
+            "task:groups_again.tg__1.one",
+            "task:groups_again.mapped.one"
+        ]
+    );
+}
