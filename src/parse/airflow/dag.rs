@@ -47,10 +47,23 @@ impl<'t> Reader<'t> {
             return Value::Dag(existing);
         }
         if let Some(at) = args.unknown_spread {
-            self.model.unresolved(
-                format!("arguments of DAG `{id}` passed through *args/**kwargs"),
-                self.src.span_of(at.0, at.1),
-            );
+            let open: Vec<&str> = ["schedule", "default_args"]
+                .into_iter()
+                .filter(|k| {
+                    args.kw(k).is_none()
+                        && (*k != "schedule" || args.kw("schedule_interval").is_none())
+                })
+                .collect();
+            if !open.is_empty() {
+                self.model.unresolved(
+                    format!(
+                        "the {} of DAG `{id}` (`{}` may set it)",
+                        open.join(" and "),
+                        self.src.text_of_range(at)
+                    ),
+                    self.src.span_of(at.0, at.1),
+                );
+            }
         }
         let settings = match args.kw("default_args") {
             Some(e) => match &e.value {

@@ -63,6 +63,8 @@ pub(super) struct Reader<'t> {
     pub airflow3: bool,
     /// The file has syntax errors: jobs are marked partial.
     pub partial: bool,
+    /// Names imported from Airflow under another name: alias → name.
+    pub aliases: HashMap<String, String>,
     /// Variables: module scope first, then one scope per call being read.
     scopes: Vec<HashMap<String, Value<'t>>>,
     /// Enclosing `with DAG` / `with TaskGroup` blocks, innermost last.
@@ -87,6 +89,7 @@ impl<'t> Reader<'t> {
             model: Model::default(),
             airflow3,
             partial: false,
+            aliases: HashMap::new(),
             scopes: vec![module],
             ctx: Vec::new(),
             depth: 0,
@@ -120,6 +123,20 @@ impl<'t> Reader<'t> {
         match self.ctx.last()? {
             Ctx::Group(g) => Some(*g),
             _ => None,
+        }
+    }
+
+    /// A dotted name with an Airflow import alias replaced by the imported
+    /// name (`from airflow.decorators import task as af_task`: `af_task.bash`
+    /// → `task.bash`).
+    fn canonical(&self, name: String) -> String {
+        let (head, rest) = name
+            .split_once('.')
+            .map_or((name.as_str(), ""), |(h, r)| (h, r));
+        match self.aliases.get(head) {
+            Some(original) if rest.is_empty() => original.clone(),
+            Some(original) => format!("{original}.{rest}"),
+            None => name,
         }
     }
 
@@ -412,7 +429,10 @@ impl<'t> Reader<'t> {
             } else {
                 (Some(expr), None)
             };
-            let Some(callee_name) = callee.and_then(|c| dotted_name(self.src, c)) else {
+            let Some(callee_name) = callee
+                .and_then(|c| dotted_name(self.src, c))
+                .map(|n| self.canonical(n))
+            else {
                 continue;
             };
             let root = callee_name.split('.').next().unwrap_or("");
@@ -1022,7 +1042,7 @@ impl<'t> Reader<'t> {
         let Some(func) = node.child_by_field_name("function") else {
             return Value::Unknown;
         };
-        let name = dotted_name(self.src, func);
+        let name = dotted_name(self.src, func).map(|n| self.canonical(n));
         let (receiver, method) = if func.kind() == "attribute" {
             let object = func.child_by_field_name("object");
             let method = func
@@ -1210,6 +1230,10 @@ impl<'t> Reader<'t> {
                 Value::None
             }
             "Label" => Value::Label,
+            "XComArg" => match first {
+                Some(Value::Tasks { items, .. }) => Value::Tasks { items, xcom: true },
+                _ => Value::Unknown,
+            },
             "timedelta" | "duration" => {
                 timedelta_seconds(args).map_or(Value::Unknown, Value::Duration)
             }

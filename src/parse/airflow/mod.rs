@@ -114,6 +114,7 @@ pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -
 
     let mut reader = Reader::new(&src, context, version == AirflowVersion::Airflow3);
     reader.partial = found.first_error.is_some();
+    reader.aliases = found.airflow_aliases.iter().cloned().collect();
     reader.run_module(tree.root_node());
 
     let edges = dependencies::resolve_edges(&reader.model);

@@ -32,6 +32,17 @@ impl<'a> Source<'a> {
         self.text.get(node.byte_range()).unwrap_or("")
     }
 
+    /// The text of a byte range, shortened to 40 characters for messages.
+    pub fn text_of_range(&self, at: (usize, usize)) -> String {
+        let text = self.text.get(at.0..at.1).unwrap_or("");
+        let short: String = text.chars().take(40).collect();
+        if short.len() < text.len() {
+            format!("{short}…")
+        } else {
+            short
+        }
+    }
+
     /// The span of a node.
     pub fn span(&self, node: Node<'_>) -> Span {
         self.span_of(node.start_byte(), node.end_byte())
@@ -63,6 +74,8 @@ pub(super) struct Scan<'t> {
     pub comments: Vec<Node<'t>>,
     /// Every `import x` / `from x import …` module name.
     pub imported_modules: Vec<String>,
+    /// `from airflow… import name as alias`: (alias, name).
+    pub airflow_aliases: Vec<(String, String)>,
 }
 
 /// Visits every node once, iteratively (no recursion, whatever the nesting).
@@ -79,7 +92,19 @@ pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
             "import_from_statement" => {
                 if let Some(m) = node.child_by_field_name("module_name") {
                     if m.kind() == "dotted_name" {
-                        out.imported_modules.push(dotted(src, m));
+                        let module = dotted(src, m);
+                        if module == "airflow" || module.starts_with("airflow.") {
+                            let mut c = node.walk();
+                            for name in node.children_by_field_name("name", &mut c) {
+                                if let (Some(n), Some(a)) = (
+                                    name.child_by_field_name("name"),
+                                    name.child_by_field_name("alias"),
+                                ) {
+                                    out.airflow_aliases.push((dotted(src, a), dotted(src, n)));
+                                }
+                            }
+                        }
+                        out.imported_modules.push(module);
                     }
                 }
             }

@@ -222,10 +222,20 @@ impl<'t> Reader<'t> {
                 .unresolved(format!("the retries of task `{id}`"), span.clone());
         }
         if let Some(at) = args.unknown_spread {
-            self.model.unresolved(
-                format!("arguments of task `{id}` passed through *args/**kwargs"),
-                self.src.span_of(at.0, at.1),
-            );
+            let open: Vec<&str> = ["owner", "retries"]
+                .into_iter()
+                .filter(|k| args.kw(k).is_none())
+                .collect();
+            if !open.is_empty() {
+                self.model.unresolved(
+                    format!(
+                        "the {} of task `{id}` (`{}` may set it)",
+                        open.join(" and "),
+                        self.src.text_of_range(at)
+                    ),
+                    self.src.span_of(at.0, at.1),
+                );
+            }
         }
         job.owner = owner;
         job.on_failure = failure;

@@ -240,3 +240,29 @@ fn non_airflow_python_files_give_nothing() {
     let broken = parse("def broken(:\n    'airflow'\n");
     assert!(broken.diagnostics.is_empty());
 }
+
+#[test]
+fn spreads_of_unknown_dicts_are_noted_only_for_what_they_may_set() {
+    let f = parse(
+        r#"
+from airflow import DAG
+from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+from mattermost_dags.airflow_utils import pod_defaults, dag_defaults
+
+with DAG("spread", **dag_defaults) as dag:
+    KubernetesPodOperator(**pod_defaults, task_id="open", image="x")
+    KubernetesPodOperator(**pod_defaults, task_id="closed", owner="data-eng", retries=2, image="x")
+"#,
+    );
+    assert_eq!(f.dags[0].cadence, None);
+    assert_eq!(job_ids(&f), ["task:spread.open", "task:spread.closed"]);
+    assert_eq!(rules(&f), ["unresolved-dynamic"]);
+    assert_eq!(
+        f.diagnostics[0].message,
+        "cannot be known without running the file: the schedule and default_args of DAG `spread` (`**dag_defaults` may set it); the owner and retries of task `open` (`**pod_defaults` may set it)"
+    );
+    assert_eq!(
+        f.diagnostics[0].span.as_ref().map(|s| (s.line, s.column)),
+        Some((6, 20))
+    );
+}

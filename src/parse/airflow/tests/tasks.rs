@@ -254,3 +254,39 @@ with DAG("groups_again", schedule=None) as dag:
         ]
     );
 }
+
+#[test]
+fn import_aliases_and_asset_decorator() {
+    let f = parse(
+        r#"
+from airflow.sdk import DAG as AirflowDAG, asset, task as af_task
+from airflow.providers.standard.operators.bash import BashOperator as Bash
+
+with AirflowDAG("aliased", schedule="@daily") as dag:
+    @af_task.python
+    def compute():
+        return 1
+
+    Bash(task_id="shell", bash_command=compute())
+
+@asset(schedule="@daily", uri="s3://acme-lake/curated/daily_summary/")
+def daily_summary():
+    pass
+"#,
+    );
+    let ids: Vec<&str> = f.dags.iter().map(|d| d.id.as_str()).collect();
+    assert_eq!(ids, ["aliased", "daily_summary"]);
+    assert_eq!(
+        job_ids(&f),
+        [
+            "task:aliased.compute",
+            "task:aliased.shell",
+            "task:daily_summary.daily_summary"
+        ]
+    );
+    assert_eq!(after(&f, "aliased"), ["compute -> shell"]);
+    assert_eq!(
+        writes(job(&f, "task:daily_summary.daily_summary")),
+        ["s3://acme-lake/curated/daily_summary/"]
+    );
+}
