@@ -113,3 +113,25 @@ with DAG("big", schedule=None) as dag:
     assert!(f.jobs.len() < 250_000);
     assert_eq!(rules(&f), ["unresolved-dynamic"]);
 }
+
+#[test]
+fn every_truncation_of_a_dag_file_parses_without_panicking() {
+    let text = include_str!("../../../../fixtures/airflow/acme/dags/sessions_daily.py");
+    let mut cut_points: Vec<usize> = (0..text.len()).step_by(11).collect();
+    cut_points.push(text.len());
+    let mut errors = 0;
+    for end in cut_points {
+        if !text.is_char_boundary(end) {
+            continue;
+        }
+        let f = parse(&text[..end]);
+        errors += usize::from(rules(&f).contains(&"parse-error"));
+        for j in &f.jobs {
+            assert!(j.id.starts_with("task:sessions_daily."), "{}", j.id);
+        }
+    }
+    assert!(
+        errors > 50,
+        "truncated files should mostly be syntax errors: {errors}"
+    );
+}
