@@ -556,17 +556,21 @@ impl<'t> Reader<'t> {
                 .map_or(Value::Unknown, |c| self.eval(*c)),
             "list" | "tuple" | "set" | "expression_list" => {
                 let mut items = Vec::new();
+                let mut unknown_length = false;
                 for child in named_children(node) {
                     if child.kind() == "list_splat" {
                         match named_children(child).first().map(|c| self.eval(*c)) {
                             Some(Value::List(inner)) => items.extend(inner),
-                            _ => items.push(Value::Unknown),
+                            _ => unknown_length = true,
                         }
                     } else {
                         items.push(self.eval(child));
                     }
                 }
-                Value::List(items)
+                if unknown_length {
+                    return Value::Unknown;
+                }
+                Value::list(items)
             }
             "dictionary" => self.eval_dict(node),
             "binary_operator" => self.eval_binary(node),
@@ -740,6 +744,9 @@ impl<'t> Reader<'t> {
             }
         }
         if prefix.to_ascii_lowercase().contains('b') {
+            return Value::Unknown;
+        }
+        if out.len() > super::values::MAX_TEXT {
             return Value::Unknown;
         }
         Value::Str(Text {
@@ -1533,7 +1540,7 @@ fn add_values<'t>(a: Value<'t>, b: Value<'t>) -> Value<'t> {
         (Value::Str(a), Value::Str(b)) => Value::string(a.s + &b.s),
         (Value::List(mut a), Value::List(b)) => {
             a.extend(b);
-            Value::List(a)
+            Value::list(a)
         }
         (Value::Int(a), Value::Int(b)) => a.checked_add(b).map_or(Value::Unknown, Value::Int),
         (Value::Duration(a), Value::Duration(b)) => Value::Duration(a.saturating_add(b)),

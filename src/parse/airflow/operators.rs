@@ -31,7 +31,7 @@
 use crate::facts::{DataRef, EdgeFact, EdgeKind, Located};
 
 use super::interpreter::{collect_assets, Reader};
-use super::sql_text::{included_path, is_sql_path};
+use super::sql_text::{included_path, is_sql_path, operator_dialect};
 use super::values::{Args, Entry, Range, Text, Value};
 
 /// Splits `PostgresToGCSOperator` into `("Postgres", "GCS")`.
@@ -140,14 +140,14 @@ impl<'t> Reader<'t> {
         }
         if let Some(sql) = args.kw("sql") {
             let sql = sql.clone();
-            self.sql_argument(task, &sql);
+            self.sql_argument(task, &sql, class);
         } else if let Some(query) = args
             .kw("configuration")
             .and_then(|c| c.value.get("query"))
             .and_then(|q| q.value.get("query"))
         {
             let query = query.clone();
-            self.sql_argument(task, &query);
+            self.sql_argument(task, &query, class);
         }
     }
 
@@ -168,7 +168,8 @@ impl<'t> Reader<'t> {
     }
 
     /// A `sql=` argument: a string, a list of strings, a `.sql` path.
-    fn sql_argument(&mut self, task: usize, entry: &Entry<'t>) {
+    fn sql_argument(&mut self, task: usize, entry: &Entry<'t>, class: &str) {
+        let dialect = operator_dialect(class).unwrap_or(self.context.dialect);
         let texts: Vec<Text> = match &entry.value {
             Value::Str(t) => vec![t.clone()],
             Value::List(items) if items.iter().all(|i| i.as_str().is_some()) => items
@@ -212,7 +213,7 @@ impl<'t> Reader<'t> {
                 }
                 continue;
             }
-            let refs = self.sql_refs(&text, entry.at);
+            let refs = self.sql_refs(&text, entry.at, dialect);
             let job = &mut self.model.tasks[task].job;
             job.partial |= refs.errors;
             job.reads.extend(refs.reads);
@@ -273,7 +274,8 @@ impl<'t> Reader<'t> {
                     _ => None,
                 });
             if let Some((text, at)) = query {
-                let refs = self.sql_refs(&text, at);
+                let dialect = operator_dialect(from).unwrap_or(self.context.dialect);
+                let refs = self.sql_refs(&text, at, dialect);
                 for r in refs.reads {
                     if let DataRef::Table(parts) = &r.value {
                         let object: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();

@@ -11,6 +11,7 @@
 use crate::facts::{DataRef, Located};
 use crate::parse::sql::{analyze, SqlAccess, SqlPos};
 use crate::span::{LineIndex, Span};
+use crate::sql_dialect::SqlDialect;
 
 use super::interpreter::{join_path, parent_dir, Reader};
 use super::values::{Range, Text};
@@ -60,6 +61,26 @@ pub(super) fn mask_jinja(sql: &str) -> String {
     out
 }
 
+/// The SQL dialect an operator (or one side of a transfer) speaks, from its
+/// class name: `BigQueryInsertJobOperator` → BigQuery, `PostgresOperator` →
+/// Postgres, … `None` for generic operators (`SQLExecuteQueryOperator`),
+/// which use the repo's dialect.
+pub(super) fn operator_dialect(class: &str) -> Option<SqlDialect> {
+    const PREFIXES: [(&str, SqlDialect); 7] = [
+        ("BigQuery", SqlDialect::BigQuery),
+        ("Snowflake", SqlDialect::Snowflake),
+        ("Postgres", SqlDialect::Postgres),
+        ("Redshift", SqlDialect::Redshift),
+        ("MySql", SqlDialect::MySql),
+        ("Databricks", SqlDialect::Databricks),
+        ("DuckDB", SqlDialect::DuckDb),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(p, _)| class.starts_with(p))
+        .map(|(_, d)| *d)
+}
+
 /// Whether a `sql=` string names a file rather than holding SQL.
 pub(super) fn is_sql_path(text: &str) -> bool {
     let t = text.trim();
@@ -90,9 +111,9 @@ fn masked_name(r: &DataRef) -> bool {
 impl<'t> Reader<'t> {
     /// Analyzes inline SQL. Positions map into the file when the string is
     /// written verbatim there; otherwise everything points at `at`.
-    pub(super) fn sql_refs(&self, text: &Text, at: Range) -> SqlRefs {
+    pub(super) fn sql_refs(&self, text: &Text, at: Range, dialect: SqlDialect) -> SqlRefs {
         let masked = mask_jinja(&text.s);
-        let access: SqlAccess = analyze(&masked, self.context.dialect);
+        let access: SqlAccess = analyze(&masked, dialect);
         let fallback = self.src.span_of(at.0, at.1);
         let sql_index = LineIndex::new(&text.s);
         let span_at = |p: SqlPos| -> Span {

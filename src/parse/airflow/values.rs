@@ -8,6 +8,11 @@ use tree_sitter::Node;
 
 use crate::cadence::Cadence;
 
+/// The longest string the reader builds by folding.
+pub(super) const MAX_TEXT: usize = 1 << 20;
+/// The longest list the reader builds by folding.
+pub(super) const MAX_ITEMS: usize = 100_000;
+
 /// A byte range in the file.
 pub(super) type Range = (usize, usize);
 
@@ -179,12 +184,22 @@ pub(super) enum Value<'t> {
 }
 
 impl<'t> Value<'t> {
-    /// A string without a file position.
+    /// A string without a file position; `Unknown` past `MAX_TEXT` bytes, so
+    /// folding (`s = s + s` in a loop) cannot eat memory.
     pub fn string(s: impl Into<String>) -> Value<'t> {
-        Value::Str(Text {
-            s: s.into(),
-            raw_at: None,
-        })
+        let s = s.into();
+        if s.len() > MAX_TEXT {
+            return Value::Unknown;
+        }
+        Value::Str(Text { s, raw_at: None })
+    }
+
+    /// A list; `Unknown` past `MAX_ITEMS` items.
+    pub fn list(items: Vec<Value<'t>>) -> Value<'t> {
+        if items.len() > MAX_ITEMS {
+            return Value::Unknown;
+        }
+        Value::List(items)
     }
 
     /// The text of a string value.

@@ -175,3 +175,25 @@ with DAG("lineage", schedule="@daily") as dag:
     assert!(matches!(&j.writes[0].value, DataRef::Table(p) if p.len() == 2));
     assert_eq!(j.writes[1].span.line, 4);
 }
+
+#[test]
+fn bigquery_operators_parse_their_sql_as_bigquery() {
+    let f = parse(
+        r#"
+from airflow import DAG
+from airflow.providers.google.cloud.operators.bigquery import BigQueryInsertJobOperator
+
+PROJECT = "moz-fx-data-shared-prod"
+
+with DAG("bq_dialect", schedule="@daily") as dag:
+    export = BigQueryInsertJobOperator(
+        task_id="export",
+        configuration={"query": {"query": f"SELECT email FROM {PROJECT}.workday.worker", "useLegacySql": False}},
+    )
+"#,
+    );
+    assert_eq!(
+        reads(job(&f, "task:bq_dialect.export")),
+        ["moz-fx-data-shared-prod.workday.worker"]
+    );
+}

@@ -135,3 +135,26 @@ fn every_truncation_of_a_dag_file_parses_without_panicking() {
         "truncated files should mostly be syntax errors: {errors}"
     );
 }
+
+#[test]
+fn doubling_strings_and_lists_in_loops_stays_bounded() {
+    let f = parse(
+        r#"
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+s = "x"
+l = [1]
+for i in range(1000):
+    s = s + s
+    s = f"{s}{s}"
+    l = l + l
+    l = [*l, *l]
+    l += l
+
+with DAG("bounded", schedule=None) as dag:
+    EmptyOperator(task_id="after_the_bomb")
+"#,
+    );
+    assert_eq!(job_ids(&f), ["task:bounded.after_the_bomb"]);
+}
