@@ -788,7 +788,7 @@ impl<'t> Reader<'t> {
                 _ => {}
             }
         }
-        Value::Dict(entries)
+        Value::dict(entries)
     }
 
     /// Flattens a left-nested chain of one operator (`a >> b >> c`, `"a" + b + c`)
@@ -968,7 +968,7 @@ impl<'t> Reader<'t> {
             }
         }
         self.scopes.pop();
-        Value::List(out)
+        Value::list(out)
     }
 
     fn eval_attribute(&mut self, node: Node<'t>) -> Value<'t> {
@@ -1318,7 +1318,7 @@ impl<'t> Reader<'t> {
                         entries.retain(|x| x.key != e.key);
                         entries.push(e.clone());
                     }
-                    Value::Dict(entries)
+                    Value::dict(entries)
                 }
                 "str" => first
                     .and_then(|v| v.display())

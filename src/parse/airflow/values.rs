@@ -10,8 +10,10 @@ use crate::cadence::Cadence;
 
 /// The longest string the reader builds by folding.
 pub(super) const MAX_TEXT: usize = 1 << 20;
-/// The longest list the reader builds by folding.
-pub(super) const MAX_ITEMS: usize = 100_000;
+/// The most values one folded list or dict may hold, nested ones included.
+pub(super) const MAX_ITEMS: usize = 10_000;
+/// How deeply folded lists and dicts may nest.
+pub(super) const MAX_NESTING: usize = 32;
 
 /// A byte range in the file.
 pub(super) type Range = (usize, usize);
@@ -194,12 +196,45 @@ impl<'t> Value<'t> {
         Value::Str(Text { s, raw_at: None })
     }
 
-    /// A list; `Unknown` past `MAX_ITEMS` items.
+    /// A list; `Unknown` when it would hold more than `MAX_ITEMS` values or
+    /// nest deeper than `MAX_NESTING` (folding `l = [l, l]` in a loop must
+    /// neither eat memory nor build a value too deep to drop safely).
     pub fn list(items: Vec<Value<'t>>) -> Value<'t> {
-        if items.len() > MAX_ITEMS {
-            return Value::Unknown;
+        let v = Value::List(items);
+        if v.fits() {
+            v
+        } else {
+            Value::Unknown
         }
-        Value::List(items)
+    }
+
+    /// A dict, bounded like [`Value::list`].
+    pub fn dict(entries: Vec<Entry<'t>>) -> Value<'t> {
+        let v = Value::Dict(entries);
+        if v.fits() {
+            v
+        } else {
+            Value::Unknown
+        }
+    }
+
+    /// Whether the value holds at most `MAX_ITEMS` values nested at most
+    /// `MAX_NESTING` deep (counted iteratively, stopping at the limits).
+    fn fits(&self) -> bool {
+        let mut stack: Vec<(&Value<'t>, usize)> = vec![(self, 0)];
+        let mut count = 0usize;
+        while let Some((v, depth)) = stack.pop() {
+            count += 1;
+            if count > MAX_ITEMS || depth > MAX_NESTING {
+                return false;
+            }
+            match v {
+                Value::List(items) => stack.extend(items.iter().map(|i| (i, depth + 1))),
+                Value::Dict(entries) => stack.extend(entries.iter().map(|e| (&e.value, depth + 1))),
+                _ => {}
+            }
+        }
+        true
     }
 
     /// The text of a string value.

@@ -158,3 +158,24 @@ with DAG("bounded", schedule=None) as dag:
     );
     assert_eq!(job_ids(&f), ["task:bounded.after_the_bomb"]);
 }
+
+#[test]
+fn nesting_values_in_loops_stays_bounded() {
+    let f = parse(
+        r#"
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+
+l = [1]
+d = {"k": 1}
+for i in range(100):
+    l = [l, l]
+    d = {"a": d, "b": d}
+    m = [l for j in range(50)]
+
+with DAG("nested", schedule=None) as dag:
+    EmptyOperator(task_id="still_read")
+"#,
+    );
+    assert_eq!(job_ids(&f), ["task:nested.still_read"]);
+}
