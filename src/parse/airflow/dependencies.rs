@@ -4,7 +4,7 @@
 //! group downstream for its roots, computed when the edge is set, as Airflow
 //! does).
 
-use std::collections::BTreeSet;
+use std::collections::{HashMap, HashSet};
 
 use crate::facts::{EdgeFact, EdgeKind};
 use crate::span::Span;
@@ -100,27 +100,56 @@ impl<'t> Reader<'t> {
     }
 }
 
+/// The most `after` edges one file may produce; a file past it is noted as
+/// unresolved instead of flooding the graph.
+pub(super) const MAX_EDGES: usize = 100_000;
+
 /// Expands the dependencies in the order they were set into task-to-task
 /// `after` edges (`task:<dag>.<id>` ids), deduplicated, each with the span of
 /// its first writing. Endpoints in different DAGs (an error in Airflow) are
-/// dropped.
-pub(super) fn resolve_edges(model: &Model) -> Vec<EdgeFact> {
-    let mut seen: BTreeSet<(usize, usize)> = BTreeSet::new();
+/// dropped. The second value is false when `MAX_EDGES` cut the list short.
+pub(super) fn resolve_edges(model: &Model) -> (Vec<EdgeFact>, bool) {
+    let chains: Vec<Vec<usize>> = (0..model.tasks.len())
+        .map(|t| group_chain(model, t))
+        .collect();
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); model.groups.len()];
+    for (t, chain) in chains.iter().enumerate() {
+        for g in chain {
+            members[*g].push(t);
+        }
+    }
+    // For each task and each group it is in: how many of its upstream and
+    // downstream tasks are in that group too (a root has none upstream).
+    let mut ups_in: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut downs_in: HashMap<(usize, usize), usize> = HashMap::new();
+    let mut seen: HashSet<(usize, usize)> = HashSet::new();
     let mut ordered: Vec<(usize, usize, Span)> = Vec::new();
     for edge in &model.pending {
         if model.endpoint_dag(edge.from) != model.endpoint_dag(edge.to) {
             continue;
         }
-        let ups = expand(model, edge.from, &seen, true);
-        let downs = expand(model, edge.to, &seen, false);
+        let ups = expand(edge.from, &members, &downs_in);
+        let downs = expand(edge.to, &members, &ups_in);
         for u in &ups {
             for d in &downs {
-                if u != d && seen.insert((*u, *d)) {
-                    ordered.push((*u, *d, edge.span.clone()));
+                if u == d || !seen.insert((*u, *d)) {
+                    continue;
                 }
+                if ordered.len() >= MAX_EDGES {
+                    return (to_facts(model, ordered), false);
+                }
+                for g in chains[*u].iter().filter(|g| chains[*d].contains(g)) {
+                    *downs_in.entry((*u, *g)).or_default() += 1;
+                    *ups_in.entry((*d, *g)).or_default() += 1;
+                }
+                ordered.push((*u, *d, edge.span.clone()));
             }
         }
     }
+    (to_facts(model, ordered), true)
+}
+
+fn to_facts(model: &Model, ordered: Vec<(usize, usize, Span)>) -> Vec<EdgeFact> {
     ordered
         .into_iter()
         .map(|(u, d, span)| EdgeFact {
@@ -132,33 +161,34 @@ pub(super) fn resolve_edges(model: &Model) -> Vec<EdgeFact> {
         .collect()
 }
 
-/// The tasks an endpoint stands for: itself, or a group's leaves (as an
-/// upstream) or roots (as a downstream) given the edges set so far.
+/// The groups a task is in, innermost first.
+fn group_chain(model: &Model, task: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut g = model.tasks[task].group;
+    while let Some(current) = g {
+        if out.len() > model.groups.len() {
+            break;
+        }
+        out.push(current);
+        g = model.groups[current].parent;
+    }
+    out
+}
+
+/// The tasks an endpoint stands for: itself, or a group's members with no
+/// edge inside the group on the given side (its leaves as an upstream, its
+/// roots as a downstream), given the edges set so far.
 fn expand(
-    model: &Model,
     e: Endpoint,
-    edges: &BTreeSet<(usize, usize)>,
-    as_upstream: bool,
+    members: &[Vec<usize>],
+    inside: &HashMap<(usize, usize), usize>,
 ) -> Vec<usize> {
     match e {
         Endpoint::Task(t) => vec![t],
-        Endpoint::Group(g) => {
-            let members: BTreeSet<usize> = (0..model.tasks.len())
-                .filter(|t| model.task_in_group(*t, g))
-                .collect();
-            members
-                .iter()
-                .copied()
-                .filter(|m| {
-                    !edges.iter().any(|(u, d)| {
-                        if as_upstream {
-                            u == m && members.contains(d)
-                        } else {
-                            d == m && members.contains(u)
-                        }
-                    })
-                })
-                .collect()
-        }
+        Endpoint::Group(g) => members[g]
+            .iter()
+            .copied()
+            .filter(|m| inside.get(&(*m, g)).copied().unwrap_or(0) == 0)
+            .collect(),
     }
 }

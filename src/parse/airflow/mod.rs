@@ -117,7 +117,17 @@ pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -
     reader.aliases = found.airflow_aliases.iter().cloned().collect();
     reader.run_module(tree.root_node());
 
-    let edges = dependencies::resolve_edges(&reader.model);
+    let (edges, complete) = dependencies::resolve_edges(&reader.model);
+    if !complete {
+        let span = Span::file_start(file);
+        reader.model.unresolved(
+            format!(
+                "the dependencies past the first {} (too many to list statically)",
+                dependencies::MAX_EDGES
+            ),
+            span,
+        );
+    }
     for (i, d) in reader.model.dags.iter().enumerate() {
         facts.dags.push(DagFact {
             id: d.id.clone(),

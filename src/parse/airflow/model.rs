@@ -109,23 +109,6 @@ impl Model {
         }
     }
 
-    /// Whether a task is inside a group, directly or through nested groups.
-    pub fn task_in_group(&self, task: usize, group: usize) -> bool {
-        let mut g = self.tasks[task].group;
-        let mut hops = 0;
-        while let Some(current) = g {
-            if current == group {
-                return true;
-            }
-            g = self.groups[current].parent;
-            hops += 1;
-            if hops > self.groups.len() {
-                return false;
-            }
-        }
-        false
-    }
-
     /// The id a child (task or group) named `id` gets inside `group`.
     pub fn child_id(&self, group: Option<usize>, id: &str) -> String {
         match group.map(|g| &self.groups[g]) {

@@ -11,6 +11,9 @@ use super::model::{PendingEdge, TaskDraft};
 use super::ownership::Settings;
 use super::values::{Args, Endpoint, FnDef, PartialCall, PartialTarget, Range, Value};
 
+/// The most tasks one file may define; past it the file is noted as unresolved.
+const MAX_TASKS: usize = 20_000;
+
 impl<'t> Reader<'t> {
     /// A classic operator call (`BashOperator(task_id=..., ...)`).
     pub(super) fn operator_task(
@@ -140,6 +143,13 @@ impl<'t> Reader<'t> {
         decorated: bool,
     ) -> Option<usize> {
         let span = self.src.span_of(name_at.0, name_at.1);
+        if self.model.tasks.len() >= MAX_TASKS {
+            self.model.unresolved(
+                format!("the tasks past the first {MAX_TASKS} (too many to list statically)"),
+                span,
+            );
+            return None;
+        }
         let dag = match args.kw("dag").map(|e| (&e.value, e.at)) {
             Some((Value::Dag(d), _)) => *d,
             Some((Value::None, _)) | None => match self.current_dag()? {

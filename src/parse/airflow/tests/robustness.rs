@@ -179,3 +179,23 @@ with DAG("nested", schedule=None) as dag:
     );
     assert_eq!(job_ids(&f), ["task:nested.still_read"]);
 }
+
+#[test]
+fn many_group_edges_expand_in_linear_time() {
+    let f = parse(
+        r#"
+from airflow import DAG
+from airflow.operators.empty import EmptyOperator
+from airflow.utils.task_group import TaskGroup
+
+with DAG("wide", schedule=None) as dag:
+    with TaskGroup("g") as g:
+        for i in range(300):
+            EmptyOperator(task_id=f"member_{i}")
+    for i in range(300):
+        g >> EmptyOperator(task_id=f"after_{i}")
+"#,
+    );
+    assert_eq!(f.jobs.len(), 600);
+    assert_eq!(f.edges.len(), 300 * 300);
+}
