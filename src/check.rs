@@ -86,12 +86,16 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         }
         Err(e) => return Err(RunError::BadPath(root.to_path_buf(), e.to_string())),
     }
+    let timer = StageTimer::new();
     let discovery = crate::discover::discover(root);
+    timer.lap("discover");
     let parsed = parse::parse_repo(&discovery, root.to_path_buf(), options.include_packages);
+    timer.lap("parse");
     let (selection, mut diagnostics) =
         Selection::new(&parsed.manifest.rules, &options.select, &options.ignore)
             .map_err(RunError::BadRule)?;
     let graph = graph::build(&parsed.facts, &parsed.manifest, parsed.codeowners.as_ref());
+    timer.lap("graph");
     let found: Vec<Vec<Diagnostic>> = GRAPH_RULES
         .par_iter()
         .filter(|r| selection.enabled(r.meta().slug))
@@ -99,6 +103,9 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         .collect();
     diagnostics.extend(parsed.facts.diagnostics.iter().cloned());
     diagnostics.extend(found.into_iter().flatten());
+    if !options.include_packages {
+        diagnostics.retain(|d| !in_package(d, &parsed.facts.package_dirs));
+    }
     let diagnostics = suppress::apply(
         diagnostics,
         &parsed.manifest.allows,
@@ -107,12 +114,25 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
     );
     let mut diagnostics = selection.apply(diagnostics);
     sort(&mut diagnostics);
+    timer.lap("rules");
     Ok(Analysis {
         root: root.to_path_buf(),
         graph,
         manifest: parsed.manifest,
         diagnostics,
         context: parsed.context,
+    })
+}
+
+/// Whether a finding is located in an installed dbt package: someone else's
+/// code, reported only with `--include-packages`.
+fn in_package(d: &Diagnostic, package_dirs: &[std::sync::Arc<str>]) -> bool {
+    d.span.as_ref().is_some_and(|s| {
+        package_dirs.iter().any(|dir| {
+            s.file
+                .strip_prefix(dir.as_ref())
+                .is_some_and(|rest| rest.starts_with('/'))
+        })
     })
 }
 
@@ -136,4 +156,34 @@ fn key(d: &Diagnostic) -> impl Ord + '_ {
         d.node.as_deref(),
         d.message.as_str(),
     )
+}
+
+/// Stage durations on stderr when `PIPELINT_TIMINGS` is set: where a slow run
+/// spends its time, without a profiler.
+struct StageTimer {
+    start: Option<std::time::Instant>,
+    last: std::cell::Cell<Option<std::time::Instant>>,
+}
+
+impl StageTimer {
+    fn new() -> StageTimer {
+        let now = std::env::var_os("PIPELINT_TIMINGS").map(|_| std::time::Instant::now());
+        StageTimer {
+            start: now,
+            last: std::cell::Cell::new(now),
+        }
+    }
+
+    fn lap(&self, stage: &str) {
+        let (Some(start), Some(last)) = (self.start, self.last.get()) else {
+            return;
+        };
+        let now = std::time::Instant::now();
+        eprintln!(
+            "pipelint: {stage:<8} {:>7.1} ms (total {:.1} ms)",
+            (now - last).as_secs_f64() * 1000.0,
+            (now - start).as_secs_f64() * 1000.0
+        );
+        self.last.set(Some(now));
+    }
 }

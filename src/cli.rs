@@ -163,6 +163,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let analysis = analyze(&args.common)?;
             let text = match args.format {
                 Format::Json => report::json::render(&analysis),
+                Format::Sarif => report::sarif::render(&analysis),
+                Format::Github => report::github::render(&analysis),
                 Format::Human => {
                     let color = !args.no_color
                         && std::env::var_os("NO_COLOR").is_none()

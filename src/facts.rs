@@ -3,6 +3,8 @@
 //! Parsers (Airflow, dbt, SQL, manifest) only emit these; the graph builder
 //! turns the facts of all files into one graph. A parser knows nothing of rules.
 
+use std::sync::Arc;
+
 use crate::cadence::Cadence;
 use crate::diagnostic::Diagnostic;
 use crate::failure::FailureBehavior;
@@ -293,6 +295,10 @@ pub struct FileFacts {
     pub allows: Vec<InlineAllow>,
     /// Problems found while reading (parse errors, unresolvable dynamic code).
     pub diagnostics: Vec<Diagnostic>,
+    /// Repo-relative folders of installed dbt packages (`dbt_packages/x`):
+    /// their nodes are part of the graph, but findings located there are not
+    /// reported unless `--include-packages`.
+    pub package_dirs: Vec<Arc<str>>,
 }
 
 impl FileFacts {
@@ -306,6 +312,7 @@ impl FileFacts {
         self.datasets.extend(other.datasets);
         self.allows.extend(other.allows);
         self.diagnostics.extend(other.diagnostics);
+        self.package_dirs.extend(other.package_dirs);
     }
 }
 

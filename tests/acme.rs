@@ -17,6 +17,19 @@ fn broken_acme_reports_every_violation_exactly() {
     assert_eq!(
         findings(&doc),
         [
+            "PL101 dag-cycle model:cycle_a dbt/models/broken/cycle_a.sql:1",
+            "PL401 consumer-reads-raw consumer:ops_raw_orders_sheet dbt/models/broken/exposures.yml:12",
+            "PL101 dag-cycle model:fct_orders_v2 dbt/models/broken/fct_orders_v2.sql:1",
+            "PL502 multiple-writers dataset:analytics.fct_orders dbt/models/broken/fct_orders_v2.sql:1",
+            "PL403 layer-backflow model:int_backflow dbt/models/broken/int_backflow.sql:2",
+            "PL601 publish-without-check dataset:mart.mart_orders_raw dbt/models/broken/mart_orders_raw.sql:1",
+            "PL602 orphan-serving dataset:mart.mart_orders_raw dbt/models/broken/mart_orders_raw.sql:1",
+            "PL402 layer-skip model:mart_orders_raw dbt/models/broken/mart_orders_raw.sql:3",
+            "PL102 unresolved-reference model:orders_typo dbt/models/broken/orders_typo.sql:2",
+            "PL201 missing-owner model:unowned_report dbt/models/broken/unowned_report.sql:1",
+            "PL101 dag-cycle model:fct_orders dbt/models/marts/schema.yml:4",
+            "PL501 duplicate-extract source:raw.orders dbt/models/staging/sources.yml:10",
+            "PL301 missing-cadence source:crm.contacts dbt/models/staging/sources.yml:48",
             "PL201 missing-owner source:salesforce_accounts pipeline.toml:47",
             "PL001 invalid-config - pipeline.toml:49",
             "PL502 multiple-writers dataset:raw.orders pipeline.toml:68",
@@ -27,15 +40,14 @@ fn broken_acme_reports_every_violation_exactly() {
             "PL001 invalid-config - pipeline.toml:81",
             "PL401 consumer-reads-raw consumer:exec_dashboard pipeline.toml:146",
             "PL002 unused-allow - pipeline.toml:175",
-            "PL101 dag-cycle script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:2",
             "PL201 missing-owner script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:2",
             "PL302 missing-failure-behavior script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:2",
             "PL403 layer-backflow script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:3",
             "PL000 parse-error script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:5",
             "PL101 dag-cycle script:sql/curated/customer_ltv.sql sql/curated/customer_ltv.sql:1",
             "PL302 missing-failure-behavior script:sql/curated/customer_ltv.sql sql/curated/customer_ltv.sql:1",
-            "PL102 unresolved-reference script:sql/curated/fct_orders.sql sql/curated/fct_orders.sql:10",
-            "PL403 layer-backflow script:sql/curated/mart_revenue.sql sql/curated/mart_revenue.sql:9",
+            "PL102 unresolved-reference script:sql/curated/orders_enriched.sql sql/curated/orders_enriched.sql:9",
+            "PL403 layer-backflow script:sql/curated/revenue_by_channel.sql sql/curated/revenue_by_channel.sql:6",
             "PL201 missing-owner script:sql/marketing/sessions_rebuild.sql sql/marketing/sessions_rebuild.sql:2",
             "PL302 missing-failure-behavior script:sql/marketing/sessions_rebuild.sql sql/marketing/sessions_rebuild.sql:2",
             "PL502 multiple-writers dataset:analytics.fct_sessions sql/marketing/sessions_rebuild.sql:2",
@@ -46,9 +58,9 @@ fn broken_acme_reports_every_violation_exactly() {
         ]
     );
     assert_eq!(code, 1);
-    assert_eq!(doc["summary"]["errors"], 16);
-    assert_eq!(doc["summary"]["warnings"], 9);
-    assert_eq!(doc["summary"]["infos"], 1);
+    assert_eq!(doc["summary"]["errors"], 24);
+    assert_eq!(doc["summary"]["warnings"], 12);
+    assert_eq!(doc["summary"]["infos"], 2);
 }
 
 #[test]
@@ -63,8 +75,8 @@ fn the_three_step_cycle_walks_every_hop() {
     assert_eq!(
         cycle["message"],
         "cycle through 3 jobs: script:sql/curated/customer_ltv.sql → dataset:analytics.customer_ltv → \
-         script:sql/curated/dim_customer.sql → dataset:analytics.dim_customer → script:sql/curated/fct_orders.sql → \
-         dataset:analytics.fct_orders → script:sql/curated/customer_ltv.sql"
+         script:sql/curated/customer_segments.sql → dataset:analytics.customer_segments → \
+         script:sql/curated/orders_enriched.sql → dataset:analytics.orders_enriched → script:sql/curated/customer_ltv.sql"
     );
     let hops: Vec<String> = cycle["related"]
         .as_array()
@@ -76,12 +88,31 @@ fn the_three_step_cycle_walks_every_hop() {
         hops,
         [
             "sql/curated/customer_ltv.sql:1",
-            "sql/curated/dim_customer.sql:8",
-            "sql/curated/dim_customer.sql:1",
-            "sql/curated/fct_orders.sql:9",
-            "sql/curated/fct_orders.sql:1",
+            "sql/curated/customer_segments.sql:5",
+            "sql/curated/customer_segments.sql:1",
+            "sql/curated/orders_enriched.sql:8",
+            "sql/curated/orders_enriched.sql:1",
             "sql/curated/customer_ltv.sql:3",
         ]
+    );
+}
+
+#[test]
+fn a_cycle_runs_across_tools() {
+    // A backfill script writes raw.orders from a dbt model built on raw.orders.
+    let (_, doc) = check_json(&fixture("acme-broken"), &["--select", "dag-cycle"]);
+    let messages: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages.contains(
+            &"cycle through 3 jobs: model:fct_orders → dataset:analytics.fct_orders → script:sql/adhoc/backfill_orders.sql → \
+              dataset:raw.orders → model:stg_orders → dataset:analytics.stg_orders → model:fct_orders"
+        ),
+        "{messages:#?}"
     );
 }
 
@@ -107,8 +138,8 @@ fn graph_json_shows_resolved_nodes_and_edges() {
     for expected in [
         "source:stripe_payments -reads-> task:ingest.extract_payments",
         "task:ingest.extract_payments -writes-> dataset:raw.payments",
-        "dataset:raw.payments -reads-> script:sql/curated/fct_orders.sql",
-        "script:sql/curated/fct_orders.sql -writes-> dataset:analytics.fct_orders",
+        "dataset:raw.payments -reads-> model:stg_payments",
+        "model:fct_orders -writes-> dataset:analytics.fct_orders",
         "dataset:mart.account_health -reads-> consumer:salesforce_reverse_etl",
         "dataset:s3://acme-lake/raw/events -reads-> script:sql/load_events.sql",
     ] {
@@ -117,16 +148,22 @@ fn graph_json_shows_resolved_nodes_and_edges() {
             "missing {expected}: {e:#?}"
         );
     }
-    let fct = graph["nodes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|n| n["id"] == "script:sql/curated/fct_orders.sql")
-        .unwrap();
-    assert_eq!(fct["owner"], "analytics-eng");
-    assert_eq!(fct["owner_from"], "[paths.\"sql/curated/**\"]");
-    assert_eq!(fct["cadence"], "daily 03:00");
-    assert_eq!(fct["on_failure"], "retry(2)");
+    let node = |id: &str| {
+        graph["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|n| n["id"] == id)
+            .cloned()
+            .unwrap()
+    };
+    let sessions = node("script:sql/curated/fct_sessions.sql");
+    assert_eq!(sessions["owner"], "analytics-eng");
+    assert_eq!(sessions["owner_from"], "[paths.\"sql/curated/**\"]");
+    assert_eq!(sessions["cadence"], "daily 03:00");
+    assert_eq!(sessions["on_failure"], "retry(2)");
+    let model = node("model:fct_orders");
+    assert_eq!(model["owner"], "analytics-eng");
     let ds = graph["nodes"]
         .as_array()
         .unwrap()
@@ -164,7 +201,7 @@ fn human_output_shows_the_code_frame() {
         out.contains("FROM raw.events"),
         "the frame shows the offending line: {out}"
     );
-    assert!(out.contains("16 errors, 9 warnings, 1 info"), "{out}");
+    assert!(out.contains("24 errors, 12 warnings, 2 info"), "{out}");
 }
 
 #[test]
@@ -179,4 +216,32 @@ fn fail_on_sets_the_threshold() {
     );
     let (code, _) = check_json(&broken, &["--select", "layer-skip", "--fail-on", "warn"]);
     assert_eq!(code, 1);
+}
+
+#[test]
+fn ci_formats_carry_every_finding() {
+    let p = fixture("acme-broken");
+    let p = p.to_str().unwrap();
+    let (code, sarif, _) = pipelint(&["check", p, "--format", "sarif"]);
+    assert_eq!(code, 1);
+    let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 38);
+    assert_eq!(results[0]["ruleId"], "PL101");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        1
+    );
+    let (code, github, _) = pipelint(&["check", p, "--format", "github"]);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = github.lines().collect();
+    assert_eq!(lines.len(), 38);
+    assert!(lines.iter().any(|l| l.starts_with("::error file=pipeline.toml,line=47,col=8,title=PL201 missing-owner::source `source:salesforce_accounts` has no owner%0Ahelp: ")), "{}", lines[0]);
+    assert!(lines.iter().any(|l| l.starts_with(
+        "::warning file=sql/serving/daily_active_users.sql,line=8,col=6,title=PL402 layer-skip::"
+    )));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("::notice file=sql/serving/retired_report.sql,line=1,")));
 }

@@ -1,7 +1,7 @@
 //! Facts → graph: create nodes, resolve every reference, place datasets in
 //! layers and hand annotations down the inheritance chain.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use crate::facts::{DataRef, EdgeKind, FileFacts, JobFact, JobKind, Located};
 use crate::graph::inherit;
@@ -407,26 +407,43 @@ impl Builder {
     fn add_source_landings(&mut self, facts: &FileFacts, resolver: &Resolver) {
         let mut sources: Vec<_> = facts.sources.iter().collect();
         sources.sort_by_key(|s| (s.system.is_none(), s.name.clone()));
+        let mut written: HashSet<String> = self.writers_by_dataset().into_keys().collect();
+        let extracted: HashSet<&str> = self
+            .edges
+            .iter()
+            .filter(|(_, to, e)| {
+                e.kind == EdgeKind::Reads && self.nodes.get(to).is_some_and(Node::is_job)
+            })
+            .map(|(from, _, _)| from.as_str())
+            .collect();
+        let mut landings = Vec::new();
         for s in sources {
             let id = format!("source:{}", s.name);
             let Some(landing) = &s.lands_in else { continue };
             let Target::Dataset(name) = resolver.resolve(&landing.value) else {
                 continue;
             };
-            let ds = self.dataset(&name, &landing.span);
-            let has_writer = self
-                .edges
-                .iter()
-                .any(|(_, to, e)| e.kind == EdgeKind::Writes && *to == ds);
-            let has_extract = self.edges.iter().any(|(from, to, e)| {
-                e.kind == EdgeKind::Reads
-                    && *from == id
-                    && self.nodes.get(to).is_some_and(Node::is_job)
-            });
-            if !has_writer && !has_extract {
-                self.edge(&id, &ds, EdgeKind::Writes, Some(&landing.span));
+            let ds = format!("dataset:{name}");
+            if !written.contains(&ds) && !extracted.contains(id.as_str()) {
+                written.insert(ds);
+                landings.push((id, name, landing.span.clone()));
             }
         }
+        for (id, name, span) in landings {
+            let ds = self.dataset(&name, &span);
+            self.edge(&id, &ds, EdgeKind::Writes, Some(&span));
+        }
+    }
+
+    /// Dataset id → the ids of what writes it, from the edges so far.
+    fn writers_by_dataset(&self) -> HashMap<String, Vec<String>> {
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (from, to, e) in &self.edges {
+            if e.kind == EdgeKind::Writes {
+                map.entry(to.clone()).or_default().push(from.clone());
+            }
+        }
+        map
     }
 
     /// `after` and `triggers` edges; a `dag:` endpoint stands for the DAG's
@@ -515,6 +532,7 @@ impl Builder {
 
     /// A DAG scheduled on Datasets/Assets runs when their writers finish.
     fn add_dataset_triggers(&mut self, facts: &FileFacts, resolver: &Resolver) {
+        let writers_of = self.writers_by_dataset();
         for d in &facts.dags {
             let dag_id = format!("dag:{}", d.id);
             let roots = self
@@ -527,12 +545,7 @@ impl Builder {
                     continue;
                 };
                 let ds = self.dataset(&name, &r.span);
-                let writers: Vec<String> = self
-                    .edges
-                    .iter()
-                    .filter(|(_, to, e)| e.kind == EdgeKind::Writes && *to == ds)
-                    .map(|(from, _, _)| from.clone())
-                    .collect();
+                let writers = writers_of.get(&ds).cloned().unwrap_or_default();
                 if writers.is_empty() {
                     self.unresolved("dataset", name, None, &dag_id, &r.span);
                 }

@@ -677,3 +677,106 @@ fn glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
         .backslash_escape(true)
         .build()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<String> {
+        let file: Arc<str> = Arc::from("pipeline.toml");
+        let (_, facts) = parse_manifest(&file, text);
+        facts
+            .diagnostics
+            .iter()
+            .map(|d| {
+                let s = d.span.as_ref().expect("every manifest problem has a place");
+                format!("{}:{}:{} {}", d.rule, s.line, s.column, d.message)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_valid_manifest_reads_fully() {
+        let file: Arc<str> = Arc::from("pipeline.toml");
+        let text = "[project]\ndialect = \"bigquery\"\ndefault_schema = \"Analytics\"\n\
+                    [teams]\ndata-eng = { oncall = \"#de\" }\n\
+                    [layers]\nraw = [\"raw.*\"]\nserving = [\"mart.*\"]\n\
+                    [paths.\"dags/**\"]\nowner = \"data-eng\"\ncadence = \"@hourly\"\n\
+                    [[source]]\nname = \"s\"\nsystem = \"pg://x\"\nlands_in = \"raw.s\"\n\
+                    [[task]]\nid = \"d.t\"\nruns = \"sql/a.sql\"\n\
+                    [rules]\nignore = [\"orphan-serving\"]\nseverity = { layer-skip = \"error\" }\n";
+        let (m, facts) = parse_manifest(&file, text);
+        assert!(facts.diagnostics.is_empty(), "{:?}", facts.diagnostics);
+        assert_eq!(m.project.dialect, SqlDialect::BigQuery);
+        assert_eq!(m.project.default_schema.as_deref(), Some("analytics"));
+        assert_eq!(
+            m.layers.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+            ["raw", "serving"]
+        );
+        assert!(m.layers[1].matcher.is_match("mart.revenue"));
+        assert_eq!(
+            m.paths[0].cadence.as_ref().map(|c| c.value.clone()),
+            Some(Cadence::Every(3600))
+        );
+        assert_eq!(m.tasks[0].node_id(), "task:d.t");
+        assert_eq!(m.tasks[0].runs[0].value, "sql/a.sql");
+        assert_eq!(m.rules.severity[0].1, Severity::Error);
+        assert_eq!(facts.sources[0].span.line, 13);
+    }
+
+    #[test]
+    fn every_problem_points_at_its_line_and_column() {
+        let text = "[project]\ndialect = \"oracle9\"\n\
+                    [[source]]\nname = \"orders\"\ncadense = \"hourly\"\n\
+                    [[source]]\nname = \"orders\"\ncadence = \"sometimes\"\n\
+                    [[consumer]]\nname = \"dash\"\nkind = \"tv\"\nreads = [\"mart.x\", 3]\n\
+                    [[allow]]\nrule = \"layer-skip\"\nnode = \"consumer:dash\"\n\
+                    [rules]\nseverity = { layer-skip = \"fatal\" }\n";
+        assert_eq!(
+            problems(text),
+            [
+                "invalid-config:2:11 unknown SQL dialect `oracle9`",
+                "invalid-config:5:1 unknown key `cadense` in [[source]]",
+                "invalid-config:8:11 bad `cadence`: `sometimes` is not a cadence: use `continuous`, `every 15m`, `hourly`, `daily`, `daily 02:00`, `weekly`, a cron expression or an Airflow preset such as `@daily`",
+                "invalid-config:11:8 unknown consumer kind `tv`",
+                "invalid-config:12:20 every entry of `reads` must be a string",
+                "invalid-config:17:27 unknown severity `fatal` for `layer-skip`",
+                "invalid-config:13:1 [[allow]] for `layer-skip` gives no reason",
+                "invalid-config:7:8 source `orders` is declared twice",
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_keys_get_a_suggestion() {
+        let file: Arc<str> = Arc::from("pipeline.toml");
+        let (_, facts) =
+            parse_manifest(&file, "[[consumer]]\nname = \"d\"\nfreshnes = \"daily\"\n");
+        assert_eq!(facts.diagnostics.len(), 1);
+        assert!(facts.diagnostics[0]
+            .help
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("did you mean `freshness`?"));
+    }
+
+    #[test]
+    fn inline_allows_come_from_comments_only() {
+        let file: Arc<str> = Arc::from("pipeline.toml");
+        let text = "[[consumer]]\nname = \"nb # pipelint: allow[x] not a comment\"\n\
+                    # pipelint: allow[consumer-reads-raw] reviewed\nreads = [\"raw.x\"]  # pipelint: allow[missing-cadence] by hand\n";
+        let (_, facts) = parse_manifest(&file, text);
+        let allows: Vec<(String, u32, u32)> = facts
+            .allows
+            .iter()
+            .map(|a| (a.rule.clone(), a.span.line, a.applies_to_line))
+            .collect();
+        assert_eq!(
+            allows,
+            [
+                ("consumer-reads-raw".to_string(), 3, 4),
+                ("missing-cadence".to_string(), 4, 4)
+            ]
+        );
+    }
+}

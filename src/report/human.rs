@@ -102,18 +102,26 @@ impl<'a> Report<'a> {
             Some(NamedSource::new(&s.file, text.to_string()))
         });
         if let (Some(span), Some(_)) = (&d.span, &source) {
+            // The primary place is often one of the related ones: use its words.
+            let text = d
+                .related
+                .iter()
+                .find(|r| r.span.as_ref() == Some(span))
+                .map_or_else(|| "here".to_string(), |r| r.message.clone());
             labels.push(LabeledSpan::new_primary_with_span(
-                Some("here".into()),
+                Some(text),
                 (span.offset, span.len),
             ));
         }
         for r in &d.related {
             match (&r.span, &d.span) {
                 (Some(rs), Some(ps)) if rs.file == ps.file && source.is_some() => {
-                    labels.push(LabeledSpan::new_with_span(
-                        Some(r.message.clone()),
-                        (rs.offset, rs.len),
-                    ));
+                    if (rs.offset, rs.len) != (ps.offset, ps.len) {
+                        labels.push(LabeledSpan::new_with_span(
+                            Some(r.message.clone()),
+                            (rs.offset, rs.len),
+                        ));
+                    }
                 }
                 (Some(rs), _) => others.push(Related {
                     message: format!("{}:{}:{}: {}", rs.file, rs.line, rs.column, r.message),

@@ -1,8 +1,10 @@
 //! Reporters: render findings and graphs. They format; they decide nothing.
 
+pub mod github;
 pub mod graph_json;
 pub mod human;
 pub mod json;
+pub mod sarif;
 
 /// Output formats of `pipelint check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -11,4 +13,8 @@ pub enum Format {
     Human,
     /// One JSON document: summary and sorted findings.
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
+    /// GitHub Actions annotations on the pull request's lines.
+    Github,
 }

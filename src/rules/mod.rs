@@ -107,26 +107,25 @@ pub static GRAPH_RULES: [&dyn Rule; 15] = [
 
 /// Every rule's metadata, in code order.
 pub fn all() -> Vec<&'static RuleMeta> {
-    let mut metas: Vec<&'static RuleMeta> = PARSE_STAGE
-        .iter()
-        .chain(GRAPH_RULES.iter().map(|r| r.meta()))
-        .collect();
+    let mut metas: Vec<&'static RuleMeta> = registered().collect();
     metas.sort_by_key(|m| m.code);
     metas
 }
 
+fn registered() -> impl Iterator<Item = &'static RuleMeta> {
+    PARSE_STAGE
+        .iter()
+        .chain(GRAPH_RULES.iter().map(|r| r.meta()))
+}
+
 /// A rule by slug or code (case-insensitive).
 pub fn find(name: &str) -> Option<&'static RuleMeta> {
-    all()
-        .into_iter()
-        .find(|m| m.slug.eq_ignore_ascii_case(name) || m.code.eq_ignore_ascii_case(name))
+    registered().find(|m| m.slug.eq_ignore_ascii_case(name) || m.code.eq_ignore_ascii_case(name))
 }
 
 /// The code of a slug (for sorting and output); `PL???` for an unknown slug.
 pub fn code_of(slug: &str) -> &'static str {
-    PARSE_STAGE
-        .iter()
-        .chain(GRAPH_RULES.iter().map(|r| r.meta()))
+    registered()
         .find(|m| m.slug == slug)
         .map_or("PL???", |m| m.code)
 }

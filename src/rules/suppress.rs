@@ -6,6 +6,10 @@ use crate::facts::InlineAllow;
 use crate::manifest::Allow;
 use crate::rules::select::{matching, unknown_rule, Selection};
 
+fn slugs(name: &str) -> Vec<&'static str> {
+    matching(name).iter().map(|m| m.slug).collect()
+}
+
 /// Removes the findings that an allow covers, and adds `unused-allow` for
 /// allows that covered nothing and `invalid-config` for malformed ones.
 pub fn apply(
@@ -17,7 +21,8 @@ pub fn apply(
     let mut used_manifest = vec![false; allows.len()];
     let mut used_inline = vec![false; inline.len()];
     let mut out = Vec::with_capacity(diags.len());
-    let names_rule = |name: &str, slug: &str| matching(name).iter().any(|m| m.slug == slug);
+    let manifest_slugs: Vec<Vec<&str>> = allows.iter().map(|a| slugs(&a.rule.value)).collect();
+    let inline_slugs: Vec<Vec<&str>> = inline.iter().map(|a| slugs(&a.rule)).collect();
     for d in diags {
         let mut allowed = false;
         for (i, a) in allows.iter().enumerate() {
@@ -29,7 +34,7 @@ pub fn apply(
                 .file
                 .as_ref()
                 .is_none_or(|g| d.span.as_ref().is_some_and(|s| g.is_match(s.file.as_ref())));
-            if names_rule(&a.rule.value, d.rule) && node_ok && file_ok {
+            if manifest_slugs[i].contains(&d.rule) && node_ok && file_ok {
                 used_manifest[i] = true;
                 allowed = true;
             }
@@ -38,7 +43,7 @@ pub fn apply(
             for (i, a) in inline.iter().enumerate() {
                 if a.span.file == span.file
                     && a.applies_to_line == span.line
-                    && names_rule(&a.rule, d.rule)
+                    && inline_slugs[i].contains(&d.rule)
                 {
                     used_inline[i] = true;
                     allowed = true;

@@ -1,0 +1,670 @@
+//! One dbt project, end to end: its packages and files, macros, schema
+//! YAML, node configuration, rendering, and the facts that come out.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use super::allows::{template_allows, yaml_allows};
+use super::config::{ConfigTree, PartialConfig, Setting};
+use super::jinja::objects::Relation;
+use super::jinja::{target_value, DbtJinja, MacroDef, Scope};
+use super::layers::{model_layer_hint, SOURCE_LAYER};
+use super::models::{render_node, NodeFile, NodeKind, RenderedNode};
+use super::packages::{self, same_package, DeclaredPackage};
+use super::project::{join_rel, DbtProject};
+use super::schema_yaml::{read_schema_file, NodeProps, SchemaFacts};
+use super::template_scan::{rewrite_dbt_blocks, scan_calls, split_macros, CallKind};
+use super::{read_all, yaml::YNode};
+use crate::diagnostic::Diagnostic;
+use crate::facts::{
+    Attributed, ConsumerFact, DataRef, DatasetFact, FileFacts, Ident, JobFact, JobKind, Located,
+    SourceFact,
+};
+use crate::parse::ParseContext;
+use crate::span::Span;
+use crate::sql_dialect::SqlDialect;
+
+/// A package of the project (the root project first).
+struct Package {
+    project: DbtProject,
+    is_root: bool,
+    files: Vec<Arc<str>>,
+}
+
+/// What a file of a package is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Macro,
+    Model,
+    Snapshot,
+    Seed,
+    Test,
+    Schema,
+}
+
+/// A classified file.
+struct Classified {
+    package: usize,
+    role: Role,
+    rel: Arc<str>,
+    /// Path relative to the project.
+    sub: String,
+    /// Folders between the resource path and the file.
+    folders: Vec<String>,
+}
+
+/// The adapter type dbt would report for the manifest's dialect.
+fn adapter_type(dialect: SqlDialect) -> &'static str {
+    match dialect {
+        SqlDialect::Snowflake => "snowflake",
+        SqlDialect::BigQuery => "bigquery",
+        SqlDialect::Redshift => "redshift",
+        SqlDialect::DuckDb => "duckdb",
+        SqlDialect::Databricks => "databricks",
+        SqlDialect::MySql => "mysql",
+        SqlDialect::Postgres | SqlDialect::Generic | SqlDialect::Ansi => "postgres",
+    }
+}
+
+/// All facts of the project rooted at `root`.
+pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
+    let mut facts = FileFacts::default();
+    let declared = packages::declared(&root.dir, context);
+    let mut pkgs = vec![Package {
+        files: root_files(&root, context),
+        project: root.clone(),
+        is_root: true,
+    }];
+    for dir in packages::installed_dirs(&root, &declared, context) {
+        let file: Arc<str> = Arc::from(join_rel(&dir, "dbt_project.yml"));
+        let parsed = context
+            .read(&file)
+            .and_then(|text| DbtProject::parse(&file, &dir, &text));
+        match parsed {
+            Ok(project) if !project.name.is_empty() => {
+                facts.package_dirs.push(Arc::from(dir.as_str()));
+                pkgs.push(Package {
+                    files: packages::package_files(&dir, context),
+                    project,
+                    is_root: false,
+                });
+            }
+            Ok(_) => {}
+            Err(d) => facts.diagnostics.push(*d),
+        }
+    }
+    let missing: Vec<&DeclaredPackage> = declared
+        .iter()
+        .filter(|d| {
+            !pkgs.iter().skip(1).any(|p| {
+                same_package(&p.project.name, &d.name)
+                    || same_package(p.project.dir.rsplit('/').next().unwrap_or(""), &d.name)
+            })
+        })
+        .collect();
+
+    let files = classify(&pkgs);
+    let rels: Vec<Arc<str>> = files.iter().map(|f| f.rel.clone()).collect();
+    let texts: Vec<Option<Arc<str>>> = read_all(&rels, context)
+        .into_iter()
+        .map(|r| match r {
+            Ok(t) => Some(t),
+            Err(d) => {
+                facts.diagnostics.push(*d);
+                None
+            }
+        })
+        .collect();
+
+    // Macros.
+    let mut macros = Vec::new();
+    for (f, text) in files.iter().zip(&texts) {
+        let (Role::Macro, Some(text)) = (f.role, text) else {
+            continue;
+        };
+        let (rewritten, _) = rewrite_dbt_blocks(text);
+        let (defs, error) = split_macros(&rewritten);
+        if let Some((message, offset)) = error {
+            facts
+                .diagnostics
+                .push(template_error(&f.rel, text, offset, &message));
+        }
+        macros.extend(defs.into_iter().map(|m| MacroDef {
+            package: pkgs[f.package].project.name.clone(),
+            name: m.name,
+            source: m.source,
+        }));
+    }
+
+    // Schema YAML, with Jinja in values rendered by a macro-less environment.
+    let base = base_scope(&pkgs, &missing, context);
+    let light = DbtJinja::new(base_scope(&pkgs, &missing, context), Vec::new());
+    let mut schema = SchemaFacts::default();
+    for (f, text) in files.iter().zip(&texts) {
+        let (Role::Schema, Some(text)) = (f.role, text) else {
+            continue;
+        };
+        let package = pkgs[f.package].project.name.clone();
+        let render = |s: &str| light.render_config(s, &package);
+        read_schema_file(&f.rel, text, &package, &render, &mut schema);
+        facts.allows.extend(yaml_allows(&f.rel, text));
+    }
+    facts.diagnostics.append(&mut schema.diagnostics);
+
+    // Folder configuration of every package, rendered.
+    let trees: Vec<[ConfigTree; 3]> = pkgs
+        .iter()
+        .map(|p| {
+            let render = |s: &str| light.render_config(s, &p.project.name);
+            [
+                DbtProject::config_tree(p.project.models.as_ref(), &p.project.file, &render),
+                DbtProject::config_tree(p.project.seeds.as_ref(), &p.project.file, &render),
+                DbtProject::config_tree(p.project.snapshots.as_ref(), &p.project.file, &render),
+            ]
+        })
+        .collect();
+
+    // Nodes and their configuration before rendering.
+    let props: BTreeMap<(NodeKind, String, String), &NodeProps> = schema
+        .models
+        .iter()
+        .map(|p| (NodeKind::Model, p))
+        .chain(schema.seeds.iter().map(|p| (NodeKind::Seed, p)))
+        .chain(schema.snapshots.iter().map(|p| (NodeKind::Snapshot, p)))
+        .map(|(k, p)| ((k, p.package.clone(), p.name.clone()), p))
+        .collect();
+    let mut nodes: Vec<(NodeFile, PartialConfig)> = Vec::new();
+    let mut tested_by_singular: BTreeSet<String> = BTreeSet::new();
+    for (f, text) in files.iter().zip(&texts) {
+        let Some(text) = text else { continue };
+        let pkg = &pkgs[f.package];
+        let kind = match f.role {
+            Role::Model => NodeKind::Model,
+            Role::Snapshot => NodeKind::Snapshot,
+            Role::Seed => NodeKind::Seed,
+            Role::Test => {
+                for call in scan_calls(text)
+                    .0
+                    .iter()
+                    .filter(|c| c.kind == CallKind::Ref && c.is_literal())
+                {
+                    if let Some(Some(name)) = call.args.last() {
+                        tested_by_singular.insert(name.clone());
+                    }
+                }
+                continue;
+            }
+            Role::Macro | Role::Schema => continue,
+        };
+        let stem = file_stem(&f.rel);
+        let name = match kind {
+            NodeKind::Snapshot => match rewrite_dbt_blocks(text).1 {
+                Some(name) => name,
+                None => continue,
+            },
+            _ => stem.to_string(),
+        };
+        let folders: Vec<&str> = f.folders.iter().map(String::as_str).collect();
+        let tree = match kind {
+            NodeKind::Model => 0,
+            NodeKind::Seed => 1,
+            NodeKind::Snapshot => 2,
+        };
+        let mut config = trees[f.package][tree].resolve(&pkg.project.name, &folders, &name);
+        if !pkg.is_root {
+            config.merge(&trees[0][tree].resolve(&pkg.project.name, &folders, &name));
+        }
+        if let Some(p) = props.get(&(kind, pkg.project.name.clone(), name.clone())) {
+            config.merge(&p.config);
+        }
+        if kind != NodeKind::Seed {
+            facts.allows.extend(template_allows(&f.rel, text));
+        }
+        nodes.push((
+            NodeFile {
+                package: pkg.project.name.clone(),
+                kind,
+                name,
+                rel: f.rel.clone(),
+                project_path: f.sub.clone(),
+                folders: f.folders.clone(),
+                text: if kind == NodeKind::Seed {
+                    Arc::from("")
+                } else {
+                    text.clone()
+                },
+            },
+            config,
+        ));
+    }
+
+    // The full environment, with macros and relations.
+    let mut scope = base;
+    for (node, config) in &nodes {
+        scope
+            .model_relations
+            .entry(node.name.clone())
+            .or_insert(Relation {
+                database: config.database.as_ref().map(|s| s.value.clone()),
+                schema: config.schema.as_ref().map(|s| s.value.clone()),
+                identifier: Some(
+                    config
+                        .alias
+                        .as_ref()
+                        .map_or_else(|| node.name.clone(), |s| s.value.clone()),
+                ),
+            });
+    }
+    for s in &schema.sources {
+        scope.source_relations.insert(
+            (s.source.clone(), s.table.clone()),
+            Relation {
+                database: s.database.clone(),
+                schema: Some(s.schema.clone()),
+                identifier: Some(s.identifier.clone()),
+            },
+        );
+    }
+    let jinja = DbtJinja::new(scope, macros);
+    let rendered: Vec<Option<RenderedNode>> = nodes
+        .par_iter()
+        .map(|(node, config)| {
+            (node.kind != NodeKind::Seed).then(|| render_node(&jinja, node, config))
+        })
+        .collect();
+
+    emit(
+        &mut facts,
+        &pkgs,
+        &missing,
+        nodes,
+        rendered,
+        &schema,
+        &props,
+        &tested_by_singular,
+    );
+    if !context.include_packages {
+        let dirs = facts.package_dirs.clone();
+        let in_package = |span: &Option<Span>| {
+            span.as_ref()
+                .is_some_and(|s| dirs.iter().any(|d| s.file.starts_with(&format!("{d}/"))))
+        };
+        facts.diagnostics.retain(|d| !in_package(&d.span));
+    }
+    facts
+}
+
+#[allow(clippy::too_many_arguments)]
+fn emit(
+    facts: &mut FileFacts,
+    pkgs: &[Package],
+    missing: &[&DeclaredPackage],
+    nodes: Vec<(NodeFile, PartialConfig)>,
+    rendered: Vec<Option<RenderedNode>>,
+    schema: &SchemaFacts,
+    props: &BTreeMap<(NodeKind, String, String), &NodeProps>,
+    tested_by_singular: &BTreeSet<String>,
+) {
+    let groups: BTreeMap<&str, &Setting<String>> = schema
+        .groups
+        .iter()
+        .filter_map(|g| Some((g.name.as_str(), g.owner.as_ref()?)))
+        .collect();
+    // Final configuration (config() calls win) and the enabled nodes.
+    let mut finals: Vec<(NodeFile, PartialConfig, Option<RenderedNode>)> = Vec::new();
+    for ((node, mut config), r) in nodes.into_iter().zip(rendered) {
+        if let Some(r) = &r {
+            config.merge(&r.config);
+        }
+        if config.is_enabled() {
+            finals.push((node, config, r));
+        }
+    }
+    let known: BTreeSet<&str> = finals.iter().map(|(n, _, _)| n.name.as_str()).collect();
+    let missing_names: BTreeSet<&str> = missing.iter().map(|d| d.name.as_str()).collect();
+    let mut into_missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut unattributed: BTreeSet<String> = BTreeSet::new();
+    let mut namespace_uses: BTreeSet<String> = BTreeSet::new();
+    let mut jobs = Vec::new();
+    for (node, config, r) in &finals {
+        let props = props.get(&(node.kind, node.package.clone(), node.name.clone()));
+        let span = props.map_or_else(|| Span::file_start(&node.rel), |p| p.span.clone());
+        let (job_kind, prefix) = match node.kind {
+            NodeKind::Model => (JobKind::Model, "model"),
+            NodeKind::Snapshot => (JobKind::Snapshot, "snapshot"),
+            NodeKind::Seed => (JobKind::Seed, "seed"),
+        };
+        let mut job = JobFact::new(
+            format!("{prefix}:{}", node.name),
+            job_kind,
+            &node.name,
+            span.clone(),
+        );
+        job.owner = owner(config, &groups, &node.rel);
+        if let Some(r) = r {
+            if let Some((message, at)) = &r.failure {
+                job.partial = true;
+                facts.diagnostics.push(
+                    Diagnostic::new(
+                        "unresolved-dynamic",
+                        format!(
+                            "{} `{}` could not be rendered ({message}); its refs and sources were read from the literal calls in the file",
+                            node.kind.as_str(),
+                            node.name
+                        ),
+                    )
+                    .node(job.id.clone())
+                    .at(Some(at.clone()))
+                    .help("refs computed inside macros may be missing; a `-- depends_on: {{ ref('x') }}` comment makes them explicit"),
+                );
+            }
+            namespace_uses.extend(r.missing_namespaces.iter().cloned());
+            for read in &r.reads {
+                if let DataRef::Model { package, name, .. } = &read.value {
+                    let unresolved = !known.contains(name.as_str());
+                    if unresolved && !missing.is_empty() {
+                        let target = package
+                            .as_deref()
+                            .filter(|p| missing_names.contains(p))
+                            .map(str::to_string);
+                        let near = crate::suggest::closest(name, known.iter().copied()).is_some();
+                        if target.is_some() || (package.is_none() && !near) {
+                            job.partial = true;
+                            match target {
+                                Some(p) => into_missing.entry(p).or_default().insert(name.clone()),
+                                None => unattributed.insert(name.clone()),
+                            };
+                            continue;
+                        }
+                    }
+                }
+                job.reads.push(read.clone());
+            }
+        }
+        let target = Located::new(table_ref(config, &node.name), span.clone());
+        job.writes.push(target.clone());
+        let checked = props.is_some_and(|p| p.tested) || tested_by_singular.contains(&node.name);
+        let folders: Vec<&str> = node.folders.iter().map(String::as_str).collect();
+        facts.datasets.push(DatasetFact {
+            name: target,
+            external: node.kind == NodeKind::Seed,
+            layer_hint: match node.kind {
+                NodeKind::Model => model_layer_hint(&folders, &node.name).map(str::to_string),
+                NodeKind::Snapshot | NodeKind::Seed => None,
+            },
+            checked,
+        });
+        jobs.push(job);
+    }
+    facts.jobs.extend(jobs);
+
+    for d in missing {
+        let explicit = into_missing.get(&d.name).cloned().unwrap_or_default();
+        let used = namespace_uses.contains(&d.name);
+        if explicit.is_empty() && unattributed.is_empty() && !used {
+            continue;
+        }
+        let names: Vec<String> = explicit.union(&unattributed).take(5).cloned().collect();
+        let count = explicit.len() + unattributed.len();
+        let what = if count == 0 {
+            "its macros are used".to_string()
+        } else {
+            format!(
+                "{count} refs name no model of this project and may point into it (e.g. {})",
+                names.join(", ")
+            )
+        };
+        facts.diagnostics.push(
+            Diagnostic::new(
+                "unresolved-reference",
+                format!("package `{}` is declared but not installed: {what}", d.name),
+            )
+            .at(Some(d.span.clone()))
+            .help("run `dbt deps` so pipelint can read the package's models, sources and macros"),
+        );
+    }
+
+    for s in &schema.sources {
+        let name = format!("{}.{}", s.source, s.table);
+        let mut parts = Vec::new();
+        if let Some(db) = &s.database {
+            parts.push(db.clone());
+        }
+        parts.push(s.schema.clone());
+        parts.push(s.identifier.clone());
+        let lands = Located::new(idents(parts), s.span.clone());
+        facts.sources.push(SourceFact {
+            name,
+            system: None,
+            lands_in: Some(lands.clone()),
+            span: s.span.clone(),
+            owner: s
+                .owner
+                .as_ref()
+                .map(|o| Attributed::new(o.value.clone(), "meta.owner", o.span.clone())),
+            cadence: s
+                .cadence
+                .as_ref()
+                .map(|c| Attributed::new(c.value.clone(), "freshness", c.span.clone())),
+        });
+        facts.datasets.push(DatasetFact {
+            name: lands,
+            external: true,
+            layer_hint: Some(SOURCE_LAYER.to_string()),
+            checked: s.tested,
+        });
+    }
+    for e in &schema.exposures {
+        facts.consumers.push(ConsumerFact {
+            name: e.name.clone(),
+            kind: e.kind.clone(),
+            span: e.span.clone(),
+            owner: e
+                .owner
+                .as_ref()
+                .map(|o| Attributed::new(o.value.clone(), "owner", o.span.clone())),
+            freshness: e
+                .freshness
+                .as_ref()
+                .map(|f| Attributed::new(f.value.clone(), "meta.freshness", f.span.clone())),
+            reads: e
+                .reads
+                .iter()
+                .map(|(d, s)| Located::new(d.clone(), s.clone()))
+                .collect(),
+        });
+    }
+    let _ = pkgs;
+}
+
+/// The node's owner: `meta.owner`, else its group's owner.
+fn owner(
+    config: &PartialConfig,
+    groups: &BTreeMap<&str, &Setting<String>>,
+    file: &Arc<str>,
+) -> Option<Attributed<String>> {
+    if let Some(o) = &config.owner {
+        let span = o.span.clone().or_else(|| Some(Span::file_start(file)));
+        return Some(Attributed::new(o.value.clone(), "meta.owner", span));
+    }
+    let group = config.group.as_ref()?;
+    let o = groups.get(group.value.as_str())?;
+    Some(Attributed::new(
+        o.value.clone(),
+        format!("group {}", group.value),
+        o.span.clone(),
+    ))
+}
+
+/// The table a node builds: `[database.][schema.]alias` as configured (the
+/// custom schema name as written; projects usually override
+/// `generate_schema_name` to use it verbatim).
+pub fn table_ref(config: &PartialConfig, name: &str) -> DataRef {
+    let mut parts = Vec::new();
+    if let Some(schema) = &config.schema {
+        if let Some(db) = &config.database {
+            parts.push(db.value.clone());
+        }
+        parts.push(schema.value.clone());
+    }
+    parts.push(
+        config
+            .alias
+            .as_ref()
+            .map_or_else(|| name.to_string(), |a| a.value.clone()),
+    );
+    idents(parts)
+}
+
+fn idents(parts: Vec<String>) -> DataRef {
+    DataRef::Table(
+        parts
+            .into_iter()
+            .map(|value| Ident {
+                value,
+                quoted: false,
+            })
+            .collect(),
+    )
+}
+
+/// The project-wide part of the Jinja scope (no macros, no relations).
+fn base_scope(pkgs: &[Package], missing: &[&DeclaredPackage], context: &ParseContext) -> Scope {
+    let root = &pkgs[0].project;
+    let adapter = adapter_type(context.dialect);
+    Scope {
+        root_package: root.name.clone(),
+        installed: pkgs.iter().map(|p| p.project.name.clone()).collect(),
+        missing: missing.iter().map(|d| d.name.clone()).collect(),
+        root_vars: root.vars.clone(),
+        package_vars: pkgs
+            .iter()
+            .skip(1)
+            .filter_map(|p| Some((p.project.name.clone(), p.project.vars.clone()?)))
+            .collect::<BTreeMap<String, YNode>>(),
+        dispatch: root.dispatch.clone(),
+        adapter_type: adapter.to_string(),
+        target: target_value(adapter),
+        ..Scope::default()
+    }
+}
+
+/// The root project's files, from discovery (so .gitignore applies), less
+/// its packages folder and build output.
+fn root_files(root: &DbtProject, context: &ParseContext) -> Vec<Arc<str>> {
+    let prefix = if root.dir.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", root.dir)
+    };
+    let excluded: Vec<String> = [
+        root.packages_install_path.as_str(),
+        "target",
+        "dbt_packages",
+        "logs",
+    ]
+    .iter()
+    .map(|p| format!("{}/", root.rel(p)))
+    .collect();
+    let mut files: Vec<Arc<str>> = context
+        .paths
+        .iter()
+        .filter(|p| p.starts_with(&prefix) && !excluded.iter().any(|e| p.starts_with(e.as_str())))
+        .cloned()
+        .collect();
+    files.sort();
+    files
+}
+
+/// Sorts a package's files into macros, models, snapshots, seeds, tests
+/// and schema files by the project's paths.
+fn classify(pkgs: &[Package]) -> Vec<Classified> {
+    let mut out = Vec::new();
+    for (index, pkg) in pkgs.iter().enumerate() {
+        let p = &pkg.project;
+        let prefix = if p.dir.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", p.dir)
+        };
+        for rel in &pkg.files {
+            let Some(sub) = rel.strip_prefix(&prefix) else {
+                continue;
+            };
+            let ext = sub
+                .rsplit_once('.')
+                .map_or("", |(_, e)| e)
+                .to_ascii_lowercase();
+            let under = |paths: &[String]| {
+                paths.iter().find_map(|base| {
+                    let rest = if base.is_empty() {
+                        Some(sub)
+                    } else {
+                        sub.strip_prefix(&format!("{base}/"))
+                    }?;
+                    let mut folders: Vec<String> = rest.split('/').map(str::to_string).collect();
+                    folders.pop();
+                    Some(folders)
+                })
+            };
+            let is_yaml = ext == "yml" || ext == "yaml";
+            let found = if let Some(folders) = under(&p.macro_paths) {
+                match ext.as_str() {
+                    "sql" => Some((Role::Macro, folders)),
+                    _ if is_yaml => Some((Role::Schema, folders)),
+                    _ => None,
+                }
+            } else if let Some(folders) = under(&p.snapshot_paths) {
+                match ext.as_str() {
+                    "sql" => Some((Role::Snapshot, folders)),
+                    _ if is_yaml => Some((Role::Schema, folders)),
+                    _ => None,
+                }
+            } else if let Some(folders) = under(&p.model_paths) {
+                match ext.as_str() {
+                    "sql" => Some((Role::Model, folders)),
+                    _ if is_yaml => Some((Role::Schema, folders)),
+                    _ => None,
+                }
+            } else if let Some(folders) = under(&p.seed_paths) {
+                match ext.as_str() {
+                    "csv" => Some((Role::Seed, folders)),
+                    _ if is_yaml => Some((Role::Schema, folders)),
+                    _ => None,
+                }
+            } else if let Some(folders) = under(&p.test_paths) {
+                match ext.as_str() {
+                    "sql" => Some((Role::Test, folders)),
+                    _ if is_yaml => Some((Role::Schema, folders)),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            if let Some((role, folders)) = found {
+                out.push(Classified {
+                    package: index,
+                    role,
+                    rel: rel.clone(),
+                    sub: sub.to_string(),
+                    folders,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn file_stem(rel: &str) -> &str {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    name.rsplit_once('.').map_or(name, |(stem, _)| stem)
+}
+
+fn template_error(file: &Arc<str>, text: &str, offset: usize, message: &str) -> Diagnostic {
+    let index = crate::span::LineIndex::new(text);
+    Diagnostic::new("parse-error", format!("{file}: {message}"))
+        .at(Some(index.span(file, text, offset, offset)))
+        .help("fix the Jinja syntax; dbt cannot read this file either")
+}
