@@ -96,9 +96,13 @@ pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -
         return FileFacts {
             diagnostics: vec![Diagnostic::new(
                 "parse-error",
-                "the Python parser gave up on this file",
+                format!(
+                    "the Python parser gave up on this file after {} s",
+                    syntax::PARSE_TIME_LIMIT.as_secs()
+                ),
             )
-            .at(Some(Span::file_start(file)))],
+            .at(Some(Span::file_start(file)))
+            .help("a DAG file this large or this broken is not read; fix it or exclude it with .ignore")],
             ..FileFacts::default()
         };
     };

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use tree_sitter::{Node, Parser, Tree};
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 
 use crate::span::{LineIndex, Span};
 
@@ -54,14 +57,33 @@ impl<'a> Source<'a> {
     }
 }
 
-/// Parses Python text; `None` only if tree-sitter gives up (it normally
-/// recovers from any input with ERROR nodes).
+/// How long tree-sitter may work on one file. Real files take milliseconds;
+/// only hostile input (megabytes of noise that keep its error recovery busy)
+/// comes near, and then the file is reported instead of stalling the run.
+pub(super) const PARSE_TIME_LIMIT: Duration = Duration::from_secs(10);
+
+/// Parses Python text; `None` when tree-sitter gives up or runs past
+/// `PARSE_TIME_LIMIT` (it otherwise recovers from any input with ERROR nodes).
 pub(super) fn parse_python(text: &str) -> Option<Tree> {
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_python::LANGUAGE.into())
         .ok()?;
-    parser.parse(text, None)
+    let start = Instant::now();
+    let mut within_time = |_: &ParseState| {
+        if start.elapsed() > PARSE_TIME_LIMIT {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let options = ParseOptions::new().progress_callback(&mut within_time);
+    let bytes = text.as_bytes();
+    parser.parse_with_options(
+        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+        None,
+        Some(options),
+    )
 }
 
 /// Everything found in one pass over all nodes: the first syntax error,
@@ -85,7 +107,7 @@ pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
     loop {
         let node = cursor.node();
         if out.first_error.is_none() && (node.is_error() || node.is_missing()) {
-            out.first_error = Some(node);
+            out.first_error = Some(innermost_error(node));
         }
         match node.kind() {
             "comment" => out.comments.push(node),
@@ -132,6 +154,29 @@ pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
             }
         }
     }
+}
+
+/// Where inside an ERROR node the trouble starts: tree-sitter's ERROR node
+/// often wraps complete statements before the broken one (an unclosed
+/// bracket can make the whole module one ERROR), so skip those.
+fn innermost_error(error: Node<'_>) -> Node<'_> {
+    let complete = |c: &Node<'_>| {
+        !c.has_error()
+            && (c.kind().ends_with("statement")
+                || c.kind().ends_with("definition")
+                || c.kind() == "comment")
+    };
+    let mut node = error;
+    for _ in 0..1000 {
+        let mut c = node.walk();
+        let next = node.children(&mut c).find(|c| !complete(c));
+        match next {
+            Some(child) if child.has_error() && child.child_count() > 0 => node = child,
+            Some(child) => return child,
+            None => return node,
+        }
+    }
+    node
 }
 
 /// The text of a dotted name without inner whitespace.

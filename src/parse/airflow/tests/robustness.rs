@@ -199,3 +199,17 @@ with DAG("wide", schedule=None) as dag:
     assert_eq!(f.jobs.len(), 600);
     assert_eq!(f.edges.len(), 300 * 300);
 }
+
+#[test]
+fn an_unclosed_bracket_is_reported_where_the_broken_statement_starts() {
+    let f = parse(
+        "from airflow import DAG\nfrom airflow.operators.empty import EmptyOperator\n\nTABLES = [\n    \"orders\",\n    \"payments\",\n\nwith DAG(\"x\", schedule=None) as dag:\n    EmptyOperator(task_id=\"t\")\n",
+    );
+    assert_eq!(rules(&f), ["parse-error"]);
+    let line = f.diagnostics[0].span.as_ref().map(|s| s.line);
+    assert_eq!(line, Some(4));
+    assert_eq!(
+        f.diagnostics[0].message,
+        "Python syntax error near `TABLES`"
+    );
+}
