@@ -499,13 +499,26 @@ impl<'t> Reader<'t> {
                         && o.child_by_field_name("function")
                             .is_some_and(|f| self.src.text_of(f) == "globals")
                 });
+                let key = target
+                    .child_by_field_name("subscript")
+                    .map_or(Value::Unknown, |k| self.eval(k));
                 if is_globals {
-                    let key = target
-                        .child_by_field_name("subscript")
-                        .map_or(Value::Unknown, |k| self.eval(k));
                     if let Some(name) = key.as_str() {
                         let name = name.to_string();
                         self.bind(&name, value);
+                    }
+                } else if let Some(object) = object.filter(|o| o.kind() == "identifier") {
+                    // `default_args["owner"] = "x"` on a known dict.
+                    let name = self.src.text_of(object);
+                    if let (Value::Dict(mut entries), Some(key)) = (self.lookup(name), key.as_str())
+                    {
+                        entries.retain(|e| e.key != key);
+                        entries.push(Entry {
+                            key: key.to_string(),
+                            value,
+                            at: Self::range(target),
+                        });
+                        self.bind(name, Value::dict(entries));
                     }
                 }
             }
@@ -1068,6 +1081,30 @@ impl<'t> Reader<'t> {
         };
         let args = self.eval_args(node.child_by_field_name("arguments"));
         let name_at = Self::range(func);
+        if let (Some(Value::Dict(mut entries)), Some("update")) = (receiver.clone(), method) {
+            // `default_args.update({...})` / `.update(k=v)` on a known dict.
+            let object = func.child_by_field_name("object");
+            if let Some(object) = object.filter(|o| o.kind() == "identifier") {
+                let mut new = match args.positional.first() {
+                    Some((Value::Dict(d), _)) => d.clone(),
+                    Some(_) => return Value::None,
+                    None => Vec::new(),
+                };
+                new.extend(args.keywords.iter().cloned());
+                for e in new {
+                    entries.retain(|x| x.key != e.key);
+                    entries.push(e);
+                }
+                let name = self.src.text_of(object);
+                let updated = if args.unknown_spread.is_some() {
+                    Value::Unknown
+                } else {
+                    Value::dict(entries)
+                };
+                self.bind(name, updated);
+            }
+            return Value::None;
+        }
         if let (Some(receiver), Some(method)) = (receiver, method) {
             if let Some(v) = self.call_method(receiver, method, &args, node, name.as_deref()) {
                 return v;

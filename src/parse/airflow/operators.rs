@@ -67,6 +67,18 @@ fn static_key(key: &str) -> String {
     }
 }
 
+/// The task's `params=` entries whose values are literal strings or numbers.
+fn literal_params(args: &Args<'_>) -> Vec<(String, String)> {
+    match args.kw("params").map(|e| &e.value) {
+        Some(Value::Dict(entries)) => entries
+            .iter()
+            .filter(|e| matches!(e.value, Value::Str(_) | Value::Int(_)))
+            .filter_map(|e| e.value.display().map(|v| (e.key.clone(), v)))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn kw_str<'a>(args: &'a Args<'_>, names: &[&str]) -> Option<(&'a str, Range)> {
     names
         .iter()
@@ -140,14 +152,16 @@ impl<'t> Reader<'t> {
         }
         if let Some(sql) = args.kw("sql") {
             let sql = sql.clone();
-            self.sql_argument(task, &sql, class);
+            let params = literal_params(args);
+            self.sql_argument(task, &sql, class, &params);
         } else if let Some(query) = args
             .kw("configuration")
             .and_then(|c| c.value.get("query"))
             .and_then(|q| q.value.get("query"))
         {
             let query = query.clone();
-            self.sql_argument(task, &query, class);
+            let params = literal_params(args);
+            self.sql_argument(task, &query, class, &params);
         }
     }
 
@@ -168,7 +182,13 @@ impl<'t> Reader<'t> {
     }
 
     /// A `sql=` argument: a string, a list of strings, a `.sql` path.
-    fn sql_argument(&mut self, task: usize, entry: &Entry<'t>, class: &str) {
+    fn sql_argument(
+        &mut self,
+        task: usize,
+        entry: &Entry<'t>,
+        class: &str,
+        params: &[(String, String)],
+    ) {
         let dialect = operator_dialect(class).unwrap_or(self.context.dialect);
         let texts: Vec<Text> = match &entry.value {
             Value::Str(t) => vec![t.clone()],
@@ -213,7 +233,7 @@ impl<'t> Reader<'t> {
                 }
                 continue;
             }
-            let refs = self.sql_refs(&text, entry.at, dialect);
+            let refs = self.sql_refs(&text, entry.at, dialect, params);
             let job = &mut self.model.tasks[task].job;
             job.partial |= refs.errors;
             job.reads.extend(refs.reads);
@@ -275,7 +295,7 @@ impl<'t> Reader<'t> {
                 });
             if let Some((text, at)) = query {
                 let dialect = operator_dialect(from).unwrap_or(self.context.dialect);
-                let refs = self.sql_refs(&text, at, dialect);
+                let refs = self.sql_refs(&text, at, dialect, &literal_params(args));
                 for r in refs.reads {
                     if let DataRef::Table(parts) = &r.value {
                         let object: Vec<&str> = parts.iter().map(|p| p.value.as_str()).collect();

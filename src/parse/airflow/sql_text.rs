@@ -81,6 +81,41 @@ pub(super) fn operator_dialect(class: &str) -> Option<SqlDialect> {
         .map(|(_, d)| *d)
 }
 
+/// Renders `{{ params.name }}` / `{{ params['name'] }}` with the task's
+/// literal `params=`; `None` when nothing was rendered.
+pub(super) fn render_params(sql: &str, params: &[(String, String)]) -> Option<String> {
+    if params.is_empty() || !sql.contains("params") {
+        return None;
+    }
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    let mut rendered = false;
+    while let Some(start) = rest.find("{{") {
+        let Some(len) = rest[start + 2..].find("}}") else {
+            break;
+        };
+        let inner = rest[start + 2..start + 2 + len].trim();
+        let key = inner.strip_prefix("params.").or_else(|| {
+            let k = inner.strip_prefix("params[")?.strip_suffix(']')?;
+            k.strip_prefix('\'')
+                .and_then(|k| k.strip_suffix('\''))
+                .or_else(|| k.strip_prefix('"').and_then(|k| k.strip_suffix('"')))
+        });
+        let value = key.and_then(|k| params.iter().find(|(name, _)| name == k.trim()));
+        out.push_str(&rest[..start]);
+        match value {
+            Some((_, v)) => {
+                out.push_str(v);
+                rendered = true;
+            }
+            None => out.push_str(&rest[start..start + 2 + len + 2]),
+        }
+        rest = &rest[start + 2 + len + 2..];
+    }
+    out.push_str(rest);
+    rendered.then_some(out)
+}
+
 /// Whether a `sql=` string names a file rather than holding SQL.
 pub(super) fn is_sql_path(text: &str) -> bool {
     let t = text.trim();
@@ -111,7 +146,15 @@ fn masked_name(r: &DataRef) -> bool {
 impl<'t> Reader<'t> {
     /// Analyzes inline SQL. Positions map into the file when the string is
     /// written verbatim there; otherwise everything points at `at`.
-    pub(super) fn sql_refs(&self, text: &Text, at: Range, dialect: SqlDialect) -> SqlRefs {
+    pub(super) fn sql_refs(
+        &self,
+        text: &Text,
+        at: Range,
+        dialect: SqlDialect,
+        params: &[(String, String)],
+    ) -> SqlRefs {
+        let rendered = render_params(&text.s, params).map(|s| Text { s, raw_at: None });
+        let text = rendered.as_ref().unwrap_or(text);
         let masked = mask_jinja(&text.s);
         let access: SqlAccess = analyze(&masked, dialect);
         let fallback = self.src.span_of(at.0, at.1);
@@ -182,5 +225,15 @@ mod tests {
             Some("sql/x.sql")
         );
         assert_eq!(included_path("SELECT 1"), None);
+    }
+
+    #[test]
+    fn params_render_into_sql() {
+        let params = vec![("schema".to_string(), "raw".to_string())];
+        assert_eq!(
+            render_params("SELECT * FROM {{ params.schema }}.orders WHERE d = '{{ ds }}' AND s = '{{params['schema']}}'", &params),
+            Some("SELECT * FROM raw.orders WHERE d = '{{ ds }}' AND s = 'raw'".to_string())
+        );
+        assert_eq!(render_params("SELECT {{ ds }}", &params), None);
     }
 }

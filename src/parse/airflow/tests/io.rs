@@ -197,3 +197,24 @@ with DAG("bq_dialect", schedule="@daily") as dag:
         ["moz-fx-data-shared-prod.workday.worker"]
     );
 }
+
+#[test]
+fn literal_params_are_rendered_into_inline_sql() {
+    let f = parse(
+        r#"
+from airflow import DAG
+from airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator
+
+with DAG("params_sql", schedule="@daily") as dag:
+    SQLExecuteQueryOperator(
+        task_id="copy",
+        sql="INSERT INTO {{ params.target }} SELECT * FROM {{ params.source }} WHERE d = '{{ ds }}'",
+        params={"target": "analytics.orders_copy", "source": "raw.orders"},
+    )
+"#,
+    );
+    let j = job(&f, "task:params_sql.copy");
+    assert_eq!(writes(j), ["analytics.orders_copy"]);
+    assert_eq!(reads(j), ["raw.orders"]);
+    assert_eq!(j.reads[0].span.line, 8);
+}

@@ -166,3 +166,35 @@ layered()
         Some(("data-eng".into(), "default_args".into()))
     );
 }
+
+#[test]
+fn default_args_changed_after_they_are_written() {
+    let f = parse(
+        r#"
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+
+default_args = {"owner": "airflow", "retries": 0}
+default_args["owner"] = "data-eng"
+default_args.update({"retries": 2}, retry_exponential_backoff=True)
+
+with DAG("mutated", default_args=default_args, schedule="@daily") as dag:
+    BashOperator(task_id="t", bash_command="x")
+"#,
+    );
+    let t = job(&f, "task:mutated.t");
+    assert_eq!(
+        owner(t),
+        Some(("data-eng".into(), "default_args".into(), 6))
+    );
+    assert_eq!(
+        failure(t),
+        Some((
+            FailureBehavior::Retry {
+                count: 2,
+                exponential: true
+            },
+            "default_args".into()
+        ))
+    );
+}
