@@ -19,7 +19,7 @@ use super::model::Model;
 use super::syntax::{dotted_name, last_part, named_children, Source};
 use super::values::{
     timedelta_seconds, unescape, Args, AssetRef, Entry, FnDef, FnKind, PartialCall, PartialTarget,
-    Range, Text, Timetable, Value,
+    Range, TaskRole, Text, Timetable, Value,
 };
 
 /// How deeply expressions and statements may nest before the reader stops
@@ -231,6 +231,7 @@ impl<'t> Reader<'t> {
                         node: stmt,
                         kind: FnKind::Plain,
                         kwargs: Vec::new(),
+                        role: TaskRole::Work,
                     };
                     let name = self.src.text_of(name);
                     self.bind(name, Value::Function(def));
@@ -266,6 +267,7 @@ impl<'t> Reader<'t> {
 
     fn exec_with(&mut self, stmt: Node<'t>) -> Flow<'t> {
         let mut pushed = 0;
+        let mut setup_teardown: Vec<Vec<usize>> = Vec::new();
         let clause = named_children(stmt)
             .into_iter()
             .find(|c| c.kind() == "with_clause");
@@ -283,6 +285,21 @@ impl<'t> Reader<'t> {
             };
             let Some(expr) = expr else { continue };
             let value = self.eval(expr);
+            if let Value::Tasks { items, .. } = &value {
+                let tasks: Vec<usize> = items
+                    .iter()
+                    .filter_map(|e| match e {
+                        super::values::Endpoint::Task(t) => Some(*t),
+                        super::values::Endpoint::Group(_) => None,
+                    })
+                    .collect();
+                if tasks
+                    .iter()
+                    .any(|t| self.model.tasks[*t].role != TaskRole::Work)
+                {
+                    setup_teardown.push(tasks);
+                }
+            }
             let ctx = match &value {
                 Value::Dag(d) => Some(Ctx::Dag(*d)),
                 Value::Group(g) => Some(Ctx::Group(*g)),
@@ -298,13 +315,105 @@ impl<'t> Reader<'t> {
                 self.assign(target, value);
             }
         }
+        let before = self.model.tasks.len();
         let flow = stmt
             .child_by_field_name("body")
             .map_or(Flow::Next, |b| self.exec_block(b));
         for _ in 0..pushed {
             self.ctx.pop();
         }
+        for context in setup_teardown {
+            self.setup_teardown_context(&context, before, stmt);
+        }
         flow
+    }
+
+    /// Marks the tasks of a value as setups or teardowns.
+    fn set_role(&mut self, value: &Value<'t>, role: TaskRole) {
+        if let Value::Tasks { items, .. } = value {
+            for item in items {
+                if let super::values::Endpoint::Task(t) = item {
+                    self.model.tasks[*t].role = role;
+                }
+            }
+        }
+    }
+
+    /// `with teardown_task:` / `with setup_task:` — the work tasks created in
+    /// the block run after the setups and before the teardowns (Airflow's
+    /// setup/teardown context): setups before the block's first work tasks,
+    /// its last work tasks before the teardowns.
+    fn setup_teardown_context(&mut self, context: &[usize], before: usize, at: Node<'t>) {
+        use super::model::PendingEdge;
+        use super::values::Endpoint;
+        let task_edges: Vec<(usize, usize)> = self
+            .model
+            .pending
+            .iter()
+            .filter_map(|e| match (e.from, e.to) {
+                (Endpoint::Task(u), Endpoint::Task(d)) => Some((u, d)),
+                _ => None,
+            })
+            .collect();
+        let role = |t: usize| self.model.tasks[t].role;
+        let mut setups = Vec::new();
+        let mut teardowns = Vec::new();
+        for &t in context {
+            match role(t) {
+                TaskRole::Teardown => {
+                    teardowns.push(t);
+                    setups.extend(
+                        task_edges
+                            .iter()
+                            .filter(|(u, d)| *d == t && role(*u) == TaskRole::Setup)
+                            .map(|(u, _)| *u),
+                    );
+                }
+                TaskRole::Setup => {
+                    setups.push(t);
+                    teardowns.extend(
+                        task_edges
+                            .iter()
+                            .filter(|(u, d)| *u == t && role(*d) == TaskRole::Teardown)
+                            .map(|(_, d)| *d),
+                    );
+                }
+                TaskRole::Work => {}
+            }
+        }
+        let inside: Vec<usize> = (before..self.model.tasks.len())
+            .filter(|t| role(*t) == TaskRole::Work)
+            .collect();
+        let roots: Vec<usize> = inside
+            .iter()
+            .copied()
+            .filter(|t| !task_edges.iter().any(|(u, d)| d == t && *u >= before))
+            .collect();
+        let leaves: Vec<usize> = inside
+            .iter()
+            .copied()
+            .filter(|t| !task_edges.iter().any(|(u, d)| u == t && *d >= before))
+            .collect();
+        let span = self.src.span(at);
+        let add = |from: usize, to: usize, model: &mut super::model::Model| {
+            if from != to {
+                model.pending.push(PendingEdge {
+                    from: Endpoint::Task(from),
+                    to: Endpoint::Task(to),
+                    span: span.clone(),
+                });
+            }
+        };
+        for s in &setups {
+            for r in &roots {
+                add(*s, *r, &mut self.model);
+            }
+        }
+        for l in &leaves {
+            for t in &teardowns {
+                add(*l, *t, &mut self.model);
+            }
+        }
     }
 
     /// Whether an expression is a `DAG(...)` / `TaskGroup(...)` call (used
@@ -415,6 +524,7 @@ impl<'t> Reader<'t> {
         }
         let mut kind = FnKind::Plain;
         let mut kwargs = Vec::new();
+        let mut role = TaskRole::Work;
         let mut asset_decorator = None;
         for dec in named_children(stmt)
             .into_iter()
@@ -447,7 +557,15 @@ impl<'t> Reader<'t> {
                     asset_decorator = Some(args.clone().unwrap_or_default());
                     None
                 }
-                ("task", _) | (_, "setup" | "teardown") => Some(FnKind::Task),
+                (_, "setup") => {
+                    role = TaskRole::Setup;
+                    Some(FnKind::Task)
+                }
+                (_, "teardown") => {
+                    role = TaskRole::Teardown;
+                    Some(FnKind::Task)
+                }
+                ("task", _) => Some(FnKind::Task),
                 _ => None,
             };
             if let Some(found) = found {
@@ -466,6 +584,7 @@ impl<'t> Reader<'t> {
                 node: def,
                 kind,
                 kwargs,
+                role,
             }),
         );
     }
@@ -1166,8 +1285,12 @@ impl<'t> Reader<'t> {
             (Value::Function(def), "expand" | "expand_kwargs") if def.kind == FnKind::TaskGroup => {
                 self.call_function(def, args, node)
             }
-            (r @ Value::Tasks { .. }, "as_setup") => r,
+            (r @ Value::Tasks { .. }, "as_setup") => {
+                self.set_role(&r, TaskRole::Setup);
+                r
+            }
             (r @ Value::Tasks { .. }, "as_teardown") => {
+                self.set_role(&r, TaskRole::Teardown);
                 if let Some(setups) = args.kw("setups") {
                     let setups = setups.value.clone();
                     self.connect(&setups, &r, span);

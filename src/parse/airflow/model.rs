@@ -9,7 +9,7 @@ use crate::facts::{Attributed, DataRef, EdgeFact, JobFact, Located};
 use crate::span::Span;
 
 use super::ownership::Settings;
-use super::values::Endpoint;
+use super::values::{Endpoint, TaskRole};
 
 /// A DAG being read.
 #[derive(Debug)]
@@ -54,6 +54,8 @@ pub(super) struct TaskDraft {
     pub group: Option<usize>,
     /// The job fact (id, owner, failure behavior, reads, writes…).
     pub job: JobFact,
+    /// Setup, teardown or ordinary work.
+    pub role: TaskRole,
 }
 
 /// A dependency as written, between tasks or groups; groups are expanded

@@ -9,7 +9,7 @@ use crate::facts::{JobFact, JobKind};
 use super::interpreter::Reader;
 use super::model::{PendingEdge, TaskDraft};
 use super::ownership::Settings;
-use super::values::{Args, Endpoint, FnDef, PartialCall, PartialTarget, Range, Value};
+use super::values::{Args, Endpoint, FnDef, PartialCall, PartialTarget, Range, TaskRole, Value};
 
 /// The most tasks one file may define; past it the file is noted as unresolved.
 const MAX_TASKS: usize = 20_000;
@@ -75,6 +75,7 @@ impl<'t> Reader<'t> {
         let Some(task) = self.add_task(&task_id, Self::range(name_node), &task_args, true) else {
             return Value::Unknown;
         };
+        self.model.tasks[task].role = def.role;
         self.operator_io(task, "@task", &task_args);
         self.xcom_upstreams(task, &task_args, node);
         self.xcom_upstreams(task, args, node);
@@ -250,7 +251,12 @@ impl<'t> Reader<'t> {
         job.owner = owner;
         job.on_failure = failure;
         job.partial = self.partial;
-        self.model.tasks.push(TaskDraft { dag, group, job });
+        self.model.tasks.push(TaskDraft {
+            dag,
+            group,
+            job,
+            role: TaskRole::Work,
+        });
         Some(self.model.tasks.len() - 1)
     }
 }

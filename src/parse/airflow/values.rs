@@ -71,6 +71,18 @@ pub(super) enum FnKind {
     Dag,
 }
 
+/// A task's part in setup/teardown (Airflow 2.7+).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum TaskRole {
+    /// An ordinary task.
+    #[default]
+    Work,
+    /// `@setup` / `.as_setup()`.
+    Setup,
+    /// `@teardown` / `.as_teardown()`.
+    Teardown,
+}
+
 /// A function defined in the file.
 #[derive(Debug, Clone)]
 pub(super) struct FnDef<'t> {
@@ -80,6 +92,8 @@ pub(super) struct FnDef<'t> {
     pub kind: FnKind,
     /// Keyword arguments of the decorator (and of `.override(...)` calls).
     pub kwargs: Vec<Entry<'t>>,
+    /// `@setup` / `@teardown`.
+    pub role: TaskRole,
 }
 
 /// A call's arguments, evaluated.

@@ -152,3 +152,41 @@ outputs()
     assert_eq!(f.dags[0].id, "example");
     assert_eq!(after(&f, "example"), ["prepare -> run", "prepare -> show"]);
 }
+
+#[test]
+fn setup_teardown_context_wraps_the_work_tasks() {
+    let f = parse(
+        r#"
+from airflow.sdk import DAG, setup, task, task_group, teardown
+
+with DAG("st_ctx", schedule=None) as dag:
+    @setup
+    def create_cluster():
+        return "id"
+
+    @teardown
+    def delete_cluster(cluster_id):
+        pass
+
+    @task
+    def work():
+        pass
+
+    @task
+    def report():
+        pass
+
+    with delete_cluster(create_cluster()):
+        work() >> report()
+"#,
+    );
+    assert_eq!(
+        after(&f, "st_ctx"),
+        [
+            "create_cluster -> delete_cluster",
+            "create_cluster -> work",
+            "report -> delete_cluster",
+            "work -> report"
+        ]
+    );
+}
