@@ -82,8 +82,10 @@ pub struct Node {
     pub on_failure: Option<Attributed<FailureBehavior>>,
     /// Where it is defined (or first mentioned, for datasets).
     pub span: Option<Span>,
-    /// The DAG of a task.
+    /// The DAG of a task (or of the task that runs a script).
     pub dag: Option<String>,
+    /// The job that runs this one (a task running a SQL script).
+    pub run_by: Option<String>,
     /// Consumer kind (dashboard, ml, …).
     pub consumer_kind: Option<String>,
     /// A job that checks data quality; a dataset guarded by such a check.
@@ -189,6 +191,15 @@ impl Graph {
         self.inner
             .edge_references()
             .map(|e| (e.source(), e.target(), e.id(), e.weight()))
+    }
+
+    /// Where a job sits in orchestration order: the task that runs it, or itself.
+    pub fn scheduled_as(&self, job: NodeIndex) -> NodeIndex {
+        self.inner[job]
+            .run_by
+            .as_deref()
+            .and_then(|r| self.get(r))
+            .map_or(job, |(ix, _)| ix)
     }
 
     /// The layer name of a node, if it has one.

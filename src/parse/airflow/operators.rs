@@ -174,7 +174,7 @@ impl<'t> Reader<'t> {
             let refs = self.asset_refs(&assets);
             let job = &mut self.model.tasks[task].job;
             if write {
-                job.writes.extend(refs);
+                job.publishes.extend(refs);
             } else {
                 job.reads.extend(refs);
             }

@@ -47,7 +47,7 @@ fn cadence(f: &FileFacts) -> Option<Cadence> {
 fn extract_dags_read_their_source_at_its_cadence() {
     let orders = acme(
         "orders_hourly.py",
-        include_str!("../../../../fixtures/airflow/acme/dags/orders_hourly.py"),
+        include_str!("../../../../fixtures/acme/dags/orders_hourly.py"),
     );
     assert_eq!(cadence(&orders), Some(Cadence::Every(3600)));
     assert_eq!(
@@ -58,7 +58,7 @@ fn extract_dags_read_their_source_at_its_cadence() {
     );
     let payments = acme(
         "payments_15m.py",
-        include_str!("../../../../fixtures/airflow/acme/dags/payments_15m.py"),
+        include_str!("../../../../fixtures/acme/dags/payments_15m.py"),
     );
     assert_eq!(cadence(&payments), Some(Cadence::Every(900)));
     assert_eq!(
@@ -74,30 +74,33 @@ fn extract_dags_read_their_source_at_its_cadence() {
     assert_eq!(
         summary(&payments),
         [
-            r#"task:payments_15m.extract_payments owner=data-eng fail=retry(5, exponential) reads=["stripe://payments"] writes=["raw.payments"] runs=[] check=false"#
+            r#"task:payments_15m.extract_payments owner=data-eng fail=retry(5, exponential) reads=["stripe://payments"] writes=["outlet:raw.payments"] runs=[] check=false"#
         ]
     );
     let accounts = acme(
         "accounts_daily.py",
-        include_str!("../../../../fixtures/airflow/acme/dags/accounts_daily.py"),
+        include_str!("../../../../fixtures/acme/dags/accounts_daily.py"),
     );
-    assert_eq!(cadence(&accounts), Some(Cadence::Cron("0 2 * * *".into())));
+    assert_eq!(
+        cadence(&accounts),
+        Some(Cadence::DailyAt { hour: 2, minute: 0 })
+    );
     assert_eq!(
         summary(&accounts),
         [
-            r#"task:accounts_daily.extract_accounts owner=data-eng fail=retry(2) reads=["salesforce://Account"] writes=["raw.accounts"] runs=[] check=false"#
+            r#"task:accounts_daily.extract_accounts owner=data-eng fail=retry(2) reads=["salesforce://Account"] writes=["outlet:raw.accounts"] runs=[] check=false"#
         ]
     );
     let events = acme(
         "events_continuous.py",
-        include_str!("../../../../fixtures/airflow/acme/dags/events_continuous.py"),
+        include_str!("../../../../fixtures/acme/dags/events_continuous.py"),
     );
     assert_eq!(cadence(&events), Some(Cadence::Every(300)));
     assert_eq!(
         summary(&events),
         [
             r#"task:events_continuous.load_events owner=data-eng fail=retry(3) reads=[] writes=[] runs=["sql/load_events.sql"] check=false"#,
-            r#"task:events_continuous.stream_events owner=data-eng fail=retry(3) reads=["kafka://mobile-events"] writes=["s3://acme-lake/raw/events/"] runs=[] check=false"#
+            r#"task:events_continuous.stream_events owner=data-eng fail=retry(3) reads=["kafka://mobile-events"] writes=["outlet:s3://acme-lake/raw/events/"] runs=[] check=false"#
         ]
     );
     assert_eq!(
@@ -110,15 +113,18 @@ fn extract_dags_read_their_source_at_its_cadence() {
 fn curated_dag_checks_before_it_publishes_and_serving_runs_on_the_dataset() {
     let sessions = acme(
         "sessions_daily.py",
-        include_str!("../../../../fixtures/airflow/acme/dags/sessions_daily.py"),
+        include_str!("../../../../fixtures/acme/dags/sessions_daily.py"),
     );
-    assert_eq!(cadence(&sessions), Some(Cadence::Cron("0 3 * * *".into())));
+    assert_eq!(
+        cadence(&sessions),
+        Some(Cadence::DailyAt { hour: 3, minute: 0 })
+    );
     assert_eq!(
         summary(&sessions),
         [
             r#"task:sessions_daily.build_fct_sessions owner=analytics-eng fail=retry(2) reads=[] writes=[] runs=["sql/curated/fct_sessions.sql"] check=false"#,
             r#"task:sessions_daily.check_fct_sessions owner=analytics-eng fail=fail-fast reads=["analytics.fct_sessions"] writes=[] runs=[] check=true"#,
-            r#"task:sessions_daily.publish owner=analytics-eng fail=retry(2) reads=[] writes=["analytics.fct_sessions"] runs=[] check=false"#
+            r#"task:sessions_daily.publish owner=analytics-eng fail=retry(2) reads=[] writes=["outlet:analytics.fct_sessions"] runs=[] check=false"#
         ]
     );
     assert_eq!(
@@ -130,7 +136,7 @@ fn curated_dag_checks_before_it_publishes_and_serving_runs_on_the_dataset() {
     );
     let serving = acme(
         "serving_daily.py",
-        include_str!("../../../../fixtures/airflow/acme/dags/serving_daily.py"),
+        include_str!("../../../../fixtures/acme/dags/serving_daily.py"),
     );
     assert_eq!(cadence(&serving), Some(Cadence::OnData));
     let triggers: Vec<String> = serving.dags[0]
@@ -167,7 +173,7 @@ fn curated_dag_checks_before_it_publishes_and_serving_runs_on_the_dataset() {
 fn broken_dags_carry_their_violations() {
     let marketing = acme(
         "marketing_attribution.py",
-        include_str!("../../../../fixtures/airflow/acme-broken/dags/marketing_attribution.py"),
+        include_str!("../../../../fixtures/acme-broken/dags/marketing_attribution.py"),
     );
     assert_eq!(
         summary(&marketing),
@@ -178,7 +184,7 @@ fn broken_dags_carry_their_violations() {
     assert_eq!(marketing.dags[0].owner, None);
     let finance = acme(
         "finance_reconcile.py",
-        include_str!("../../../../fixtures/airflow/acme-broken/dags/finance_reconcile.py"),
+        include_str!("../../../../fixtures/acme-broken/dags/finance_reconcile.py"),
     );
     assert_eq!(
         after(&finance, "finance_reconcile"),
@@ -194,7 +200,7 @@ fn broken_dags_carry_their_violations() {
     );
     let manual = acme(
         "account_health_refresh.py",
-        include_str!("../../../../fixtures/airflow/acme-broken/dags/account_health_refresh.py"),
+        include_str!("../../../../fixtures/acme-broken/dags/account_health_refresh.py"),
     );
     assert_eq!(cadence(&manual), Some(Cadence::Manual));
     assert_eq!(

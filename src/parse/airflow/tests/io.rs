@@ -171,9 +171,12 @@ with DAG("lineage", schedule="@daily") as dag:
     );
     let j = job(&f, "task:lineage.extract_stripe");
     assert_eq!(reads(j), ["stripe://payments"]);
-    assert_eq!(writes(j), ["raw.payments", "analytics.fct_sessions"]);
-    assert!(matches!(&j.writes[0].value, DataRef::Table(p) if p.len() == 2));
-    assert_eq!(j.writes[1].span.line, 4);
+    assert_eq!(
+        writes(j),
+        ["outlet:raw.payments", "outlet:analytics.fct_sessions"]
+    );
+    assert!(matches!(&j.publishes[0].value, DataRef::Table(p) if p.len() == 2));
+    assert_eq!(j.publishes[1].span.line, 4);
 }
 
 #[test]

@@ -95,7 +95,15 @@ pub(super) fn reads(j: &JobFact) -> Vec<String> {
 
 /// Writes of a job as text.
 pub(super) fn writes(j: &JobFact) -> Vec<String> {
-    j.writes.iter().map(|r| name(&r.value)).collect()
+    let outlets = j
+        .publishes
+        .iter()
+        .map(|r| format!("outlet:{}", name(&r.value)));
+    j.writes
+        .iter()
+        .map(|r| name(&r.value))
+        .chain(outlets)
+        .collect()
 }
 
 /// The rule slugs of the file's diagnostics.

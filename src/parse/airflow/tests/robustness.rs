@@ -116,7 +116,7 @@ with DAG("big", schedule=None) as dag:
 
 #[test]
 fn every_truncation_of_a_dag_file_parses_without_panicking() {
-    let text = include_str!("../../../../fixtures/airflow/acme/dags/sessions_daily.py");
+    let text = include_str!("../../../../fixtures/acme/dags/sessions_daily.py");
     let mut cut_points: Vec<usize> = (0..text.len()).step_by(11).collect();
     cut_points.push(text.len());
     let mut errors = 0;

@@ -32,7 +32,7 @@ fn presets_cron_timedelta_and_none() {
     assert_eq!(
         cadence_of(AF2, "schedule=\"0 3 * * *\""),
         (
-            Some(Cadence::Cron("0 3 * * *".into())),
+            Some(Cadence::DailyAt { hour: 3, minute: 0 }),
             Some("schedule".into()),
             vec![]
         )
@@ -59,7 +59,7 @@ fn timetables_with_literal_cron_or_delta() {
             "timetable=CronDataIntervalTimetable(\"0 2 * * *\", timezone=\"UTC\")"
         )
         .0,
-        Some(Cadence::Cron("0 2 * * *".into()))
+        Some(Cadence::DailyAt { hour: 2, minute: 0 })
     );
     assert_eq!(
         cadence_of(
