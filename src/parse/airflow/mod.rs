@@ -8,13 +8,13 @@
 //! marked `partial`).
 //!
 //! How it reads a file (one module per concern):
-//! - [`syntax`]: the tree, spans, one iterative pass for errors/comments/imports;
-//! - [`interpreter`]: runs the statements statically, folding constants
-//!   ([`values`]) and reading same-file functions where they are called;
-//! - [`dag`] (DAGs, task groups, `@asset`), [`schedule`] (cadence),
-//!   [`tasks`] (task ids), [`ownership`] (owner and failure behavior),
-//!   [`operators`] and [`sql_text`] (reads, writes, SQL scripts, cross-DAG
-//!   edges), [`dependencies`] (`after` edges), [`allows`] (inline allows).
+//! - `syntax`: the tree, spans, one iterative pass for errors/comments/imports;
+//! - `interpreter`: runs the statements statically, folding constants
+//!   (`values`) and reading same-file functions where they are called;
+//! - `dag` (DAGs, task groups, `@asset`), `schedule` (cadence),
+//!   `tasks` (task ids), `ownership` (owner and failure behavior),
+//!   `operators` and `sql_text` (reads, writes, SQL scripts, cross-DAG
+//!   edges), `dependencies` (`after` edges), `allows` (inline allows).
 //!
 //! Facts produced: a `DagFact` per DAG (owner from `default_args`, cadence,
 //! Dataset/Asset triggers), a `JobFact` per task (`task:<dag>.<task id>`, the
