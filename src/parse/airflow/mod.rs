@@ -8,13 +8,13 @@
 //! marked `partial`).
 //!
 //! How it reads a file (one module per concern):
-//! - [`syntax`]: the tree, spans, one iterative pass for errors/comments/imports;
-//! - [`interpreter`]: runs the statements statically, folding constants
-//!   ([`values`]) and reading same-file functions where they are called;
-//! - [`dag`] (DAGs, task groups, `@asset`), [`schedule`] (cadence),
-//!   [`tasks`] (task ids), [`ownership`] (owner and failure behavior),
-//!   [`operators`] and [`sql_text`] (reads, writes, SQL scripts, cross-DAG
-//!   edges), [`dependencies`] (`after` edges), [`allows`] (inline allows).
+//! - `syntax`: the tree, spans, one iterative pass for errors/comments/imports;
+//! - `interpreter`: runs the statements statically, folding constants
+//!   (`values`) and reading same-file functions where they are called;
+//! - `dag` (DAGs, task groups, `@asset`), `schedule` (cadence),
+//!   `tasks` (task ids), `ownership` (owner and failure behavior),
+//!   `operators` and `sql_text` (reads, writes, SQL scripts, cross-DAG
+//!   edges), `dependencies` (`after` edges), `allows` (inline allows).
 //!
 //! Facts produced: a `DagFact` per DAG (owner from `default_args`, cadence,
 //! Dataset/Asset triggers), a `JobFact` per task (`task:<dag>.<task id>`, the
@@ -24,6 +24,16 @@
 //! factory fed from a config file, `**kwargs`) is never guessed: the file gets
 //! one info `unresolved-dynamic` diagnostic listing it, and the manifest's
 //! `[[task]]` / `[paths]` entries can supply it.
+//!
+//! Limits, all deterministic except the last: expressions and blocks nest at
+//! most 64 deep, same-file calls 8 deep; a file costs at most 50 000
+//! statements and loop iterations, 20 000 tasks and 100 000 `after` edges;
+//! folded strings stop at 1 MB and folded lists/dicts at 10 000 values. A
+//! file that keeps tree-sitter busy for more than 10 s (megabytes of noise)
+//! is a `parse-error`. Not understood statically: values from other modules
+//! (helpers imported from the repo's own packages are opaque calls, though
+//! any call with `task_id=` is still a task), classes, enum-valued ids,
+//! `Variable.get` / environment / config files.
 
 mod allows;
 mod dag;
