@@ -1,8 +1,10 @@
 //! What operators read and write, and the cross-DAG edges they make.
 //!
-//! - **Lineage**: `inlets=` / `outlets=` holding Datasets/Assets are reads /
-//!   writes (a URI with `://` → `DataRef::Uri`, a name like
-//!   `analytics.fct_sessions` → `DataRef::Table`).
+//! - **Lineage**: `inlets=` holding Datasets/Assets are reads; `outlets=` are
+//!   announced updates (`JobFact::publishes`: the task is the writer only when
+//!   nothing else writes the data, and Dataset-scheduled DAGs run after it).
+//!   A URI with `://` → `DataRef::Uri`, a name like `analytics.fct_sessions` →
+//!   `DataRef::Table`.
 //! - **SQL operators** (any operator with `sql=`: `SQLExecuteQueryOperator`,
 //!   `SnowflakeOperator`, `PostgresOperator`, …; `BigQueryInsertJobOperator`'s
 //!   `configuration.query.query`): inline SQL is analyzed for reads/writes; a
