@@ -145,9 +145,6 @@ rule_case!(
 fn every_rule_has_a_fixture_pair() {
     let dir = fixture("rules");
     for rule in pipelint::rules::all() {
-        if rule.slug == "unresolved-dynamic" {
-            continue; // an Airflow-only finding: covered by the Airflow fixtures
-        }
         for variant in ["fail", "pass"] {
             assert!(
                 dir.join(rule.slug).join(variant).is_dir(),
