@@ -63,6 +63,11 @@ rule_case!(
     ]
 );
 rule_case!(
+    unresolved_dynamic,
+    "unresolved-dynamic",
+    ["PL003 unresolved-dynamic - dags/exports.py:11"]
+);
+rule_case!(
     dag_cycle,
     "dag-cycle",
     ["PL101 dag-cycle script:sql/customer_segments.sql sql/customer_segments.sql:1"]
