@@ -40,7 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for i in 0..dags {
         let p = root.join(format!("dags/domain_{:02}/extract_{i:04}.py", i % 40));
         fs::create_dir_all(p.parent().ok_or("no parent")?)?;
-        fs::write(p, dag_file(i))?;
+        fs::write(p, dag_file(i, sources))?;
     }
     println!("wrote {sql} SQL scripts, {dbt} dbt models, {dags} DAG files and {sources} sources to {dir}");
     Ok(())
@@ -126,8 +126,9 @@ fn dbt_project(root: &Path, models: usize, sources: usize) -> std::io::Result<()
     Ok(())
 }
 
-fn dag_file(i: usize) -> String {
+fn dag_file(i: usize, sources: usize) -> String {
+    let src = i % sources;
     format!(
-        "from datetime import datetime, timedelta\n\nfrom airflow import DAG\nfrom airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\nfrom airflow.operators.empty import EmptyOperator\n\ndefault_args = {{\n    \"owner\": \"data-eng\",\n    \"retries\": 2,\n    \"retry_delay\": timedelta(minutes=5),\n}}\n\nwith DAG(\n    dag_id=\"extract_{i:04}\",\n    schedule=\"@hourly\",\n    start_date=datetime(2026, 1, 1),\n    catchup=False,\n    default_args=default_args,\n) as dag:\n    start = EmptyOperator(task_id=\"start\")\n    load = SQLExecuteQueryOperator(\n        task_id=\"load\",\n        conn_id=\"snowflake\",\n        sql=\"INSERT INTO raw.landing_{i} SELECT * FROM raw.stage_{i}\",\n    )\n    done = EmptyOperator(task_id=\"done\")\n    start >> load >> done\n"
+        "from datetime import datetime, timedelta\n\nfrom airflow import DAG\nfrom airflow.providers.common.sql.operators.sql import SQLExecuteQueryOperator\nfrom airflow.operators.empty import EmptyOperator\n\ndefault_args = {{\n    \"owner\": \"data-eng\",\n    \"retries\": 2,\n    \"retry_delay\": timedelta(minutes=5),\n}}\n\nwith DAG(\n    dag_id=\"extract_{i:04}\",\n    schedule=\"@hourly\",\n    start_date=datetime(2026, 1, 1),\n    catchup=False,\n    default_args=default_args,\n) as dag:\n    start = EmptyOperator(task_id=\"start\")\n    load = SQLExecuteQueryOperator(\n        task_id=\"load\",\n        conn_id=\"snowflake\",\n        sql=\"INSERT INTO raw.landing_{i} SELECT * FROM raw.table_{src}\",\n    )\n    done = EmptyOperator(task_id=\"done\")\n    start >> load >> done\n"
     )
 }

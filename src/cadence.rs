@@ -63,9 +63,16 @@ impl Cadence {
                 .ok_or_else(|| format!("`{t}`: expected a time of day such as `daily 02:00`"));
         }
         if t.split_whitespace().count() >= 5 {
-            return croner::Cron::from_str(t)
-                .map(|_| Cadence::Cron(t.split_whitespace().collect::<Vec<_>>().join(" ")))
-                .map_err(|e| format!("`{t}` is not a valid cron expression: {e}"));
+            croner::Cron::from_str(t)
+                .map_err(|e| format!("`{t}` is not a valid cron expression: {e}"))?;
+            let fields: Vec<&str> = t.split_whitespace().collect();
+            // `M H * * *` is a daily run at a wall-clock time: say so plainly.
+            if let [m, h, "*", "*", "*"] = fields.as_slice() {
+                if let (Ok(minute), Ok(hour)) = (m.parse::<u8>(), h.parse::<u8>()) {
+                    return Ok(Cadence::DailyAt { hour, minute });
+                }
+            }
+            return Ok(Cadence::Cron(fields.join(" ")));
         }
         Err(format!(
             "`{t}` is not a cadence: use `continuous`, `every 15m`, `hourly`, `daily`, `daily 02:00`, `weekly`, a cron expression or an Airflow preset such as `@daily`"
@@ -184,7 +191,7 @@ mod tests {
         );
         assert_eq!(
             Cadence::parse("0 3 * * *"),
-            Ok(Cadence::Cron("0 3 * * *".into()))
+            Ok(Cadence::DailyAt { hour: 3, minute: 0 })
         );
     }
 

@@ -122,6 +122,10 @@ pub struct JobFact {
     pub reads: Vec<Located<DataRef>>,
     /// Data it writes.
     pub writes: Vec<Located<DataRef>>,
+    /// Data it announces as updated (Airflow `outlets`): runs scheduled on that
+    /// data start after it. It counts as a writer only when nothing else in the
+    /// repo writes the data.
+    pub publishes: Vec<Located<DataRef>>,
     /// Repo-relative paths of SQL scripts this job runs (a task with `sql="x.sql"`).
     pub runs: Vec<Located<String>>,
     /// A data-quality check (dbt test, Airflow check operator) on what it reads.
@@ -149,6 +153,7 @@ impl JobFact {
             on_failure: None,
             reads: Vec::new(),
             writes: Vec::new(),
+            publishes: Vec::new(),
             runs: Vec::new(),
             is_check: false,
             partial: false,

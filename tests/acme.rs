@@ -17,6 +17,16 @@ fn broken_acme_reports_every_violation_exactly() {
     assert_eq!(
         findings(&doc),
         [
+            "PL301 missing-cadence dag:account_health_refresh dags/account_health_refresh.py:13",
+            "PL502 multiple-writers dataset:mart.account_health dags/account_health_refresh.py:22",
+            "PL501 duplicate-extract source:stripe_payments dags/finance_reconcile.py:23",
+            "PL101 dag-cycle task:finance_reconcile.post_journal dags/finance_reconcile.py:42",
+            "PL201 missing-owner dag:marketing_attribution dags/marketing_attribution.py:11",
+            "PL201 missing-owner task:marketing_attribution.attribute_channels dags/marketing_attribution.py:18",
+            "PL302 missing-failure-behavior task:marketing_attribution.attribute_channels dags/marketing_attribution.py:18",
+            "PL103 cross-dag-without-trigger task:marketing_attribution.attribute_channels dags/marketing_attribution.py:24",
+            "PL502 multiple-writers dataset:raw.orders dags/orders_hourly.py:38",
+            "PL103 cross-dag-without-trigger task:serving_daily.check_account_health dags/serving_daily.py:67",
             "PL101 dag-cycle model:cycle_a dbt/models/broken/cycle_a.sql:1",
             "PL401 consumer-reads-raw consumer:ops_raw_orders_sheet dbt/models/broken/exposures.yml:12",
             "PL101 dag-cycle model:fct_orders_v2 dbt/models/broken/fct_orders_v2.sql:1",
@@ -32,25 +42,28 @@ fn broken_acme_reports_every_violation_exactly() {
             "PL301 missing-cadence source:crm.contacts dbt/models/staging/sources.yml:48",
             "PL201 missing-owner source:salesforce_accounts pipeline.toml:47",
             "PL001 invalid-config - pipeline.toml:49",
-            "PL502 multiple-writers dataset:raw.orders pipeline.toml:68",
-            "PL501 duplicate-extract source:stripe_payments pipeline.toml:75",
-            "PL301 missing-cadence task:finance.pull_stripe pipeline.toml:79",
-            "PL302 missing-failure-behavior task:finance.pull_stripe pipeline.toml:79",
-            "PL202 unknown-owner task:finance.pull_stripe pipeline.toml:80",
-            "PL001 invalid-config - pipeline.toml:81",
-            "PL401 consumer-reads-raw consumer:exec_dashboard pipeline.toml:146",
-            "PL002 unused-allow - pipeline.toml:175",
+            "PL301 missing-cadence task:finance.pull_stripe pipeline.toml:63",
+            "PL302 missing-failure-behavior task:finance.pull_stripe pipeline.toml:63",
+            "PL202 unknown-owner task:finance.pull_stripe pipeline.toml:64",
+            "PL001 invalid-config - pipeline.toml:65",
+            "PL401 consumer-reads-raw consumer:exec_dashboard pipeline.toml:75",
+            "PL303 freshness-unreachable consumer:salesforce_reverse_etl pipeline.toml:96",
+            "PL002 unused-allow - pipeline.toml:104",
             "PL201 missing-owner script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:2",
             "PL302 missing-failure-behavior script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:2",
             "PL403 layer-backflow script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:3",
             "PL000 parse-error script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:5",
             "PL101 dag-cycle script:sql/curated/customer_ltv.sql sql/curated/customer_ltv.sql:1",
             "PL302 missing-failure-behavior script:sql/curated/customer_ltv.sql sql/curated/customer_ltv.sql:1",
+            "PL302 missing-failure-behavior script:sql/curated/customer_segments.sql sql/curated/customer_segments.sql:1",
+            "PL302 missing-failure-behavior script:sql/curated/orders_enriched.sql sql/curated/orders_enriched.sql:1",
             "PL102 unresolved-reference script:sql/curated/orders_enriched.sql sql/curated/orders_enriched.sql:9",
+            "PL302 missing-failure-behavior script:sql/curated/revenue_by_channel.sql sql/curated/revenue_by_channel.sql:1",
             "PL403 layer-backflow script:sql/curated/revenue_by_channel.sql sql/curated/revenue_by_channel.sql:6",
             "PL201 missing-owner script:sql/marketing/sessions_rebuild.sql sql/marketing/sessions_rebuild.sql:2",
             "PL302 missing-failure-behavior script:sql/marketing/sessions_rebuild.sql sql/marketing/sessions_rebuild.sql:2",
             "PL502 multiple-writers dataset:analytics.fct_sessions sql/marketing/sessions_rebuild.sql:2",
+            "PL103 cross-dag-without-trigger script:sql/serving/daily_active_users.sql sql/serving/daily_active_users.sql:8",
             "PL402 layer-skip script:sql/serving/daily_active_users.sql sql/serving/daily_active_users.sql:8",
             "PL302 missing-failure-behavior script:sql/serving/retired_report.sql sql/serving/retired_report.sql:1",
             "PL601 publish-without-check dataset:mart.retired_report sql/serving/retired_report.sql:1",
@@ -58,8 +71,8 @@ fn broken_acme_reports_every_violation_exactly() {
         ]
     );
     assert_eq!(code, 1);
-    assert_eq!(doc["summary"]["errors"], 24);
-    assert_eq!(doc["summary"]["warnings"], 12);
+    assert_eq!(doc["summary"]["errors"], 29);
+    assert_eq!(doc["summary"]["warnings"], 20);
     assert_eq!(doc["summary"]["infos"], 2);
 }
 
@@ -136,8 +149,9 @@ fn graph_json_shows_resolved_nodes_and_edges() {
     let graph = graph_json(&fixture("acme"));
     let e = edges(&graph);
     for expected in [
-        "source:stripe_payments -reads-> task:ingest.extract_payments",
-        "task:ingest.extract_payments -writes-> dataset:raw.payments",
+        "source:stripe_payments -reads-> task:payments_15m.extract_payments",
+        "task:payments_15m.extract_payments -writes-> dataset:raw.payments",
+        "task:events_continuous.stream_events -after-> task:events_continuous.load_events",
         "dataset:raw.payments -reads-> model:stg_payments",
         "model:fct_orders -writes-> dataset:analytics.fct_orders",
         "dataset:mart.account_health -reads-> consumer:salesforce_reverse_etl",
@@ -201,7 +215,7 @@ fn human_output_shows_the_code_frame() {
         out.contains("FROM raw.events"),
         "the frame shows the offending line: {out}"
     );
-    assert!(out.contains("24 errors, 12 warnings, 2 info"), "{out}");
+    assert!(out.contains("29 errors, 20 warnings, 2 info"), "{out}");
 }
 
 #[test]
@@ -227,16 +241,16 @@ fn ci_formats_carry_every_finding() {
     let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 38);
-    assert_eq!(results[0]["ruleId"], "PL101");
+    assert_eq!(results.len(), 51);
+    assert_eq!(results[0]["ruleId"], "PL301");
     assert_eq!(
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
-        1
+        13
     );
     let (code, github, _) = pipelint(&["check", p, "--format", "github"]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = github.lines().collect();
-    assert_eq!(lines.len(), 38);
+    assert_eq!(lines.len(), 51);
     assert!(lines.iter().any(|l| l.starts_with("::error file=pipeline.toml,line=47,col=8,title=PL201 missing-owner::source `source:salesforce_accounts` has no owner%0Ahelp: ")), "{}", lines[0]);
     assert!(lines.iter().any(|l| l.starts_with(
         "::warning file=sql/serving/daily_active_users.sql,line=8,col=6,title=PL402 layer-skip::"

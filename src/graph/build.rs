@@ -27,6 +27,7 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
         unresolved: BTreeMap::new(),
         runner_of: BTreeMap::new(),
         dag_roots: BTreeMap::new(),
+        publishers: BTreeMap::new(),
     };
     let jobs = merged_jobs(facts, manifest);
     b.add_declared_nodes(facts, &jobs);
@@ -34,6 +35,7 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     for job in &jobs {
         b.add_job_edges(job, &resolver);
     }
+    b.add_publications(&jobs, &resolver);
     for c in &facts.consumers {
         let id = format!("consumer:{}", c.name);
         for r in &c.reads {
@@ -219,6 +221,8 @@ struct Builder {
     runner_of: BTreeMap<String, String>,
     /// DAG id → its first tasks.
     dag_roots: BTreeMap<String, Vec<String>>,
+    /// Dataset id → the jobs that announce its updates (Airflow outlets).
+    publishers: BTreeMap<String, Vec<String>>,
 }
 
 fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
@@ -232,6 +236,7 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
         on_failure: None,
         span,
         dag: None,
+        run_by: None,
         consumer_kind: None,
         checked: false,
         external: false,
@@ -401,6 +406,28 @@ impl Builder {
         }
     }
 
+    /// Announced updates (Airflow outlets): the publisher is the writer only
+    /// when no job writes the data itself (an outlet on the task that runs the
+    /// load); otherwise it just marks when the data is ready.
+    fn add_publications(&mut self, jobs: &[JobFact], resolver: &Resolver) {
+        let written: HashSet<String> = self.writers_by_dataset().into_keys().collect();
+        for job in jobs {
+            for p in &job.publishes {
+                let Target::Dataset(name) = resolver.resolve(&p.value) else {
+                    continue;
+                };
+                let ds = self.dataset(&name, &p.span);
+                self.publishers
+                    .entry(ds.clone())
+                    .or_default()
+                    .push(job.id.clone());
+                if !written.contains(&ds) {
+                    self.edge(&job.id, &ds, EdgeKind::Writes, Some(&p.span));
+                }
+            }
+        }
+    }
+
     /// A source landing data that no job of the repo writes: its extract runs
     /// outside the repo (Fivetran, a managed connector), so the source itself
     /// writes the landing dataset. Sources with a `system` go first.
@@ -545,7 +572,12 @@ impl Builder {
                     continue;
                 };
                 let ds = self.dataset(&name, &r.span);
-                let writers = writers_of.get(&ds).cloned().unwrap_or_default();
+                let writers = self
+                    .publishers
+                    .get(&ds)
+                    .or_else(|| writers_of.get(&ds))
+                    .cloned()
+                    .unwrap_or_default();
                 if writers.is_empty() {
                     self.unresolved("dataset", name, None, &dag_id, &r.span);
                 }

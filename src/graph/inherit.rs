@@ -49,7 +49,11 @@ pub fn annotate(
                 })
             });
         }
+        let mut dag = node.dag.clone();
+        let mut run_by = None;
         if let Some(runner) = runner_of.get(&node.id).and_then(|r| graph.get(r)) {
+            run_by = Some(runner.1.id.clone());
+            dag = dag.or_else(|| runner.1.dag.clone());
             let origin = format!("run by {}", runner.1.id);
             cadence = cadence.or_else(|| {
                 runner
@@ -111,6 +115,8 @@ pub fn annotate(
             }
         }
         let node = &mut graph.inner[ix];
+        node.dag = dag;
+        node.run_by = run_by;
         node.owner = owner;
         node.cadence = cadence;
         node.on_failure = on_failure;

@@ -82,8 +82,10 @@ pub struct Node {
     pub on_failure: Option<Attributed<FailureBehavior>>,
     /// Where it is defined (or first mentioned, for datasets).
     pub span: Option<Span>,
-    /// The DAG of a task.
+    /// The DAG of a task (or of the task that runs a script).
     pub dag: Option<String>,
+    /// The job that runs this one (a task running a SQL script).
+    pub run_by: Option<String>,
     /// Consumer kind (dashboard, ml, …).
     pub consumer_kind: Option<String>,
     /// A job that checks data quality; a dataset guarded by such a check.
@@ -108,6 +110,23 @@ pub struct Edge {
     pub kind: EdgeKind,
     /// Where the read, write or dependency is written.
     pub span: Option<Span>,
+}
+
+/// Data moving through one job from a layered input to a layered output.
+#[derive(Debug, Clone, Copy)]
+pub struct Flow<'g> {
+    /// The job.
+    pub job: NodeIndex,
+    /// The dataset it writes.
+    pub written: NodeIndex,
+    /// The written dataset's layer.
+    pub write_layer: usize,
+    /// The dataset (or source) it reads.
+    pub read: NodeIndex,
+    /// The read node's layer (a source counts as the first layer).
+    pub read_layer: usize,
+    /// The read, with its place.
+    pub read_edge: &'g Edge,
 }
 
 /// Something referenced that resolves to nothing in the repo.
@@ -191,6 +210,15 @@ impl Graph {
             .map(|e| (e.source(), e.target(), e.id(), e.weight()))
     }
 
+    /// Where a job sits in orchestration order: the task that runs it, or itself.
+    pub fn scheduled_as(&self, job: NodeIndex) -> NodeIndex {
+        self.inner[job]
+            .run_by
+            .as_deref()
+            .and_then(|r| self.get(r))
+            .map_or(job, |(ix, _)| ix)
+    }
+
     /// The layer name of a node, if it has one.
     pub fn layer_name(&self, node: &Node) -> Option<&str> {
         node.layer
@@ -201,6 +229,39 @@ impl Graph {
     /// The index of the serving layer: the last of three or more layers.
     pub fn serving_layer(&self) -> Option<usize> {
         (self.layers.len() >= 3).then(|| self.layers.len() - 1)
+    }
+
+    /// The datasets of the serving layer, in id order (none without one).
+    pub fn serving_datasets(&self) -> impl Iterator<Item = (NodeIndex, &Node)> {
+        let serving = self.serving_layer();
+        self.nodes().filter(move |(_, n)| {
+            serving.is_some() && n.kind == NodeKind::Dataset && n.layer == serving
+        })
+    }
+
+    /// Every flow through a job between layered data: (job, dataset it writes,
+    /// its layer, node it reads, that node's layer, the read edge). The layer
+    /// rules judge these.
+    pub fn layered_flows(&self) -> impl Iterator<Item = Flow<'_>> {
+        self.nodes()
+            .filter(|(_, n)| n.is_job())
+            .flat_map(move |(job, _)| {
+                self.out_edges(job, EdgeKind::Writes)
+                    .flat_map(move |(_, written)| {
+                        let write_layer = self.inner[written].layer;
+                        self.in_edges(job, EdgeKind::Reads)
+                            .filter_map(move |(read_edge, read)| {
+                                Some(Flow {
+                                    job,
+                                    written,
+                                    write_layer: write_layer?,
+                                    read,
+                                    read_layer: self.read_layer(read)?,
+                                    read_edge,
+                                })
+                            })
+                    })
+            })
     }
 
     /// The layer a read of `from` counts as: a dataset's layer, or the first

@@ -47,7 +47,40 @@ pub struct SqlAccess {
 
 /// Parses SQL text and lists what it reads and writes. Never panics: what does
 /// not parse is listed in `errors`, and the other statements still count.
+///
+/// With the generic dialect (the default when the manifest names none), text
+/// that does not parse is tried again in the common warehouse dialects, and
+/// the reading with the fewest errors wins: a repo without a manifest still
+/// gets its Snowflake or BigQuery SQL read.
 pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAccess {
+    let first = analyze_in(sql, dialect);
+    if first.errors.is_empty() || dialect != SqlDialect::Generic {
+        return first;
+    }
+    let mut best = first;
+    for fallback in GENERIC_FALLBACKS {
+        let attempt = analyze_in(sql, fallback);
+        if attempt.errors.len() < best.errors.len() {
+            best = attempt;
+            if best.errors.is_empty() {
+                break;
+            }
+        }
+    }
+    best
+}
+
+/// Dialects tried, in order, when generic SQL does not parse.
+const GENERIC_FALLBACKS: [SqlDialect; 5] = [
+    SqlDialect::Snowflake,
+    SqlDialect::BigQuery,
+    SqlDialect::Postgres,
+    SqlDialect::DuckDb,
+    SqlDialect::MySql,
+];
+
+/// Parses SQL text in one dialect.
+fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
     let parser_dialect = dialect.parser_dialect();
     let mut access = SqlAccess::default();
     let tokens = match Tokenizer::new(parser_dialect.as_ref(), sql).tokenize_with_location() {
@@ -511,6 +544,20 @@ mod tests {
         let a = analyze(&sql, SqlDialect::Generic);
         assert_eq!(a.errors.len(), 1);
         assert!(a.errors[0].0.contains("nested deeper"), "{:?}", a.errors);
+    }
+
+    #[test]
+    fn generic_falls_back_to_the_dialect_that_parses() {
+        let sql = "INSERT INTO a.b SELECT REGEXP_SUBSTR(x, 'don\\'t') FROM a.c;";
+        assert_eq!(analyze_in(sql, SqlDialect::Generic).errors.len(), 1);
+        let a = analyze(sql, SqlDialect::Generic);
+        assert_eq!(a.errors, vec![]);
+        assert_eq!(names(&a.reads), ["a.c"]);
+        assert_eq!(
+            analyze(sql, SqlDialect::Postgres).errors.len(),
+            1,
+            "a configured dialect is kept"
+        );
     }
 
     #[test]

@@ -10,7 +10,8 @@ use crate::graph::Graph;
 use crate::rules::{meta, Rule, RuleMeta};
 
 /// Flags a task reading a dataset written by a task of another DAG when no
-/// chain of `after`/`triggers` edges leads from the writer to the reader.
+/// chain of `after`/`triggers` edges leads from the writer to the reader and
+/// the writer does not run more often than the reader.
 pub struct CrossDagWithoutTrigger;
 
 static META: RuleMeta = meta!(
@@ -41,10 +42,17 @@ impl Rule for CrossDagWithoutTrigger {
                     if writer_dag == reader_dag {
                         continue;
                     }
+                    // A writer that runs more often than the reader keeps the
+                    // data at most one of its intervals old: no race to guard.
+                    if runs_more_often(graph, writer_ix, ix) {
+                        continue;
+                    }
+                    // A script is ordered where the task that runs it is.
+                    let (from, to) = (graph.scheduled_as(writer_ix), graph.scheduled_as(ix));
                     let reachable = reach
-                        .entry(writer_ix)
-                        .or_insert_with(|| ordered_after(graph, writer_ix));
-                    if reachable.contains(&ix) {
+                        .entry(from)
+                        .or_insert_with(|| ordered_after(graph, from));
+                    if reachable.contains(&to) {
                         continue;
                     }
                     out.push(
@@ -70,6 +78,18 @@ impl Rule for CrossDagWithoutTrigger {
         }
         out
     }
+}
+
+/// Whether `writer` runs strictly more often than `reader` (both known).
+fn runs_more_often(graph: &Graph, writer: NodeIndex, reader: NodeIndex) -> bool {
+    let gap = |ix: NodeIndex| {
+        graph
+            .node(ix)
+            .cadence
+            .as_ref()
+            .and_then(|c| c.value.max_gap_seconds())
+    };
+    matches!((gap(writer), gap(reader)), (Some(w), Some(r)) if w < r)
 }
 
 /// Every node that runs after `start` through `after` and `triggers` edges.

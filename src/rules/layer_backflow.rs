@@ -1,7 +1,6 @@
 //! PL403 layer-backflow: data flowing against the layer order.
 
 use crate::diagnostic::Diagnostic;
-use crate::facts::EdgeKind;
 use crate::graph::{Graph, NodeKind};
 use crate::rules::{meta, Rule, RuleMeta};
 
@@ -23,39 +22,28 @@ impl Rule for LayerBackflow {
     }
 
     fn check(&self, graph: &Graph) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        for (ix, job) in graph.nodes().filter(|(_, n)| n.is_job()) {
-            for (_, written) in graph.out_edges(ix, EdgeKind::Writes) {
-                let Some(lw) = graph.node(written).layer else {
-                    continue;
-                };
-                let wname = &graph.node(written).name;
-                for (read_edge, read) in graph.in_edges(ix, EdgeKind::Reads) {
-                    let rnode = graph.node(read);
-                    let Some(lr) = rnode.layer.filter(|_| rnode.kind == NodeKind::Dataset) else {
-                        continue;
-                    };
-                    if lr <= lw {
-                        continue;
-                    }
-                    out.push(
-                        Diagnostic::new(
-                            "layer-backflow",
-                            format!(
-                                "`{}` builds {}-layer `{wname}` from {}-layer `{}`: data flows back against the layers",
-                                job.id, graph.layers[lw], graph.layers[lr], rnode.name
-                            ),
-                        )
-                        .node(job.id.clone())
-                        .at(read_edge.span.clone().or_else(|| job.span.clone()))
-                        .help(format!(
-                            "build `{wname}` from {}-layer (or earlier) inputs; if it needs this logic, move the logic down to the {} layer",
-                            graph.layers[lw], graph.layers[lw]
-                        )),
-                    );
-                }
-            }
-        }
-        out
+        graph
+            .layered_flows()
+            .filter(|f| graph.node(f.read).kind == NodeKind::Dataset && f.read_layer > f.write_layer)
+            .map(|f| {
+                let job = graph.node(f.job);
+                let wname = &graph.node(f.written).name;
+                let wlayer = &graph.layers[f.write_layer];
+                Diagnostic::new(
+                    "layer-backflow",
+                    format!(
+                        "`{}` builds {wlayer}-layer `{wname}` from {}-layer `{}`: data flows back against the layers",
+                        job.id,
+                        graph.layers[f.read_layer],
+                        graph.node(f.read).name
+                    ),
+                )
+                .node(job.id.clone())
+                .at(f.read_edge.span.clone().or_else(|| job.span.clone()))
+                .help(format!(
+                    "build `{wname}` from {wlayer}-layer (or earlier) inputs; if it needs this logic, move the logic down to the {wlayer} layer"
+                ))
+            })
+            .collect()
     }
 }

@@ -25,14 +25,8 @@ impl Rule for OrphanServing {
     }
 
     fn check(&self, graph: &Graph) -> Vec<Diagnostic> {
-        let Some(serving) = graph.serving_layer() else {
-            return Vec::new();
-        };
         let mut out = Vec::new();
-        for (ix, ds) in graph
-            .nodes()
-            .filter(|(_, n)| n.kind == NodeKind::Dataset && n.layer == Some(serving))
-        {
+        for (ix, ds) in graph.serving_datasets() {
             if reaches_consumer(graph, ix) {
                 continue;
             }

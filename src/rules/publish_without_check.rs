@@ -6,7 +6,7 @@ use petgraph::graph::NodeIndex;
 
 use crate::diagnostic::Diagnostic;
 use crate::facts::EdgeKind;
-use crate::graph::{Graph, NodeKind};
+use crate::graph::Graph;
 use crate::rules::{meta, Rule, RuleMeta};
 
 /// Flags a serving dataset with no quality check on it or on the serving
@@ -26,16 +26,10 @@ impl Rule for PublishWithoutCheck {
     }
 
     fn check(&self, graph: &Graph) -> Vec<Diagnostic> {
-        let Some(serving) = graph.serving_layer() else {
-            return Vec::new();
-        };
         let mut out = Vec::new();
-        for (ix, ds) in graph
-            .nodes()
-            .filter(|(_, n)| n.kind == NodeKind::Dataset && n.layer == Some(serving))
-        {
+        for (ix, ds) in graph.serving_datasets() {
             let writers = graph.writers(ix);
-            if writers.is_empty() || checked_on_path(graph, ix, serving) {
+            if writers.is_empty() || checked_on_path(graph, ix) {
                 continue;
             }
             let (w, e) = writers[0];
@@ -55,7 +49,8 @@ impl Rule for PublishWithoutCheck {
 }
 
 /// Whether the dataset, or a serving dataset it is built from, is checked.
-fn checked_on_path(graph: &Graph, start: NodeIndex, serving: usize) -> bool {
+fn checked_on_path(graph: &Graph, start: NodeIndex) -> bool {
+    let serving = graph.serving_layer();
     let mut seen = HashSet::from([start]);
     let mut queue = VecDeque::from([start]);
     while let Some(ds) = queue.pop_front() {
@@ -64,7 +59,7 @@ fn checked_on_path(graph: &Graph, start: NodeIndex, serving: usize) -> bool {
         }
         for (_, job) in graph.in_edges(ds, EdgeKind::Writes) {
             for (_, input) in graph.in_edges(job, EdgeKind::Reads) {
-                if graph.node(input).layer == Some(serving) && seen.insert(input) {
+                if graph.node(input).layer == serving && seen.insert(input) {
                     queue.push_back(input);
                 }
             }

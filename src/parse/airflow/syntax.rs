@@ -1,0 +1,220 @@
+//! The Python syntax tree: parsing with tree-sitter-python and the few node
+//! helpers every other part of the Airflow reader needs (text, spans, calls).
+
+use std::sync::Arc;
+
+use std::ops::ControlFlow;
+use std::time::{Duration, Instant};
+
+use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
+
+use crate::span::{LineIndex, Span};
+
+/// One Python file being read: its path, text and line index.
+pub(super) struct Source<'a> {
+    /// Repo-relative path.
+    pub file: &'a Arc<str>,
+    /// The file's text.
+    pub text: &'a str,
+    /// Byte offset → line/column.
+    pub index: LineIndex,
+}
+
+impl<'a> Source<'a> {
+    /// Wraps a file's text.
+    pub fn new(file: &'a Arc<str>, text: &'a str) -> Source<'a> {
+        Source {
+            file,
+            text,
+            index: LineIndex::new(text),
+        }
+    }
+
+    /// The source text of a node (empty if the range is not on char boundaries).
+    pub fn text_of(&self, node: Node<'_>) -> &'a str {
+        self.text.get(node.byte_range()).unwrap_or("")
+    }
+
+    /// The text of a byte range, shortened to 40 characters for messages.
+    pub fn text_of_range(&self, at: (usize, usize)) -> String {
+        let text = self.text.get(at.0..at.1).unwrap_or("");
+        let short: String = text.chars().take(40).collect();
+        if short.len() < text.len() {
+            format!("{short}…")
+        } else {
+            short
+        }
+    }
+
+    /// The span of a node.
+    pub fn span(&self, node: Node<'_>) -> Span {
+        self.span_of(node.start_byte(), node.end_byte())
+    }
+
+    /// The span of a byte range.
+    pub fn span_of(&self, start: usize, end: usize) -> Span {
+        self.index.span(self.file, self.text, start, end)
+    }
+}
+
+/// How long tree-sitter may work on one file. Real files take milliseconds;
+/// only hostile input (megabytes of noise that keep its error recovery busy)
+/// comes near, and then the file is reported instead of stalling the run.
+pub(super) const PARSE_TIME_LIMIT: Duration = Duration::from_secs(10);
+
+/// Parses Python text; `None` when tree-sitter gives up or runs past
+/// `PARSE_TIME_LIMIT` (it otherwise recovers from any input with ERROR nodes).
+pub(super) fn parse_python(text: &str) -> Option<Tree> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .ok()?;
+    let start = Instant::now();
+    let mut within_time = |_: &ParseState| {
+        if start.elapsed() > PARSE_TIME_LIMIT {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    let options = ParseOptions::new().progress_callback(&mut within_time);
+    let bytes = text.as_bytes();
+    parser.parse_with_options(
+        &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
+        None,
+        Some(options),
+    )
+}
+
+/// Everything found in one pass over all nodes: the first syntax error,
+/// the comments, and the modules imported.
+#[derive(Default)]
+pub(super) struct Scan<'t> {
+    /// The first ERROR or MISSING node, in document order.
+    pub first_error: Option<Node<'t>>,
+    /// Every comment node.
+    pub comments: Vec<Node<'t>>,
+    /// Every `import x` / `from x import …` module name.
+    pub imported_modules: Vec<String>,
+    /// `from airflow… import name as alias`: (alias, name).
+    pub airflow_aliases: Vec<(String, String)>,
+}
+
+/// Visits every node once, iteratively (no recursion, whatever the nesting).
+pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
+    let mut out = Scan::default();
+    let mut cursor = tree.walk();
+    loop {
+        let node = cursor.node();
+        if out.first_error.is_none() && (node.is_error() || node.is_missing()) {
+            out.first_error = Some(innermost_error(node));
+        }
+        match node.kind() {
+            "comment" => out.comments.push(node),
+            "import_from_statement" => {
+                if let Some(m) = node.child_by_field_name("module_name") {
+                    if m.kind() == "dotted_name" {
+                        let module = dotted(src, m);
+                        if module == "airflow" || module.starts_with("airflow.") {
+                            let mut c = node.walk();
+                            for name in node.children_by_field_name("name", &mut c) {
+                                if let (Some(n), Some(a)) = (
+                                    name.child_by_field_name("name"),
+                                    name.child_by_field_name("alias"),
+                                ) {
+                                    out.airflow_aliases.push((dotted(src, a), dotted(src, n)));
+                                }
+                            }
+                        }
+                        out.imported_modules.push(module);
+                    }
+                }
+            }
+            "import_statement" => {
+                let mut c = node.walk();
+                for name in node.children_by_field_name("name", &mut c) {
+                    let name = match name.kind() {
+                        "aliased_import" => name.child_by_field_name("name").unwrap_or(name),
+                        _ => name,
+                    };
+                    out.imported_modules.push(dotted(src, name));
+                }
+            }
+            _ => {}
+        }
+        if cursor.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cursor.goto_next_sibling() {
+                break;
+            }
+            if !cursor.goto_parent() {
+                return out;
+            }
+        }
+    }
+}
+
+/// Where inside an ERROR node the trouble starts: tree-sitter's ERROR node
+/// often wraps complete statements before the broken one (an unclosed
+/// bracket can make the whole module one ERROR), so skip those.
+fn innermost_error(error: Node<'_>) -> Node<'_> {
+    let complete = |c: &Node<'_>| {
+        !c.has_error()
+            && (c.kind().ends_with("statement")
+                || c.kind().ends_with("definition")
+                || c.kind() == "comment")
+    };
+    let mut node = error;
+    for _ in 0..1000 {
+        let mut c = node.walk();
+        let next = node.children(&mut c).find(|c| !complete(c));
+        match next {
+            Some(child) if child.has_error() && child.child_count() > 0 => node = child,
+            Some(child) => return child,
+            None => return node,
+        }
+    }
+    node
+}
+
+/// The text of a dotted name without inner whitespace.
+fn dotted(src: &Source<'_>, node: Node<'_>) -> String {
+    src.text_of(node).split_whitespace().collect()
+}
+
+/// The named children of a node, in order.
+pub(super) fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
+    let mut c = node.walk();
+    node.named_children(&mut c)
+        .filter(|n| n.kind() != "comment")
+        .collect()
+}
+
+/// The dotted name a callee is written as: `DAG`, `models.DAG`,
+/// `airflow.models.DAG`; `None` for anything else (a call result, a subscript).
+pub(super) fn dotted_name(src: &Source<'_>, node: Node<'_>) -> Option<String> {
+    let mut parts = Vec::new();
+    let mut current = node;
+    loop {
+        match current.kind() {
+            "identifier" => {
+                parts.push(src.text_of(current));
+                break;
+            }
+            "attribute" => {
+                parts.push(src.text_of(current.child_by_field_name("attribute")?));
+                current = current.child_by_field_name("object")?;
+            }
+            _ => return None,
+        }
+    }
+    parts.reverse();
+    Some(parts.join("."))
+}
+
+/// The last part of a dotted name: `DAG` for `airflow.models.DAG`.
+pub(super) fn last_part(name: &str) -> &str {
+    name.rsplit('.').next().unwrap_or(name)
+}
