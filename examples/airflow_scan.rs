@@ -30,6 +30,7 @@ fn main() {
         dialect: pipelint::sql_dialect::SqlDialect::default(),
         paths: discovery.all_paths.iter().cloned().collect(),
         include_packages: false,
+        dbt_manifest: false,
         sources: Default::default(),
     };
     let mut files: Vec<(Arc<str>, String)> = Vec::new();

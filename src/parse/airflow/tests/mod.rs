@@ -26,6 +26,7 @@ pub(super) fn context(paths: &[&str]) -> ParseContext {
         dialect: SqlDialect::Snowflake,
         paths: paths.iter().map(|p| Arc::from(*p)).collect::<HashSet<_>>(),
         include_packages: false,
+        dbt_manifest: false,
         sources: SourceMap::default(),
     }
 }
