@@ -716,15 +716,9 @@ impl<'t> Reader<'t> {
                 value
             }
             "augmented_assignment" => {
-                let (Some(left), Some(right)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) else {
+                let Some((left, op, right)) = self.binary(node) else {
                     return Value::Unknown;
                 };
-                let op = node
-                    .child_by_field_name("operator")
-                    .map_or("", |o| self.src.text_of(o));
                 let current = self.eval(left);
                 let add = self.eval(right);
                 let value = if op == "+=" {
@@ -785,15 +779,9 @@ impl<'t> Reader<'t> {
                 }
             }
             "boolean_operator" => {
-                let (Some(l), Some(r)) = (
-                    node.child_by_field_name("left"),
-                    node.child_by_field_name("right"),
-                ) else {
+                let Some((l, op, r)) = self.binary(node) else {
                     return Value::Unknown;
                 };
-                let op = node
-                    .child_by_field_name("operator")
-                    .map_or("", |o| self.src.text_of(o));
                 let left = self.eval(l);
                 match (op, left.truthy()) {
                     ("and", Some(false)) | ("or", Some(true)) => left,
@@ -921,6 +909,16 @@ impl<'t> Reader<'t> {
             }
         }
         Value::dict(entries)
+    }
+
+    /// The left operand, operator text and right operand of a binary node.
+    fn binary(&self, node: Node<'t>) -> Option<(Node<'t>, &'t str, Node<'t>)> {
+        let left = node.child_by_field_name("left")?;
+        let right = node.child_by_field_name("right")?;
+        let op = node
+            .child_by_field_name("operator")
+            .map_or("", |o| self.src.text_of(o));
+        Some((left, op, right))
     }
 
     /// Flattens a left-nested chain of one operator (`a >> b >> c`, `"a" + b + c`)
