@@ -259,3 +259,23 @@ fn ci_formats_carry_every_finding() {
         .iter()
         .any(|l| l.starts_with("::notice file=sql/serving/retired_report.sql,line=1,")));
 }
+
+#[test]
+fn findings_inside_installed_dbt_packages_need_include_packages() {
+    let p = fixture("dbt/package_precedence");
+    let (_, doc) = check_json(&p, &["--fail-on", "info"]);
+    assert_eq!(
+        findings(&doc),
+        ["PL201 missing-owner model:sessions models/sessions.sql:1"]
+    );
+    let (_, doc) = check_json(&p, &["--fail-on", "info", "--include-packages"]);
+    assert_eq!(
+        findings(&doc),
+        [
+            "PL201 missing-owner model:evt_events dbt_packages/evt/models/evt_events.sql:1",
+            "PL201 missing-owner source:tracker.events dbt_packages/evt/models/sources.yml:6",
+            "PL301 missing-cadence source:tracker.events dbt_packages/evt/models/sources.yml:6",
+            "PL201 missing-owner model:sessions models/sessions.sql:1",
+        ]
+    );
+}

@@ -314,7 +314,6 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     emit(
         &mut facts, &missing, nodes, rendered, &schema, &props, &singular,
     );
-    drop_package_findings(&mut facts, context);
     facts
 }
 
@@ -330,19 +329,6 @@ pub(super) fn props_index(
         .chain(schema.snapshots.iter().map(|p| (NodeKind::Snapshot, p)))
         .map(|(k, p)| ((k, p.package.clone(), p.name.clone()), p))
         .collect()
-}
-
-/// Drops findings located inside installed packages unless asked for them.
-pub(super) fn drop_package_findings(facts: &mut FileFacts, context: &ParseContext) {
-    if context.include_packages {
-        return;
-    }
-    let dirs = facts.package_dirs.clone();
-    let in_package = |span: &Option<Span>| {
-        span.as_ref()
-            .is_some_and(|s| dirs.iter().any(|d| s.file.starts_with(&format!("{d}/"))))
-    };
-    facts.diagnostics.retain(|d| !in_package(&d.span));
 }
 
 /// Turns nodes, what rendering (or dbt's manifest) found in them, and the

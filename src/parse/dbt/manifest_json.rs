@@ -19,8 +19,8 @@ use serde_json::Value;
 
 use super::allows::{template_allows, yaml_allows};
 use super::assemble::{
-    classify, drop_package_findings, emit, file_stem, load_packages, props_index, Package,
-    PendingNode, Role, SingularTests,
+    classify, emit, file_stem, load_packages, props_index, Package, PendingNode, Role,
+    SingularTests,
 };
 use super::config::{PartialConfig, Setting};
 use super::jinja::recorder::RecordedRef;
@@ -387,7 +387,6 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
 
     let props = props_index(&schema);
     emit(&mut facts, &[], nodes, rendered, &schema, &props, &singular);
-    drop_package_findings(&mut facts, context);
     facts
 }
 
