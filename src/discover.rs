@@ -86,7 +86,10 @@ fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Di
     let dbt_roots: Vec<String> = found
         .iter()
         .filter(|(_, rel)| file_name(rel) == "dbt_project.yml")
-        .map(|(_, rel)| parent(rel).to_string())
+        .map(|(_, rel)| match parent(rel) {
+            "" => String::new(),
+            dir => format!("{dir}/"),
+        })
         .collect();
     for (path, rel) in &found {
         if file_name(rel) == "dbt_project.yml" {
@@ -100,7 +103,7 @@ fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Di
         d.all_paths.push(rel.clone());
         let in_dbt = dbt_roots
             .iter()
-            .any(|r| r.is_empty() || rel.starts_with(&format!("{r}/")));
+            .any(|r| r.is_empty() || rel.starts_with(r.as_str()));
         let kind = match (file_name(&rel), extension(&rel)) {
             ("pipeline.toml", _) if !rel.contains('/') => Some(FileKind::Manifest),
             ("CODEOWNERS", _) if matches!(parent(&rel), "" | ".github" | "docs") => {

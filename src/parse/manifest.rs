@@ -8,13 +8,12 @@ use toml_edit::{Item, TableLike, Value};
 
 use crate::cadence::Cadence;
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::facts::{
-    Attributed, ConsumerFact, DataRef, FileFacts, InlineAllow, Located, SourceFact,
-};
+use crate::facts::{Attributed, ConsumerFact, DataRef, FileFacts, Located, SourceFact};
 use crate::failure::FailureBehavior;
 use crate::manifest::{
     Allow, Layer, Manifest, PathDefaults, Project, RuleSettings, TaskAnnotation, Team,
 };
+use crate::parse::inline_allow;
 use crate::span::{LineIndex, Span};
 use crate::sql_dialect::{SqlDialect, DIALECT_NAMES};
 
@@ -139,18 +138,11 @@ impl<'a> Reader<'a> {
             let Some(comment) = self.text.get(range.clone()) else {
                 continue;
             };
-            let Some((rule, reason)) = crate::parse::inline_allow::parse_directive(comment) else {
-                continue;
-            };
+            let alone = inline_allow::alone_on_line(self.text, range.start);
             let span = self.span(Some(range.clone()));
-            let line_start = self.text[..range.start].rfind('\n').map_or(0, |i| i + 1);
-            let alone = self.text[line_start..range.start].trim().is_empty();
-            self.facts.allows.push(InlineAllow {
-                rule,
-                reason,
-                applies_to_line: if alone { span.line + 1 } else { span.line },
-                span,
-            });
+            self.facts
+                .allows
+                .extend(inline_allow::allow_in_comment(comment, span, alone));
         }
     }
 

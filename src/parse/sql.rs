@@ -14,7 +14,7 @@ use sqlparser::ast::{
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
 
-use crate::facts::{DataRef, FileFacts, Ident, InlineAllow, JobFact, JobKind, Located};
+use crate::facts::{DataRef, FileFacts, Ident, JobFact, JobKind, Located};
 use crate::parse::inline_allow;
 use crate::span::{LineIndex, Span};
 use crate::sql_dialect::SqlDialect;
@@ -40,9 +40,9 @@ pub struct SqlAccess {
     pub writes: Vec<(DataRef, SqlPos)>,
     /// Statements that did not parse: message and position.
     pub errors: Vec<(String, SqlPos)>,
-    /// `-- pipelint: allow[rule] reason` comments: rule, reason, position, and
-    /// whether the comment stands alone on its line.
-    pub allows: Vec<(String, String, SqlPos, bool)>,
+    /// `-- pipelint: allow[rule] reason` comments: their text, position, and
+    /// whether each stands alone on its line.
+    pub allows: Vec<(String, SqlPos, bool)>,
 }
 
 /// Parses SQL text and lists what it reads and writes. Never panics: what does
@@ -157,13 +157,10 @@ pub fn parse_sql_file(file: &Arc<str>, text: &str, dialect: SqlDialect) -> FileF
                 .help("fix the statement, or check `[project] dialect` in pipeline.toml; the other statements of the file are still read"),
         );
     }
-    for (rule, reason, p, alone) in &access.allows {
-        facts.allows.push(InlineAllow {
-            rule: rule.clone(),
-            reason: reason.clone(),
-            span: span_at(*p),
-            applies_to_line: if *alone { p.line + 1 } else { p.line },
-        });
+    for (comment, p, alone) in &access.allows {
+        facts
+            .allows
+            .extend(inline_allow::allow_in_comment(comment, span_at(*p), *alone));
     }
     facts.jobs.push(job);
     facts
@@ -249,9 +246,9 @@ fn collect_allows(tokens: &[TokenWithSpan], access: &mut SqlAccess) {
             Token::Whitespace(Whitespace::MultiLineComment(comment)) => comment,
             _ => continue,
         };
-        if let Some((rule, reason)) = inline_allow::parse_directive(text) {
+        if inline_allow::parse_directive(text).is_some() {
             let alone = !line_has_code.contains(&t.span.start.line);
-            access.allows.push((rule, reason, pos(t.span.start), alone));
+            access.allows.push((text.clone(), pos(t.span.start), alone));
         }
     }
 }

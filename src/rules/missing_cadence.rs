@@ -1,6 +1,6 @@
 //! PL301 missing-cadence: nobody can say how fresh the data is.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
@@ -29,6 +29,13 @@ impl Rule for MissingCadence {
 
     fn check(&self, graph: &Graph) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        // The jobs of each DAG, gathered once (not once per manual DAG).
+        let mut dag_jobs: HashMap<&str, Vec<NodeIndex>> = HashMap::new();
+        for (ix, n) in graph.nodes() {
+            if let Some(dag) = &n.dag {
+                dag_jobs.entry(dag.as_str()).or_default().push(ix);
+            }
+        }
         for (ix, n) in graph.nodes() {
             let is_extract = n.is_job()
                 && graph
@@ -58,7 +65,10 @@ impl Rule for MissingCadence {
                     .help(help),
                 ),
                 Some(c) if c.value == Cadence::Manual && n.kind == NodeKind::Dag => {
-                    if let Some(consumer) = downstream_consumer(graph, ix) {
+                    if let Some(consumer) = downstream_consumer(
+                        graph,
+                        dag_jobs.get(n.name.as_str()).map_or(&[][..], Vec::as_slice),
+                    ) {
                         out.push(
                             Diagnostic::new(
                                 "missing-cadence",
@@ -78,14 +88,9 @@ impl Rule for MissingCadence {
     }
 }
 
-/// The first consumer (by id) downstream of a DAG's tasks, if any.
-fn downstream_consumer(graph: &Graph, dag: NodeIndex) -> Option<NodeIndex> {
-    let dag_id = &graph.node(dag).name;
-    let mut queue: VecDeque<NodeIndex> = graph
-        .nodes()
-        .filter(|(_, n)| n.dag.as_deref() == Some(dag_id.as_str()))
-        .map(|(ix, _)| ix)
-        .collect();
+/// The first consumer (by id) downstream of a DAG's jobs, if any.
+fn downstream_consumer(graph: &Graph, jobs: &[NodeIndex]) -> Option<NodeIndex> {
+    let mut queue: VecDeque<NodeIndex> = jobs.iter().copied().collect();
     let mut seen: HashSet<NodeIndex> = queue.iter().copied().collect();
     let mut found = Vec::new();
     while let Some(n) = queue.pop_front() {

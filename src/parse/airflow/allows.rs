@@ -4,7 +4,7 @@
 use tree_sitter::Node;
 
 use crate::facts::InlineAllow;
-use crate::parse::inline_allow::parse_directive;
+use crate::parse::inline_allow::{allow_in_comment, alone_on_line};
 
 use super::syntax::Source;
 
@@ -13,23 +13,8 @@ use super::syntax::Source;
 pub(super) fn inline_allows(src: &Source<'_>, comments: &[Node<'_>]) -> Vec<InlineAllow> {
     let mut out = Vec::new();
     for c in comments {
-        let Some((rule, reason)) = parse_directive(src.text_of(*c)) else {
-            continue;
-        };
-        let span = src.span(*c);
-        let line_start = src.text[..c.start_byte().min(src.text.len())]
-            .rfind('\n')
-            .map_or(0, |i| i + 1);
-        let alone = src
-            .text
-            .get(line_start..c.start_byte())
-            .is_some_and(|before| before.trim().is_empty());
-        out.push(InlineAllow {
-            rule,
-            reason,
-            applies_to_line: if alone { span.line + 1 } else { span.line },
-            span,
-        });
+        let alone = alone_on_line(src.text, c.start_byte());
+        out.extend(allow_in_comment(src.text_of(*c), src.span(*c), alone));
     }
     out
 }

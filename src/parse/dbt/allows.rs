@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::template_scan::{jinja_comments, template_data};
 use crate::facts::InlineAllow;
-use crate::parse::inline_allow::parse_directive;
+use crate::parse::inline_allow::{allow_in_comment, alone_on_line};
 use crate::span::LineIndex;
 
 /// Allows in a YAML file. A `#` starts a comment at the start of a line or
@@ -64,23 +64,18 @@ pub fn template_allows(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
         for line in chunk.split_inclusive('\n') {
             if let Some(pos) = sql_comment_start(line) {
                 let at = offset + pos;
-                let alone = line_prefix(text, at).trim().is_empty();
+                let alone = alone_on_line(text, at);
                 push(&mut out, file, text, &index, at, &line[pos..], alone);
             }
             offset += line.len();
         }
     }
     for (at, inner) in jinja_comments(text) {
-        let alone = line_prefix(text, at).trim().is_empty();
+        let alone = alone_on_line(text, at);
         push(&mut out, file, text, &index, at, &inner, alone);
     }
     out.sort_by_key(|a| a.span.offset);
     out
-}
-
-fn line_prefix(text: &str, at: usize) -> &str {
-    let start = text[..at].rfind('\n').map_or(0, |p| p + 1);
-    &text[start..at]
 }
 
 fn push(
@@ -93,17 +88,8 @@ fn push(
     alone: bool,
 ) {
     let comment = comment.trim_end_matches(['\n', '\r']);
-    let Some((rule, reason)) = parse_directive(comment) else {
-        return;
-    };
     let span = index.span(file, text, at, at + comment.len());
-    let applies_to_line = if alone { span.line + 1 } else { span.line };
-    out.push(InlineAllow {
-        rule,
-        reason,
-        span,
-        applies_to_line,
-    });
+    out.extend(allow_in_comment(comment, span, alone));
 }
 
 /// Where a `marker` comment starts on a line, outside quotes, at the start
