@@ -70,6 +70,16 @@ impl Analysis {
         )
     }
 
+    /// The finding's fingerprint (see [`crate::fingerprint`]), with the text
+    /// of the file it points at.
+    pub fn fingerprint(&self, d: &Diagnostic) -> String {
+        let text = d
+            .span
+            .as_ref()
+            .and_then(|s| self.context.sources.get(&s.file));
+        crate::fingerprint::fingerprint(d, text.as_deref())
+    }
+
     /// Whether any finding is at or above `fail_on`.
     pub fn fails(&self, fail_on: Severity) -> bool {
         self.diagnostics.iter().any(|d| d.severity >= fail_on)

@@ -64,6 +64,12 @@ pub struct Diagnostic {
     pub related: Vec<Related>,
     /// How to fix it.
     pub help: Option<String>,
+    /// Every node a grouped finding stands for ("one finding per fix"); empty
+    /// for a finding about one node. Outputs list them all.
+    pub nodes: Vec<String>,
+    /// What tells apart several findings of one rule on one node (the
+    /// referenced name, the other node of a pair); part of the fingerprint.
+    pub key: Option<String>,
 }
 
 impl Diagnostic {
@@ -77,7 +83,22 @@ impl Diagnostic {
             span: None,
             related: Vec::new(),
             help: None,
+            nodes: Vec::new(),
+            key: None,
         }
+    }
+
+    /// Sets the discriminator that tells this finding apart from others of the
+    /// same rule on the same node (see [`crate::fingerprint`]).
+    pub fn key(mut self, key: impl Into<String>) -> Diagnostic {
+        self.key = Some(key.into());
+        self
+    }
+
+    /// Sets the nodes a grouped finding stands for.
+    pub fn nodes(mut self, nodes: Vec<String>) -> Diagnostic {
+        self.nodes = nodes;
+        self
     }
 
     /// Sets the node the finding is about.

@@ -10,6 +10,7 @@ pub mod discover;
 pub mod facts;
 pub mod failure;
 pub mod files;
+pub mod fingerprint;
 pub mod graph;
 pub mod manifest;
 pub mod parse;

@@ -39,6 +39,10 @@ struct Finding<'a> {
     column: Option<u32>,
     related: Vec<Place<'a>>,
     help: Option<&'a str>,
+    /// Every node a grouped finding stands for.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    nodes: &'a [String],
+    fingerprint: String,
 }
 
 #[derive(Serialize)]
@@ -56,7 +60,7 @@ fn location(span: Option<&Span>) -> (Option<&str>, Option<u32>, Option<u32>) {
     })
 }
 
-fn finding(d: &Diagnostic) -> Finding<'_> {
+fn finding<'a>(analysis: &Analysis, d: &'a Diagnostic) -> Finding<'a> {
     let (file, line, column) = location(d.span.as_ref());
     Finding {
         code: code_of(d.rule),
@@ -82,6 +86,8 @@ fn finding(d: &Diagnostic) -> Finding<'_> {
             })
             .collect(),
         help: d.help.as_deref(),
+        nodes: &d.nodes,
+        fingerprint: analysis.fingerprint(d),
     }
 }
 
@@ -103,7 +109,11 @@ pub fn render(analysis: &Analysis) -> String {
             edges: analysis.graph.inner.edge_count(),
             by_rule,
         },
-        diagnostics: analysis.diagnostics.iter().map(finding).collect(),
+        diagnostics: analysis
+            .diagnostics
+            .iter()
+            .map(|d| finding(analysis, d))
+            .collect(),
     };
     serde_json::to_string_pretty(&doc).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")) + "\n"
 }
