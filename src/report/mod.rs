@@ -5,6 +5,7 @@ pub mod graph_json;
 pub mod human;
 pub mod json;
 pub mod sarif;
+pub mod terminal;
 
 /// Output formats of `pipelint check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

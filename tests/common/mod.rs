@@ -79,3 +79,16 @@ pub fn edges(graph: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// Whether tests that need outside tools (installed by `.ci/setup.d/`) run:
+/// `PIPELINT_EXTERNAL_TESTS=1`, which `.ci/run` sets.
+pub fn external_tests() -> bool {
+    std::env::var_os("PIPELINT_EXTERNAL_TESTS").is_some_and(|v| v == "1")
+}
+
+/// The throwaway Python venv `.ci/run` makes (`PIPELINT_VENV`).
+pub fn venv_python() -> Option<PathBuf> {
+    let venv = std::env::var_os("PIPELINT_VENV")?;
+    let py = Path::new(&venv).join("bin").join("python");
+    py.exists().then_some(py)
+}
