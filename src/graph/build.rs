@@ -111,8 +111,13 @@ struct Resolver<'f> {
     systems: HashMap<String, String>,
     /// `source.table` → (source id, landing dataset).
     dbt_sources: HashMap<String, (String, Option<String>)>,
-    /// Model name → output dataset.
+    /// `project.name` (`project.name.vN` for a version) of each dbt model,
+    /// seed and snapshot → output dataset.
     models: BTreeMap<String, String>,
+    /// Bare dbt node name → the `project.name` keys holding it, for refs
+    /// that name no project (Airflow tools): they resolve when one project
+    /// has the name.
+    bare_models: BTreeMap<String, Vec<String>>,
     _facts: std::marker::PhantomData<&'f ()>,
 }
 
@@ -151,11 +156,21 @@ impl<'f> Resolver<'f> {
                 models.entry(name.to_string()).or_insert(out);
             }
         }
+        let mut bare_models: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for key in models.keys() {
+            if let Some((_, bare)) = key.split_once('.') {
+                bare_models
+                    .entry(bare.to_string())
+                    .or_default()
+                    .push(key.clone());
+            }
+        }
         Resolver {
             defaults: defaults.clone(),
             systems,
             dbt_sources,
             models,
+            bare_models,
             _facts: std::marker::PhantomData,
         }
     }
@@ -174,11 +189,18 @@ impl<'f> Resolver<'f> {
                 name,
                 version,
             } => {
+                let qualified = match package {
+                    Some(p) => format!("{p}.{name}"),
+                    None => match self.bare_models.get(name).map(Vec::as_slice) {
+                        Some([only]) => only.clone(),
+                        _ => name.clone(),
+                    },
+                };
                 let key = match version {
-                    Some(v) if self.models.contains_key(&format!("{name}.v{v}")) => {
-                        format!("{name}.v{v}")
+                    Some(v) if self.models.contains_key(&format!("{qualified}.v{v}")) => {
+                        format!("{qualified}.v{v}")
                     }
-                    _ => name.clone(),
+                    _ => qualified,
                 };
                 match self.models.get(&key) {
                     Some(ds) => Target::Dataset(ds.clone()),
@@ -187,7 +209,7 @@ impl<'f> Resolver<'f> {
                             .as_ref()
                             .map_or(name.clone(), |p| format!("{p}.{name}"));
                         let near =
-                            crate::suggest::closest(name, self.models.keys().map(String::as_str))
+                            crate::suggest::closest(&shown, self.models.keys().map(String::as_str))
                                 .map(str::to_string);
                         Target::Nothing("model", shown, near)
                     }
