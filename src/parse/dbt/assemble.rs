@@ -492,6 +492,7 @@ pub(super) fn emit(
         parts.push(s.identifier.clone());
         let lands = Located::new(idents(parts), s.span.clone());
         facts.sources.push(SourceFact {
+            project: Some(s.package.clone()),
             name,
             system: None,
             lands_in: Some(lands.clone()),
