@@ -452,6 +452,7 @@ pub(super) fn emit(
                 NodeKind::Snapshot | NodeKind::Seed => None,
             },
             checked,
+            served: node.kind == NodeKind::Model && node.name == TIME_SPINE,
         });
         jobs.push(job);
     }
@@ -515,10 +516,22 @@ pub(super) fn emit(
                 || singular
                     .sources
                     .contains(&(s.source.clone(), s.table.clone())),
+            served: false,
+        });
+    }
+    for (package, read, span) in &schema.semantic_reads {
+        let read = namespace.qualify(package, &Located::new(read.clone(), span.clone()));
+        facts.datasets.push(DatasetFact {
+            name: read,
+            external: false,
+            layer_hint: None,
+            checked: false,
+            served: true,
         });
     }
     for e in &schema.exposures {
         facts.consumers.push(ConsumerFact {
+            freshness_optional: true,
             name: e.name.clone(),
             kind: e.kind.clone(),
             span: e.span.clone(),
@@ -538,6 +551,9 @@ pub(super) fn emit(
         });
     }
 }
+
+/// The model MetricFlow reads as its time spine by default.
+const TIME_SPINE: &str = "metricflow_time_spine";
 
 /// The node id of a dbt node, qualified by its project as dbt's `unique_id`
 /// is: `model:<project>.<name>` (`prefix` is `model`, `seed` or `snapshot`).
