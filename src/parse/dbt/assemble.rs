@@ -106,13 +106,23 @@ pub(super) fn load_packages(
         is_root: true,
     }];
     for dir in packages::installed_dirs(&root, &declared, context) {
+        let local = declared.iter().any(|d| d.local.as_deref() == Some(dir.as_str()));
+        // A local package that is the project itself, or holds it, is
+        // already being read.
+        if local && crate::workspace::within(&dir, &root.dir) {
+            continue;
+        }
         let file: Arc<str> = Arc::from(join_rel(&dir, "dbt_project.yml"));
         let parsed = context
             .read(&file)
             .and_then(|text| DbtProject::parse(&file, &dir, &text));
         match parsed {
             Ok(project) if !project.name.is_empty() => {
-                facts.package_dirs.push(Arc::from(dir.as_str()));
+                // A local package is the repo's own code, checked as the
+                // project it also is; an installed one is someone else's.
+                if !local {
+                    facts.package_dirs.push(Arc::from(dir.as_str()));
+                }
                 pkgs.push(Package {
                     files: packages::package_files(&dir, context),
                     project,
