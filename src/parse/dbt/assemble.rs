@@ -106,7 +106,9 @@ pub(super) fn load_packages(
         is_root: true,
     }];
     for dir in packages::installed_dirs(&root, &declared, context) {
-        let local = declared.iter().any(|d| d.local.as_deref() == Some(dir.as_str()));
+        let local = declared
+            .iter()
+            .any(|d| d.local.as_deref() == Some(dir.as_str()));
         // A local package that is the project itself, or holds it, is
         // already being read.
         if local && crate::workspace::within(&dir, &root.dir) {
