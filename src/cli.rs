@@ -89,12 +89,56 @@ struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
     format: GraphFormat,
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+/// What part of the graph a diagram shows.
+#[derive(Debug, Args)]
+struct ViewArgs {
+    /// Show only these nodes (ids or unique names) and what is around them.
+    #[arg(long, value_delimiter = ',')]
+    focus: Vec<String>,
+    /// With --focus: how many hops upstream to show (default: all).
+    #[arg(long, value_name = "N")]
+    upstream: Option<usize>,
+    /// With --focus: how many hops downstream to show (default: all).
+    #[arg(long, value_name = "N")]
+    downstream: Option<usize>,
+    /// One box per DAG, folder or dbt project, with edge counts.
+    #[arg(long, value_enum)]
+    collapse: Option<crate::view::Collapse>,
+}
+
+impl ViewArgs {
+    fn options(&self, max_edges: Option<(usize, &'static str)>) -> crate::view::ViewOptions {
+        crate::view::ViewOptions {
+            focus: self.focus.clone(),
+            upstream: self.upstream,
+            downstream: self.downstream,
+            collapse: self.collapse,
+            max_edges,
+        }
+    }
+
+    fn is_whole_graph(&self) -> bool {
+        self.focus.is_empty() && self.collapse.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum GraphFormat {
-    /// `{"nodes":[…],"edges":[…]}`, sorted.
+    /// `{"nodes":[…],"edges":[…]}`, sorted (the view's boxes and arrows
+    /// with --focus or --collapse).
     Json,
+    /// A Mermaid flowchart (left to right, a subgraph per layer).
+    Mermaid,
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+    /// A standalone SVG laid out by pipelint.
+    Svg,
+    /// One self-contained HTML page: pannable, searchable diagram.
+    Html,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -191,9 +235,29 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Graph(args) => {
             let analysis = analyze(&args.common)?;
-            match args.format {
-                GraphFormat::Json => print(&report::graph_json::render(&analysis.graph))?,
+            if matches!(args.format, GraphFormat::Json) && args.view.is_whole_graph() {
+                print(&report::graph_json::render(&analysis.graph))?;
+                return Ok(ExitCode::SUCCESS);
             }
+            use report::diagram;
+            let max_edges = match args.format {
+                GraphFormat::Mermaid => Some((diagram::mermaid::MAX_EDGES, "Mermaid")),
+                GraphFormat::Dot => Some((diagram::dot::MAX_EDGES, "Graphviz")),
+                GraphFormat::Svg | GraphFormat::Html => Some((diagram::svg::MAX_EDGES, "the page")),
+                GraphFormat::Json => None,
+            };
+            let view = crate::view::build(&analysis, &args.view.options(max_edges))?;
+            for note in &view.notes {
+                eprintln!("pipelint: {}", report::terminal::safe_line(note));
+            }
+            let title = format!("pipelint graph: {}", repo_name(&analysis.root));
+            print(&match args.format {
+                GraphFormat::Json => diagram::json(&view),
+                GraphFormat::Mermaid => diagram::mermaid::render(&view),
+                GraphFormat::Dot => diagram::dot::render(&view),
+                GraphFormat::Svg => diagram::svg::render(&view),
+                GraphFormat::Html => diagram::html::render(&view, &title),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -213,6 +277,15 @@ fn analyze(common: &Common) -> Result<check::Analysis, String> {
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
     pool.install(|| check::run(&common.path, &options))
         .map_err(|e| e.to_string())
+}
+
+/// The name of a repo for titles: its folder's name (never its absolute path).
+fn repo_name(root: &std::path::Path) -> String {
+    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    canonical
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repo".into())
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.

@@ -5,6 +5,7 @@
 pub mod cadence;
 pub mod check;
 pub mod cli;
+pub mod compute;
 pub mod diagnostic;
 pub mod discover;
 pub mod facts;
@@ -19,3 +20,4 @@ pub mod rules;
 pub mod span;
 pub mod sql_dialect;
 pub mod suggest;
+pub mod view;

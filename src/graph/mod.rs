@@ -94,6 +94,8 @@ pub struct Node {
     pub external: bool,
     /// The file that defines the job did not parse completely.
     pub partial: bool,
+    /// The operator running a task (`SQLExecuteQueryOperator`, `@task`).
+    pub operator: Option<String>,
 }
 
 impl Node {
