@@ -32,6 +32,8 @@ enum Command {
     Check(CheckArgs),
     /// Print the resolved graph (nodes and edges), to see what was extracted.
     Graph(GraphArgs),
+    /// What a change reaches: everything downstream of some nodes, with owners and cadences.
+    Impact(ImpactArgs),
     /// List every rule: code, slug, default severity, summary.
     Rules,
     /// Explain a rule: what it flags, why, examples, how to fix or allow it.
@@ -141,6 +143,34 @@ enum GraphFormat {
     Html,
 }
 
+#[derive(Debug, Args)]
+struct ImpactArgs {
+    /// The changed nodes: ids (`dataset:raw.orders`) or unique names (`raw.orders`).
+    #[arg(required = true)]
+    nodes: Vec<String>,
+    /// The repo.
+    #[arg(short = 'C', long = "path", default_value = ".")]
+    path: PathBuf,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ImpactFormat::Table)]
+    format: ImpactFormat,
+    /// Read dbt projects from their `target/manifest.json` where it exists.
+    #[arg(long)]
+    dbt_manifest: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ImpactFormat {
+    /// Everything reached, one row each.
+    Table,
+    /// `{"changed":[…],"reached":[…],"sources":[…]}`.
+    Json,
+    /// A Mermaid flowchart of the changed nodes and their downstream.
+    Mermaid,
+    /// A pull-request comment: the consumers reached, then the table.
+    Markdown,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FailOn {
     Error,
@@ -232,6 +262,40 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Impact(args) => {
+            let common = Common {
+                path: args.path.clone(),
+                select: Vec::new(),
+                ignore: Vec::new(),
+                include_packages: false,
+                dbt_manifest: args.dbt_manifest,
+                threads: None,
+            };
+            let analysis = analyze(&common)?;
+            let graph = &analysis.graph;
+            let changed = args
+                .nodes
+                .iter()
+                .map(|n| crate::view::resolve(graph, n))
+                .collect::<Result<Vec<_>, _>>()?;
+            let found = crate::impact::impact(graph, &changed);
+            print(&match args.format {
+                ImpactFormat::Table => report::impact::text(&found),
+                ImpactFormat::Json => report::impact::json(&found),
+                ImpactFormat::Markdown => report::impact::markdown(&found),
+                ImpactFormat::Mermaid => {
+                    let options = crate::view::ViewOptions {
+                        focus: found.changed.clone(),
+                        upstream: Some(0),
+                        downstream: None,
+                        collapse: None,
+                        max_edges: Some((report::diagram::mermaid::MAX_EDGES, "Mermaid")),
+                    };
+                    report::diagram::mermaid::render(&crate::view::build(&analysis, &options)?)
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Graph(args) => {
             let analysis = analyze(&args.common)?;

@@ -13,6 +13,7 @@ pub mod failure;
 pub mod files;
 pub mod fingerprint;
 pub mod graph;
+pub mod impact;
 pub mod manifest;
 pub mod parse;
 pub mod report;

@@ -4,8 +4,10 @@ pub mod diagram;
 pub mod github;
 pub mod graph_json;
 pub mod human;
+pub mod impact;
 pub mod json;
 pub mod sarif;
+pub mod table;
 pub mod terminal;
 
 /// Output formats of `pipelint check`.
