@@ -34,6 +34,8 @@ enum Command {
     Graph(GraphArgs),
     /// What a change reaches: everything downstream of some nodes, with owners and cadences.
     Impact(ImpactArgs),
+    /// Architecture metrics of a repo: layering, coverage, DAG boundaries, ETL vs ELT.
+    Metrics(MetricsArgs),
     /// List every rule: code, slug, default severity, summary.
     Rules,
     /// Explain a rule: what it flags, why, examples, how to fix or allow it.
@@ -171,6 +173,23 @@ enum ImpactFormat {
     Markdown,
 }
 
+#[derive(Debug, Args)]
+struct MetricsArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MetricsFormat::Table)]
+    format: MetricsFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MetricsFormat {
+    /// One metric a line.
+    Table,
+    /// The metrics as one JSON object.
+    Json,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FailOn {
     Error,
@@ -262,6 +281,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Metrics(args) => {
+            let analysis = analyze(&args.common)?;
+            let m = crate::metrics::compute(&analysis.graph);
+            print(&match args.format {
+                MetricsFormat::Table => report::metrics::text(&m),
+                MetricsFormat::Json => report::metrics::json(&m),
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Impact(args) => {
             let common = Common {

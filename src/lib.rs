@@ -15,6 +15,7 @@ pub mod fingerprint;
 pub mod graph;
 pub mod impact;
 pub mod manifest;
+pub mod metrics;
 pub mod parse;
 pub mod report;
 pub mod rules;

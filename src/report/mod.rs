@@ -6,6 +6,7 @@ pub mod graph_json;
 pub mod human;
 pub mod impact;
 pub mod json;
+pub mod metrics;
 pub mod sarif;
 pub mod table;
 pub mod terminal;
