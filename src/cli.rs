@@ -36,6 +36,8 @@ enum Command {
     Impact(ImpactArgs),
     /// Architecture metrics of a repo: layering, coverage, DAG boundaries, ETL vs ELT.
     Metrics(MetricsArgs),
+    /// Audit many repos in parallel: one table, a row per repo (or `audit merge` shard outputs).
+    Audit(AuditArgs),
     /// List every rule: code, slug, default severity, summary.
     Rules,
     /// Explain a rule: what it flags, why, examples, how to fix or allow it.
@@ -190,6 +192,123 @@ enum MetricsFormat {
     Json,
 }
 
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct AuditArgs {
+    #[command(subcommand)]
+    merge: Option<AuditCommand>,
+    /// The repos to audit.
+    repos: Vec<PathBuf>,
+    /// A file listing repos, one path a line (relative to the file; `#` comments).
+    #[arg(long, value_name = "FILE")]
+    repos_file: Option<PathBuf>,
+    /// Only the K-th of N slices of the repo list (1-based), by a hash of each repo's name.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<crate::audit::Shard>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    format: AuditFormat,
+    /// Read dbt projects from their `target/manifest.json` where it exists.
+    #[arg(long)]
+    dbt_manifest: bool,
+    /// Worker threads (default: one per core). Output is the same for any count.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Join the JSON outputs of sharded audits into one table.
+    Merge {
+        /// `audit --format json` outputs.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+        format: AuditFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuditFormat {
+    /// A terminal table.
+    Table,
+    /// A Markdown table.
+    Markdown,
+    /// JSON (with each repo's diagram), for `audit merge`.
+    Json,
+    /// CSV.
+    Csv,
+    /// A self-contained page: sortable table and each repo's diagram.
+    Html,
+}
+
+fn render_audit(report: &crate::audit::Report, format: AuditFormat) -> String {
+    match format {
+        AuditFormat::Table => report::audit::text(report),
+        AuditFormat::Markdown => report::audit::markdown(report),
+        AuditFormat::Json => report::audit::json(report),
+        AuditFormat::Csv => report::audit::csv(report),
+        AuditFormat::Html => report::audit::html(report),
+    }
+}
+
+fn audit(args: AuditArgs) -> Result<ExitCode, String> {
+    if let Some(AuditCommand::Merge { files, format }) = args.merge {
+        let mut reports = Vec::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            reports.push(
+                serde_json::from_str(&text)
+                    .map_err(|e| format!("{} is not an audit JSON output: {e}", f.display()))?,
+            );
+        }
+        print(&render_audit(&crate::audit::merge(reports)?, format))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut repos = args.repos.clone();
+    if let Some(file) = &args.repos_file {
+        repos.extend(crate::audit::read_repos_file(file)?);
+    }
+    if repos.is_empty() {
+        return Err("no repos to audit: give folders or --repos-file".into());
+    }
+    let options = crate::audit::AuditOptions {
+        check: Options {
+            dbt_manifest: args.dbt_manifest,
+            ..Options::default()
+        },
+        shard: args.shard,
+        diagrams: matches!(args.format, AuditFormat::Json | AuditFormat::Html),
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(crate::audit::shard_len(&repos, args.shard) as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} repos {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .stack_size(16 * 1024 * 1024)
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let done = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let found = pool.install(|| crate::audit::run(&repos, &options, &done));
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    print(&render_audit(&found, args.format))?;
+    Ok(ExitCode::SUCCESS)
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FailOn {
     Error,
@@ -282,6 +401,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Audit(args) => audit(args),
         Command::Metrics(args) => {
             let analysis = analyze(&args.common)?;
             let m = crate::metrics::compute(&analysis.graph);

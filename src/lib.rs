@@ -2,6 +2,7 @@
 //!
 //! discover → parse (facts) → graph (resolve) → rules → report.
 
+pub mod audit;
 pub mod cadence;
 pub mod check;
 pub mod cli;

@@ -1,5 +1,6 @@
 //! Reporters: render findings and graphs. They format; they decide nothing.
 
+pub mod audit;
 pub mod diagram;
 pub mod github;
 pub mod graph_json;
