@@ -438,7 +438,9 @@ fn flat(
 }
 
 /// The box a job belongs to under a collapse mode, if any.
-fn group_of(graph: &Graph, ix: NodeIndex, mode: Collapse) -> Option<String> {
+/// The box as (kind, name): `("dag", "orders_hourly")`, `("folder", "sql")`,
+/// `("dbt-project", "dbt")`.
+fn group_of(graph: &Graph, ix: NodeIndex, mode: Collapse) -> Option<(&'static str, String)> {
     let n = graph.node(ix);
     let NodeKind::Job(kind) = n.kind else {
         return None;
@@ -458,15 +460,15 @@ fn group_of(graph: &Graph, ix: NodeIndex, mode: Collapse) -> Option<String> {
         })
     };
     match mode {
-        Collapse::Dag => dag().map(|d| format!("DAG {d}")),
-        Collapse::Folder => folder().map(|f| format!("folder {f}")),
+        Collapse::Dag => dag().map(|d| ("dag", d)),
+        Collapse::Folder => folder().map(|f| ("folder", f)),
         Collapse::Project => match kind {
             JobKind::Model | JobKind::Snapshot | JobKind::Seed => n
                 .span
                 .as_ref()
-                .map(|s| format!("dbt project {}", dbt_project_dir(&s.file))),
-            JobKind::Task => dag().map(|d| format!("DAG {d}")),
-            JobKind::Script => folder().map(|f| format!("folder {f}")),
+                .map(|s| ("dbt-project", dbt_project_dir(&s.file).to_string())),
+            JobKind::Task => dag().map(|d| ("dag", d)),
+            JobKind::Script => folder().map(|f| ("folder", f)),
         },
     }
 }
@@ -497,14 +499,14 @@ fn dbt_project_dir(file: &str) -> &str {
 /// carry how many edges they stand for; arrows inside a box disappear.
 fn collapse(graph: &Graph, flat: &View, mode: Collapse) -> View {
     let graph_ix = |i: usize| graph.get(&flat.nodes[i].id).map(|(ix, _)| ix);
-    let mut group: Vec<Option<String>> = (0..flat.nodes.len())
+    let mut group: Vec<Option<(&str, String)>> = (0..flat.nodes.len())
         .map(|i| graph_ix(i).and_then(|ix| group_of(graph, ix, mode)))
         .collect();
     for i in 0..flat.nodes.len() {
         if flat.nodes[i].class != Class::Dataset {
             continue;
         }
-        let writers: Vec<Option<&String>> = flat
+        let writers: Vec<Option<&(&str, String)>> = flat
             .edges
             .iter()
             .filter(|e| e.to == i && e.kind == EdgeKind::Writes)
@@ -517,7 +519,7 @@ fn collapse(graph: &Graph, flat: &View, mode: Collapse) -> View {
         }
     }
     let mut out: Vec<ViewNode> = Vec::new();
-    let mut boxes: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    let mut boxes: BTreeMap<(&str, String), Vec<usize>> = BTreeMap::new();
     let mut slot = vec![0; flat.nodes.len()];
     for (i, g) in group.iter().enumerate() {
         match g {
@@ -528,7 +530,7 @@ fn collapse(graph: &Graph, flat: &View, mode: Collapse) -> View {
             }
         }
     }
-    for (name, members) in &boxes {
+    for ((box_kind, name), members) in &boxes {
         let mut owners: Vec<&str> = members
             .iter()
             .filter_map(|&m| flat.nodes[m].owner.as_deref())
@@ -550,8 +552,11 @@ fn collapse(graph: &Graph, flat: &View, mode: Collapse) -> View {
             .filter(|&&m| flat.nodes[m].class == Class::Job)
             .count();
         out.push(ViewNode {
-            id: format!("group:{}:{name}", mode.as_str()),
-            name: name.clone(),
+            id: format!("group:{box_kind}:{name}"),
+            name: format!(
+                "{} {name}",
+                box_kind.replace("dbt-", "dbt ").replace("dag", "DAG")
+            ),
             class: Class::Group,
             kind: format!(
                 "{}, {}",
