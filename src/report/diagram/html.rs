@@ -29,7 +29,7 @@ q.addEventListener('input',function(){var t=q.value.trim().toLowerCase();var n=0
 document.querySelectorAll('g.node').forEach(function(g){var m=t&&g.getAttribute('data-search').indexOf(t)>=0;
 g.classList.toggle('hit',!!m);g.classList.toggle('dim',!!t&&!m);if(m){n++;if(!first)first=g;}});
 hits.textContent=t?n+' match'+(n==1?'':'es'):'';
-if(first){var b=first.getBBox();box.x=b.x+b.width/2-box.w/2;box.y=b.y+b.height/2-box.h/2;apply();}});
+if(first){var b=first.getBBox();if(box.w>1600){box.h*=1600/box.w;box.w=1600;}box.x=b.x+b.width/2-box.w/2;box.y=b.y+b.height/2-box.h/2;apply();}});
 })();"#;
 
 /// Renders a view as a standalone HTML page titled `title`.
