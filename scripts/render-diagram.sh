@@ -8,4 +8,4 @@ set -eu
 cd "$(dirname "$0")/.."
 bin="${PIPELINT:-target/debug/pipelint}"
 out="${1:-docs/acme.svg}"
-"$bin" graph fixtures/acme --format svg > "$out"
+"$bin" graph fixtures/acme --root fixtures/acme --format svg > "$out"

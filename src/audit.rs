@@ -219,8 +219,14 @@ fn audit_one(path: &Path, name: &str, options: &AuditOptions) -> Row {
         metrics: None,
         diagram: None,
     };
+    // Each folder of the list is a repo of its own, even inside a larger
+    // checkout (a monorepo of projects, a folder of fixtures).
+    let check_options = Options {
+        root: Some(path.to_path_buf()),
+        ..options.check.clone()
+    };
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check::run(path, &options.check).map(|analysis| {
+        check::run(path, &check_options).map(|analysis| {
             let metrics = metrics::compute(&analysis.graph);
             let diagram = options.diagrams.then(|| {
                 let view_options = crate::view::ViewOptions {

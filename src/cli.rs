@@ -49,9 +49,16 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Common {
-    /// The repo to check.
+    /// The repo, or a folder of it, to check (findings inside it are reported).
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// The repo root, which output paths are relative to (default: the git
+    /// root of PATH, else PATH).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The config file (default: the nearest `pipeline.toml` from PATH up to the root).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Only run these rules: slugs, codes or code prefixes (`PL4`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -152,9 +159,12 @@ struct ImpactArgs {
     /// The changed nodes: ids (`dataset:raw.orders`) or unique names (`raw.orders`).
     #[arg(required = true)]
     nodes: Vec<String>,
-    /// The repo.
+    /// The repo (or a folder inside it).
     #[arg(short = 'C', long = "path", default_value = ".")]
     path: PathBuf,
+    /// The repo root (default: the git root of the path, else the path).
+    #[arg(long)]
+    root: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ImpactFormat::Table)]
     format: ImpactFormat,
@@ -419,6 +429,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 include_packages: false,
                 dbt_manifest: args.dbt_manifest,
                 threads: None,
+                root: args.root.clone(),
+                config: None,
             };
             let analysis = analyze(&common)?;
             let graph = &analysis.graph;
@@ -462,7 +474,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             for note in &view.notes {
                 eprintln!("pipelint: {}", report::terminal::safe_line(note));
             }
-            let title = format!("pipelint graph: {}", repo_name(&analysis.root));
+            let title = format!("pipelint graph: {}", repo_name(&args.common.path));
             print(&match args.format {
                 GraphFormat::Json => diagram::json(&view),
                 GraphFormat::Mermaid => diagram::mermaid::render(&view),
@@ -481,14 +493,21 @@ fn analyze(common: &Common) -> Result<check::Analysis, String> {
         ignore: common.ignore.clone(),
         include_packages: common.include_packages,
         dbt_manifest: common.dbt_manifest,
+        root: common.root.clone(),
+        config: common.config.clone(),
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(common.threads.unwrap_or(0))
         .stack_size(16 * 1024 * 1024)
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    pool.install(|| check::run(&common.path, &options))
-        .map_err(|e| e.to_string())
+    let analysis = pool
+        .install(|| check::run(&common.path, &options))
+        .map_err(|e| e.to_string())?;
+    for note in &analysis.notes {
+        eprintln!("pipelint: {}", report::terminal::sanitize(note));
+    }
+    Ok(analysis)
 }
 
 /// The name of a repo for titles: its folder's name (never its absolute path).

@@ -112,6 +112,10 @@ pub struct JobFact {
     pub dag: Option<String>,
     /// Where the job is defined.
     pub span: Span,
+    /// The file that is the job, when `span` points elsewhere (a dbt
+    /// model's `.sql` while `span` is its schema YAML entry): path-based
+    /// owners (`[paths]`, CODEOWNERS) are matched on it.
+    pub file: Option<Arc<str>>,
     /// Owner set on the job itself or inherited inside its file (DAG defaults).
     pub owner: Option<Attributed<String>>,
     /// Cadence set on the job itself.
@@ -152,6 +156,7 @@ impl JobFact {
             name: name.into(),
             dag: None,
             span,
+            file: None,
             owner: None,
             cadence: None,
             on_failure: None,
@@ -197,6 +202,9 @@ pub struct SourceFact {
     pub owner: Option<Attributed<String>>,
     /// How often it is extracted (or the freshness it is held to).
     pub cadence: Option<Attributed<Cadence>>,
+    /// The dbt project that declares it (its `source()` calls resolve to
+    /// this declaration); `None` for repo-wide sources (`pipeline.toml`).
+    pub project: Option<String>,
 }
 
 /// Someone outside the pipeline who reads its output.

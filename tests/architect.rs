@@ -166,16 +166,16 @@ fn focus_cuts_hops_up_and_down() {
             "dataset:raw.orders",
             "task:orders_hourly.extract_orders",
             "dataset:analytics.stg_orders",
-            "model:stg_orders"
+            "model:acme.stg_orders"
         ]
     );
     assert_eq!(view["columns"], serde_json::json!(["raw", "curated"]));
     assert_eq!(
         view_edges(&view),
         [
-            "dataset:raw.orders -reads(1)-> model:stg_orders",
+            "dataset:raw.orders -reads(1)-> model:acme.stg_orders",
             "task:orders_hourly.extract_orders -writes(1)-> dataset:raw.orders",
-            "model:stg_orders -writes(1)-> dataset:analytics.stg_orders",
+            "model:acme.stg_orders -writes(1)-> dataset:analytics.stg_orders",
         ]
     );
     let (code, _, stderr) = pipelint(&[
@@ -334,7 +334,7 @@ fn impact_of_a_source_reaches_its_consumers_through_one_extract() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["id"] == "model:stg_orders")
+        .find(|r| r["id"] == "model:acme.stg_orders")
         .unwrap();
     assert_eq!(stg["cadence"], "hourly");
     assert_eq!(stg["cadence_inherited"], true);
