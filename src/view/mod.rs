@@ -242,40 +242,58 @@ pub fn build(analysis: &Analysis, options: &ViewOptions) -> Result<View, String>
     let findings = findings(analysis);
     let flat = flat(graph, &keep, &column_of, &findings);
     let mut view = match (options.collapse, options.max_edges) {
-        (Some(c), _) => collapse(graph, &flat, c),
+        (Some(c), _) => collapse(graph, &flat, c, None),
         (None, Some((max, renderer))) if flat.edges.len() > max => {
-            let tries: Vec<View> = [Collapse::Dag, Collapse::Project, Collapse::Folder]
-                .into_iter()
-                .map(|c| collapse(graph, &flat, c))
-                .collect();
-            let chosen = tries
-                .iter()
-                .position(|v| v.edges.len() <= max)
-                .unwrap_or_else(|| {
-                    (0..tries.len())
-                        .min_by_key(|&i| tries[i].edges.len())
-                        .unwrap_or(0)
-                });
-            let mut v = tries.into_iter().nth(chosen).unwrap_or_default();
-            v.notes.push(format!(
-                "{} edges are more than {renderer} draws ({max}); collapsed by {}. \
-                 See a piece in full with --focus NODE --upstream 2 --downstream 2.",
-                flat.edges.len(),
-                v.collapse.map_or("dag", Collapse::as_str),
-            ));
-            if v.edges.len() > max {
-                v.notes.push(format!(
-                    "Still {} edges after collapsing: use --focus.",
-                    v.edges.len()
-                ));
-            }
-            v
+            auto_collapse(graph, &flat, &columns, max, renderer)
         }
         _ => flat,
     };
     view.columns = columns;
     compact_columns(&mut view);
     Ok(view)
+}
+
+/// Collapses a view too large for a renderer: by DAG, else dbt project,
+/// else folder — the first that fits; when none does, the one with fewest
+/// edges with data and sources also folded into one box per column. Notes
+/// say what was done and how to see a piece in full.
+fn auto_collapse(
+    graph: &Graph,
+    flat: &View,
+    columns: &[String],
+    max: usize,
+    renderer: &str,
+) -> View {
+    let tries: Vec<View> = [Collapse::Dag, Collapse::Project, Collapse::Folder]
+        .into_iter()
+        .map(|c| collapse(graph, flat, c, None))
+        .collect();
+    let fits = tries.iter().position(|v| v.edges.len() <= max);
+    let fewest = (0..tries.len())
+        .min_by_key(|&i| tries[i].edges.len())
+        .unwrap_or(0);
+    let mut how = String::new();
+    let mut view = match fits {
+        Some(i) => tries.into_iter().nth(i).unwrap_or_default(),
+        None => {
+            let mode = tries[fewest].collapse.unwrap_or(Collapse::Dag);
+            how = ", with datasets and sources folded into one box per layer".into();
+            collapse(graph, flat, mode, Some(columns))
+        }
+    };
+    view.notes.push(format!(
+        "{} edges are more than {renderer} draws ({max}); collapsed by {}{how}. \
+         See a piece in full with --focus NODE --upstream 2 --downstream 2.",
+        flat.edges.len(),
+        view.collapse.map_or("dag", Collapse::as_str),
+    ));
+    if view.edges.len() > max {
+        view.notes.push(format!(
+            "Still {} edges after collapsing: use --focus.",
+            view.edges.len()
+        ));
+    }
+    view
 }
 
 /// Column names and each graph node's column: sources, the layers in order,
@@ -497,7 +515,9 @@ fn dbt_project_dir(file: &str) -> &str {
 /// Folds the jobs of each DAG, folder or project into one box; a dataset
 /// written only by one box's jobs goes into that box. Arrows between boxes
 /// carry how many edges they stand for; arrows inside a box disappear.
-fn collapse(graph: &Graph, flat: &View, mode: Collapse) -> View {
+/// With `fold_data` (the column names), datasets and sources left outside
+/// every box go into one box per column too.
+fn collapse(graph: &Graph, flat: &View, mode: Collapse, fold_data: Option<&[String]>) -> View {
     let graph_ix = |i: usize| graph.get(&flat.nodes[i].id).map(|(ix, _)| ix);
     let mut group: Vec<Option<(&str, String)>> = (0..flat.nodes.len())
         .map(|i| graph_ix(i).and_then(|ix| group_of(graph, ix, mode)))
@@ -515,6 +535,14 @@ fn collapse(graph: &Graph, flat: &View, mode: Collapse) -> View {
         if let Some(Some(first)) = writers.first() {
             if writers.iter().all(|w| *w == Some(*first)) {
                 group[i] = Some((*first).clone());
+            }
+        }
+    }
+    if let Some(columns) = fold_data {
+        for (i, g) in group.iter_mut().enumerate() {
+            let n = &flat.nodes[i];
+            if g.is_none() && matches!(n.class, Class::Dataset | Class::Source) {
+                *g = Some(("layer", columns[n.column].clone()));
             }
         }
     }
