@@ -437,7 +437,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let changed = args
                 .nodes
                 .iter()
-                .map(|n| crate::view::resolve(graph, n))
+                .map(|n| crate::graph::resolve(graph, n))
                 .collect::<Result<Vec<_>, _>>()?;
             let found = crate::impact::impact(graph, &changed);
             print(&match args.format {

@@ -176,7 +176,7 @@ pub fn source_reach(graph: &Graph, source: NodeIndex) -> SourceReach {
     }
     direct.sort();
     direct.dedup();
-    let down = crate::view::reach(graph, &[source], Direction::Outgoing, None);
+    let down = crate::graph::reach(graph, &[source], Direction::Outgoing, None);
     let mut consumers: Vec<String> = down
         .keys()
         .filter(|&&n| graph.node(n).kind == NodeKind::Consumer)

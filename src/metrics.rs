@@ -272,7 +272,7 @@ fn most_stalling_dag(graph: &Graph) -> Option<(String, usize)> {
     }
     let mut best: Option<(String, usize)> = None;
     for (dag, jobs) in members {
-        let down = crate::view::reach(graph, &jobs, Direction::Outgoing, None);
+        let down = crate::graph::reach(graph, &jobs, Direction::Outgoing, None);
         let stalled = down
             .keys()
             .map(|&n| graph.node(n))
