@@ -286,3 +286,53 @@ fn most_stalling_dag(graph: &Graph) -> Option<(String, usize)> {
     }
     best
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::facts::{DataRef, FileFacts, JobFact, JobKind, Located};
+    use crate::span::Span;
+
+    /// A chain of `n` scripts, each reading the table the one before writes.
+    fn chain(n: usize) -> Graph {
+        let file: Arc<str> = Arc::from("chain.sql");
+        let span = Span::file_start(&file);
+        let mut facts = FileFacts::default();
+        for i in 0..n {
+            let mut job = JobFact::new(
+                format!("script:s{i}.sql"),
+                JobKind::Script,
+                "s",
+                span.clone(),
+            );
+            job.reads.push(Located::new(
+                DataRef::from_name(&format!("x.t{i}")),
+                span.clone(),
+            ));
+            job.writes.push(Located::new(
+                DataRef::from_name(&format!("x.t{}", i + 1)),
+                span.clone(),
+            ));
+            facts.jobs.push(job);
+        }
+        crate::graph::build(&facts, &crate::manifest::Manifest::default(), None)
+    }
+
+    #[test]
+    fn a_chain_of_100000_nodes_needs_no_recursion() {
+        let graph = chain(50_000);
+        let m = compute(&graph);
+        assert_eq!(m.nodes, 100_001);
+        assert_eq!(m.longest_path, 100_000);
+        assert_eq!(m.cycles, 0);
+        assert_eq!((m.transforms, m.elt), (50_000, 50_000));
+        let first = crate::graph::resolve(&graph, "dataset:x.t0").unwrap();
+        let down = crate::graph::reach(&graph, &[first], Direction::Outgoing, None);
+        assert_eq!(down.len(), 100_001);
+        let impact = crate::impact::impact(&graph, &[first]);
+        assert_eq!(impact.reached.len(), 100_000);
+        assert_eq!(impact.reached.iter().filter(|r| r.direct).count(), 1);
+    }
+}
