@@ -312,9 +312,11 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .collect();
 
     let root_package = pkgs[0].project.name.clone();
+    let projects = packages::declared_projects(&pkgs[0].project.dir, context);
     emit(
         &mut facts,
         &root_package,
+        &projects,
         &missing,
         nodes,
         rendered,
@@ -346,6 +348,7 @@ pub(super) fn props_index(
 pub(super) fn emit(
     facts: &mut FileFacts,
     root_package: &str,
+    projects: &[String],
     missing: &[DeclaredPackage],
     nodes: Vec<PendingNode>,
     rendered: Vec<Option<RenderedNode>>,
@@ -383,6 +386,7 @@ pub(super) fn emit(
     let mut into_missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut unattributed: BTreeSet<String> = BTreeSet::new();
     let mut namespace_uses: BTreeSet<String> = BTreeSet::new();
+    let snapshot_sources = snapshot_sources(&finals, schema);
     let mut jobs = Vec::new();
     for (node, config, r) in &finals {
         let props = props.get(&(node.kind, node.package.clone(), node.name.clone()));
@@ -419,6 +423,31 @@ pub(super) fn emit(
             }
             namespace_uses.extend(r.missing_namespaces.iter().cloned());
             for read in &r.reads {
+                if let DataRef::Model {
+                    package: Some(p),
+                    name,
+                    ..
+                } = &read.value
+                {
+                    let reachable = p == &node.package
+                        || namespace.has_package(p)
+                        || missing_names.contains(p.as_str())
+                        || projects.contains(p);
+                    if !reachable {
+                        job.partial = true;
+                        facts.diagnostics.push(
+                            Diagnostic::new(
+                                "unresolved-reference",
+                                format!("`ref('{p}', '{name}')` names project `{p}`, which is neither installed nor declared in dependencies.yml"),
+                            )
+                            .node(job.id.clone())
+                            .at(Some(read.span.clone()))
+                            .key(format!("{p}.{name}"))
+                            .help(format!("add `projects: [{{name: {p}}}]` to dependencies.yml, or install `{p}` as a package")),
+                        );
+                        continue;
+                    }
+                }
                 if let DataRef::Model { package, name, .. } = &read.value {
                     let unresolved = !known.contains(name.as_str());
                     if unresolved && !missing.is_empty() {
@@ -437,6 +466,18 @@ pub(super) fn emit(
                         }
                     }
                 }
+                if let DataRef::DbtSource { source, table } = &read.value {
+                    let key = (node.package.clone(), source.clone(), table.clone());
+                    if let Some(snapshot) = snapshot_sources.get(&key) {
+                        let output = DataRef::Model {
+                            package: Some(node.package.clone()),
+                            name: snapshot.clone(),
+                            version: None,
+                        };
+                        job.reads.push(Located::new(output, read.span.clone()));
+                        continue;
+                    }
+                }
                 job.reads.push(namespace.qualify(&node.package, read));
             }
         }
@@ -452,6 +493,7 @@ pub(super) fn emit(
                 NodeKind::Snapshot | NodeKind::Seed => None,
             },
             checked,
+            served: node.kind == NodeKind::Model && node.name == TIME_SPINE,
         });
         jobs.push(job);
     }
@@ -484,6 +526,9 @@ pub(super) fn emit(
     }
 
     for s in &schema.sources {
+        if snapshot_sources.contains_key(&(s.package.clone(), s.source.clone(), s.table.clone())) {
+            continue;
+        }
         let name = format!("{}.{}", s.source, s.table);
         let mut parts = Vec::new();
         if let Some(db) = &s.database {
@@ -515,10 +560,22 @@ pub(super) fn emit(
                 || singular
                     .sources
                     .contains(&(s.source.clone(), s.table.clone())),
+            served: false,
+        });
+    }
+    for (package, read, span) in &schema.semantic_reads {
+        let read = namespace.qualify(package, &Located::new(read.clone(), span.clone()));
+        facts.datasets.push(DatasetFact {
+            name: read,
+            external: false,
+            layer_hint: None,
+            checked: false,
+            served: true,
         });
     }
     for e in &schema.exposures {
         facts.consumers.push(ConsumerFact {
+            freshness_optional: true,
             name: e.name.clone(),
             kind: e.kind.clone(),
             span: e.span.clone(),
@@ -538,6 +595,58 @@ pub(super) fn emit(
         });
     }
 }
+
+/// Source tables that are the output of a snapshot their own project
+/// builds (same schema and table, and database when both name one), by
+/// (package, source, table) → snapshot name: reading them reads the
+/// snapshot, not external raw data.
+fn snapshot_sources(
+    finals: &[(NodeFile, PartialConfig, Option<RenderedNode>)],
+    schema: &SchemaFacts,
+) -> BTreeMap<(String, String, String), String> {
+    let lower = |s: &str| s.to_lowercase();
+    let mut outputs: BTreeMap<(String, String, String), (Option<String>, String)> = BTreeMap::new();
+    for (node, config, _) in finals.iter().filter(|f| f.0.kind == NodeKind::Snapshot) {
+        let Some(schema_name) = &config.schema else {
+            continue;
+        };
+        let table = config
+            .alias
+            .as_ref()
+            .map_or(node.name.as_str(), |a| a.value.as_str());
+        outputs.insert(
+            (
+                node.package.clone(),
+                lower(&schema_name.value),
+                lower(table),
+            ),
+            (
+                config.database.as_ref().map(|d| lower(&d.value)),
+                node.name.clone(),
+            ),
+        );
+    }
+    let mut out = BTreeMap::new();
+    for s in &schema.sources {
+        let key = (s.package.clone(), lower(&s.schema), lower(&s.identifier));
+        if let Some((database, snapshot)) = outputs.get(&key) {
+            let same_db = match (database, &s.database) {
+                (Some(a), Some(b)) => *a == lower(b),
+                _ => true,
+            };
+            if same_db {
+                out.insert(
+                    (s.package.clone(), s.source.clone(), s.table.clone()),
+                    snapshot.clone(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The model MetricFlow reads as its time spine by default.
+const TIME_SPINE: &str = "metricflow_time_spine";
 
 /// The node id of a dbt node, qualified by its project as dbt's `unique_id`
 /// is: `model:<project>.<name>` (`prefix` is `model`, `seed` or `snapshot`).
@@ -562,6 +671,11 @@ impl<'a> Namespace<'a> {
             by_name.entry(name).or_default().insert(package);
         }
         Namespace { root, by_name }
+    }
+
+    /// Whether `package` is the root project or an installed package.
+    fn has_package(&self, package: &str) -> bool {
+        package == self.root || self.by_name.values().any(|ps| ps.contains(package))
     }
 
     /// The read with its `ref`'s package filled in.

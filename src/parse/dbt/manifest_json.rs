@@ -389,6 +389,7 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
     emit(
         &mut facts,
         &root.name,
+        &super::packages::declared_projects(&root.dir, context),
         &[],
         nodes,
         rendered,
