@@ -1,6 +1,6 @@
 //! The CI integrations: the formats CI systems read (SARIF, GitHub
 //! annotations, Markdown, GitLab Code Quality, JUnit), the GitHub Action's
-//! script, the pre-commit hooks and the Python wheel.
+//! script, the pre-commit hooks, the Python wheel and the README's snippets.
 
 mod common;
 
@@ -10,6 +10,8 @@ mod action;
 mod formats;
 #[path = "ci/packaging.rs"]
 mod packaging;
+#[path = "ci/snippets.rs"]
+mod snippets;
 
 use std::path::Path;
 use std::process::Command;
