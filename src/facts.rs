@@ -192,6 +192,9 @@ pub struct SourceFact {
     pub owner: Option<Attributed<String>>,
     /// How often it is extracted (or the freshness it is held to).
     pub cadence: Option<Attributed<Cadence>>,
+    /// The dbt project that declares it (its `source()` calls resolve to
+    /// this declaration); `None` for repo-wide sources (`pipeline.toml`).
+    pub project: Option<String>,
 }
 
 /// Someone outside the pipeline who reads its output.

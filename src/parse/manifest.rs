@@ -497,6 +497,7 @@ impl<'a> Reader<'a> {
         let system = self.string(t, "system");
         let lands_in = self.data_refs(t, "lands_in").into_iter().next();
         Some(SourceFact {
+            project: None,
             owner: self.owner(t, "[[source]]"),
             cadence: self.cadence(t, "cadence", "[[source]]"),
             name: name.value,

@@ -311,8 +311,16 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .map(|n| (n.file.kind != NodeKind::Seed).then(|| render_node(&jinja, &n.file, &n.config)))
         .collect();
 
+    let root_package = pkgs[0].project.name.clone();
     emit(
-        &mut facts, &missing, nodes, rendered, &schema, &props, &singular,
+        &mut facts,
+        &root_package,
+        &missing,
+        nodes,
+        rendered,
+        &schema,
+        &props,
+        &singular,
     );
     facts
 }
@@ -334,8 +342,10 @@ pub(super) fn props_index(
 /// Turns nodes, what rendering (or dbt's manifest) found in them, and the
 /// schema YAML into facts: jobs, datasets, sources, consumers, and one
 /// diagnostic per package that refs point into but is not installed.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn emit(
     facts: &mut FileFacts,
+    root_package: &str,
     missing: &[DeclaredPackage],
     nodes: Vec<PendingNode>,
     rendered: Vec<Option<RenderedNode>>,
@@ -363,6 +373,12 @@ pub(super) fn emit(
         }
     }
     let known: BTreeSet<&str> = finals.iter().map(|(n, _, _)| n.name.as_str()).collect();
+    let namespace = Namespace::new(
+        root_package,
+        finals
+            .iter()
+            .map(|(n, _, _)| (n.package.as_str(), n.name.as_str())),
+    );
     let missing_names: BTreeSet<&str> = missing.iter().map(|d| d.name.as_str()).collect();
     let mut into_missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut unattributed: BTreeSet<String> = BTreeSet::new();
@@ -377,7 +393,7 @@ pub(super) fn emit(
             NodeKind::Seed => (JobKind::Seed, "seed"),
         };
         let mut job = JobFact::new(
-            format!("{prefix}:{}", node.name),
+            node_id(prefix, &node.package, &node.name),
             job_kind,
             &node.name,
             span.clone(),
@@ -420,7 +436,7 @@ pub(super) fn emit(
                         }
                     }
                 }
-                job.reads.push(read.clone());
+                job.reads.push(namespace.qualify(&node.package, read));
             }
         }
         let target = Located::new(table_ref(config, &node.name), span.clone());
@@ -476,6 +492,7 @@ pub(super) fn emit(
         parts.push(s.identifier.clone());
         let lands = Located::new(idents(parts), s.span.clone());
         facts.sources.push(SourceFact {
+            project: Some(s.package.clone()),
             name,
             system: None,
             lands_in: Some(lands.clone()),
@@ -515,9 +532,61 @@ pub(super) fn emit(
             reads: e
                 .reads
                 .iter()
-                .map(|(d, s)| Located::new(d.clone(), s.clone()))
+                .map(|(d, s)| namespace.qualify(root_package, &Located::new(d.clone(), s.clone())))
                 .collect(),
         });
+    }
+}
+
+/// The node id of a dbt node, qualified by its project as dbt's `unique_id`
+/// is: `model:<project>.<name>` (`prefix` is `model`, `seed` or `snapshot`).
+pub fn node_id(prefix: &str, package: &str, name: &str) -> String {
+    format!("{prefix}:{package}.{name}")
+}
+
+/// The nodes of a project and its installed packages, to resolve a `ref`
+/// as dbt does: a two-argument `ref` names its package; a one-argument
+/// `ref` is looked up in the calling node's package, then the root
+/// project, then any installed package. A ref found nowhere stays in the
+/// caller's package, so it never resolves into another project of the repo.
+struct Namespace<'a> {
+    root: &'a str,
+    by_name: BTreeMap<&'a str, BTreeSet<&'a str>>,
+}
+
+impl<'a> Namespace<'a> {
+    fn new(root: &'a str, nodes: impl Iterator<Item = (&'a str, &'a str)>) -> Namespace<'a> {
+        let mut by_name: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (package, name) in nodes {
+            by_name.entry(name).or_default().insert(package);
+        }
+        Namespace { root, by_name }
+    }
+
+    /// The read with its `ref`'s package filled in.
+    fn qualify(&self, caller: &str, read: &Located<DataRef>) -> Located<DataRef> {
+        let DataRef::Model {
+            package: None,
+            name,
+            version,
+        } = &read.value
+        else {
+            return read.clone();
+        };
+        let packages = self.by_name.get(name.as_str());
+        let package = [caller, self.root]
+            .into_iter()
+            .find(|p| packages.is_some_and(|ps| ps.contains(p)))
+            .or_else(|| packages.and_then(|ps| ps.iter().next().copied()))
+            .unwrap_or(caller);
+        Located::new(
+            DataRef::Model {
+                package: Some(package.to_string()),
+                name: name.clone(),
+                version: version.clone(),
+            },
+            read.span.clone(),
+        )
     }
 }
 

@@ -386,7 +386,16 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
     }
 
     let props = props_index(&schema);
-    emit(&mut facts, &[], nodes, rendered, &schema, &props, &singular);
+    emit(
+        &mut facts,
+        &root.name,
+        &[],
+        nodes,
+        rendered,
+        &schema,
+        &props,
+        &singular,
+    );
     facts
 }
 
