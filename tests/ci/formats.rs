@@ -265,10 +265,12 @@ fn github_annotations_stop_at_what_github_displays() {
     assert_eq!((code, out.as_str()), (0, ""));
 }
 
+/// `--format markdown` with the variables GitHub Actions sets, the path
+/// checked as a repo of its own.
 fn markdown(path: &Path) -> (i32, String) {
     let p = path.to_string_lossy().into_owned();
     let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
-        .args(["check", p.as_str(), "--format", "markdown"])
+        .args(["check", p.as_str(), "--root", p.as_str(), "--format", "markdown"])
         .env("GITHUB_SERVER_URL", "https://github.com")
         .env("GITHUB_REPOSITORY", "acme/warehouse")
         .env("GITHUB_SHA", "0123abc")
