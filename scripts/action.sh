@@ -15,6 +15,8 @@
 #   INPUT_PATH INPUT_ARGS INPUT_FAIL_ON INPUT_BASELINE INPUT_CHANGED_SINCE
 #   INPUT_SARIF INPUT_SUMMARY INPUT_ANNOTATIONS
 #   INPUT_DOWNLOAD_URL   release archive URL; {version}, {target} are filled in
+#                        (default: the GitHub release asset that
+#                        .github/workflows/release.yml uploads)
 #   INPUT_SHA256         expected checksum of the archive (else <url>.sha256)
 #   PIPELINT_BIN         the binary to run (set by `install`, or by a test)
 set -euo pipefail

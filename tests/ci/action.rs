@@ -480,52 +480,49 @@ fn sha256_hex(path: &Path) -> String {
 
 #[test]
 fn the_download_is_checksum_verified() {
-    // A release as the release workflow lays it out: an archive holding the
-    // binary, and its checksum beside it.
-    let release = tempfile::tempdir().unwrap();
-    let stage = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(stage.path().join("pipelint-x86_64-unknown-linux-musl")).unwrap();
-    let bin = stage
+    // A release as .github/workflows/release.yml lays it out: an archive
+    // holding the binary, its checksum beside it, at the release's URL.
+    let server_root = tempfile::tempdir().unwrap();
+    let release = server_root
         .path()
-        .join("pipelint-x86_64-unknown-linux-musl/pipelint");
+        .join("pipelint/pipelint/releases/download/v1.4.0");
+    std::fs::create_dir_all(&release).unwrap();
+    let stage = tempfile::tempdir().unwrap();
+    let folder = "pipelint-x86_64-unknown-linux-musl";
+    std::fs::create_dir_all(stage.path().join(folder)).unwrap();
+    let bin = stage.path().join(folder).join("pipelint");
     std::fs::write(&bin, "#!/bin/sh\necho 'pipelint 1.4.0 (released)'\n").unwrap();
     let mut perms = std::fs::metadata(&bin).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&bin, perms).unwrap();
-    let archive = release
-        .path()
-        .join("pipelint-v1.4.0-x86_64-unknown-linux-musl.tar.gz");
+    let archive = release.join(format!("{folder}.tar.gz"));
     let status = Command::new("tar")
         .arg("-czf")
         .arg(&archive)
         .arg("-C")
         .arg(stage.path())
-        .arg("pipelint-x86_64-unknown-linux-musl")
+        .arg(folder)
         .status()
         .unwrap();
     assert!(status.success());
     let sum = sha256_hex(&archive);
-    let sum_file = release
-        .path()
-        .join("pipelint-v1.4.0-x86_64-unknown-linux-musl.tar.gz.sha256");
     std::fs::write(
-        &sum_file,
-        format!("{sum}  pipelint-v1.4.0-x86_64-unknown-linux-musl.tar.gz\n"),
+        release.join(format!("{folder}.tar.gz.sha256")),
+        format!("{sum}  {folder}.tar.gz\n"),
     )
     .unwrap();
-    let server = Server::start(release.path());
-    let url = format!(
-        "http://127.0.0.1:{}/pipelint-{{version}}-{{target}}.tar.gz",
-        server.port
-    );
+    let server = Server::start(server_root.path());
+    let base = format!("http://127.0.0.1:{}", server.port);
     let here = tempfile::tempdir().unwrap();
 
+    // The default URL: the release asset of the action's repository.
     let runner = Runner::new();
-    let vars = [
+    let release_vars = [
         ("ACTION_REF", "v1.4.0"),
-        ("INPUT_DOWNLOAD_URL", url.as_str()),
+        ("ACTION_REPOSITORY", "pipelint/pipelint"),
+        ("GITHUB_SERVER_URL", base.as_str()),
     ];
-    let run = runner.run("install", here.path(), &vars);
+    let run = runner.run("install", here.path(), &release_vars);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
         run.stdout
@@ -542,7 +539,15 @@ fn the_download_is_checksum_verified() {
     assert_eq!(run.outputs, format!("bin={}\n", installed.display()));
     assert!(installed.exists());
 
-    // A pinned checksum that does not match: nothing is installed.
+    // An overridden URL, with a pinned checksum that does not match:
+    // nothing is installed.
+    let url = format!(
+        "{base}/pipelint/pipelint/releases/download/{{version}}/pipelint-{{target}}.tar.gz"
+    );
+    let vars = [
+        ("ACTION_REF", "v1.4.0"),
+        ("INPUT_DOWNLOAD_URL", url.as_str()),
+    ];
     let runner = Runner::new();
     let wrong = "0".repeat(64);
     let run = runner.run(
@@ -551,12 +556,22 @@ fn the_download_is_checksum_verified() {
         &[vars[0], vars[1], ("INPUT_SHA256", wrong.as_str())],
     );
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains(&format!(
-        "checksum mismatch for http://127.0.0.1:{}/pipelint-v1.4.0-x86_64-unknown-linux-musl.tar.gz: expected {wrong}, got {sum}",
-        server.port
-    )), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "checksum mismatch for {base}/pipelint/pipelint/releases/download/v1.4.0/{folder}.tar.gz: expected {wrong}, got {sum}"
+        )),
+        "{}",
+        run.stderr
+    );
     assert!(!runner.path("pipelint-bin").exists());
     assert_eq!(run.outputs, "");
+    let runner = Runner::new();
+    let run = runner.run(
+        "install",
+        here.path(),
+        &[vars[0], vars[1], ("INPUT_SHA256", sum.as_str())],
+    );
+    assert_eq!(run.code, 0, "the right pinned checksum: {}", run.stderr);
 
     // A tampered archive (the published checksum no longer matches).
     std::fs::write(&archive, b"not the release").unwrap();
@@ -566,11 +581,31 @@ fn the_download_is_checksum_verified() {
     assert!(run.stderr.contains("checksum mismatch"), "{}", run.stderr);
     assert!(!runner.path("pipelint-bin").exists());
 
-    // No release for this runner: the download fails loudly.
+    // No release for this version: the download fails loudly.
     let runner = Runner::new();
     let run = runner.run("install", here.path(), &[("ACTION_REF", "v9.9.9"), vars[1]]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("cannot download"), "{}", run.stderr);
+}
+
+#[test]
+fn workflows_pass_expressions_through_env_only() {
+    let dir = repo_root().join(".github/workflows");
+    let mut runs = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let workflow = Yaml::load_from_str(&text).unwrap().remove(0);
+        for job in workflow["jobs"].as_mapping().unwrap().values() {
+            for step in job["steps"].as_vec().unwrap() {
+                if let Some(run) = step.as_mapping_get("run").and_then(|r| r.as_str()) {
+                    runs += 1;
+                    assert!(!run.contains("${{"), "{}: {run}", path.display());
+                }
+            }
+        }
+    }
+    assert!(runs >= 2);
 }
 
 fn step_by_name<'a>(steps: &'a [Yaml<'a>], name: &str) -> &'a Yaml<'a> {
@@ -655,5 +690,22 @@ fn action_yml_passes_inputs_through_env_only() {
     assert_eq!(
         upload["with"]["sarif_file"].as_str(),
         Some("${{ steps.check.outputs.sarif }}")
+    );
+}
+
+#[test]
+fn the_action_script_passes_shellcheck() {
+    if !crate::common::external_tests() {
+        println!("skipped: shellcheck (set PIPELINT_EXTERNAL_TESTS=1)");
+        return;
+    }
+    let out = Command::new("shellcheck")
+        .arg(repo_root().join("scripts/action.sh"))
+        .output()
+        .expect("shellcheck is installed (.ci/setup.d/20-ci-integrations.sh)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }

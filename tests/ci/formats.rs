@@ -270,7 +270,14 @@ fn github_annotations_stop_at_what_github_displays() {
 fn markdown(path: &Path) -> (i32, String) {
     let p = path.to_string_lossy().into_owned();
     let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
-        .args(["check", p.as_str(), "--root", p.as_str(), "--format", "markdown"])
+        .args([
+            "check",
+            p.as_str(),
+            "--root",
+            p.as_str(),
+            "--format",
+            "markdown",
+        ])
         .env("GITHUB_SERVER_URL", "https://github.com")
         .env("GITHUB_REPOSITORY", "acme/warehouse")
         .env("GITHUB_SHA", "0123abc")
