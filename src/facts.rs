@@ -112,6 +112,10 @@ pub struct JobFact {
     pub dag: Option<String>,
     /// Where the job is defined.
     pub span: Span,
+    /// The file that is the job, when `span` points elsewhere (a dbt
+    /// model's `.sql` while `span` is its schema YAML entry): path-based
+    /// owners (`[paths]`, CODEOWNERS) are matched on it.
+    pub file: Option<Arc<str>>,
     /// Owner set on the job itself or inherited inside its file (DAG defaults).
     pub owner: Option<Attributed<String>>,
     /// Cadence set on the job itself.
@@ -148,6 +152,7 @@ impl JobFact {
             name: name.into(),
             dag: None,
             span,
+            file: None,
             owner: None,
             cadence: None,
             on_failure: None,

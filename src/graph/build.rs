@@ -105,6 +105,10 @@ enum Target {
     Nothing(&'static str, String, Option<String>),
 }
 
+/// One declaration of a dbt source table: the declaring project, the
+/// source id and the landing dataset.
+type SourceDecl = (Option<String>, String, Option<String>);
+
 /// Resolves references to datasets and sources.
 struct Resolver<'f> {
     defaults: NameDefaults,
@@ -112,7 +116,7 @@ struct Resolver<'f> {
     systems: HashMap<String, String>,
     /// `source.table` → (declaring dbt project, source id, landing dataset)
     /// for each declaration, in file order.
-    dbt_sources: HashMap<String, Vec<(Option<String>, String, Option<String>)>>,
+    dbt_sources: HashMap<String, Vec<SourceDecl>>,
     /// `project.name` (`project.name.vN` for a version) of each dbt model,
     /// seed and snapshot → output dataset.
     models: BTreeMap<String, String>,
@@ -269,6 +273,7 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
         kind,
         name,
         layer: None,
+        file: None,
         owner: None,
         cadence: None,
         on_failure: None,
@@ -291,6 +296,7 @@ impl Builder {
                 j.name.clone(),
                 Some(j.span.clone()),
             );
+            n.file.clone_from(&j.file);
             n.owner.clone_from(&j.owner);
             n.cadence.clone_from(&j.cadence);
             n.on_failure.clone_from(&j.on_failure);

@@ -74,6 +74,9 @@ pub struct Node {
     pub name: String,
     /// Index into [`Graph::layers`], for datasets placed in a layer.
     pub layer: Option<usize>,
+    /// The file path-based owners are matched on, when not `span`'s file
+    /// (see [`crate::facts::JobFact::file`]).
+    pub file: Option<std::sync::Arc<str>>,
     /// Owner and where it came from.
     pub owner: Option<Attributed<String>>,
     /// Cadence (freshness for consumers) and where it came from.

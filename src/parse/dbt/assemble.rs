@@ -398,6 +398,7 @@ pub(super) fn emit(
             &node.name,
             span.clone(),
         );
+        job.file = Some(node.rel.clone());
         job.owner = owner(config, &groups, &node.rel);
         if let Some(r) = r {
             if let Some((message, at)) = &r.failure {
