@@ -59,7 +59,10 @@ impl Workspace {
                 }
                 r
             }
-            None => git_root(&path).unwrap_or_else(|| path.clone()),
+            None => {
+                let top = git_root(&path).unwrap_or_else(|| path.clone());
+                declared_root(&path, &top).unwrap_or(top)
+            }
         };
         let scope = crate::discover::rel_path(&root, &path).to_string();
         let config = match config {
@@ -130,6 +133,38 @@ fn canonical_dir(path: &Path) -> Result<PathBuf, String> {
     std::fs::canonicalize(path).map_err(|e| e.to_string())
 }
 
+/// The nearest folder from `dir` up to `top` whose `pipeline.toml` says
+/// `[project] root = true`: a self-contained project inside a larger repo
+/// (an example, a fixture, a vendored project), read as a repo of its own,
+/// as EditorConfig's `root = true` stops its search.
+fn declared_root(dir: &Path, top: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .take_while(|d| d.starts_with(top))
+        .find(|d| declares_root(&d.join(MANIFEST_FILE)))
+        .map(Path::to_path_buf)
+}
+
+/// Whether a `pipeline.toml` says `[project] root = true`. The file is read
+/// only when it is small and not a link; any problem with it means no.
+fn declares_root(file: &Path) -> bool {
+    const MAX: u64 = 1024 * 1024;
+    let Ok(meta) = std::fs::symlink_metadata(file) else {
+        return false;
+    };
+    if !meta.is_file() || meta.len() > MAX {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(file) else {
+        return false;
+    };
+    text.parse::<toml_edit::DocumentMut>().is_ok_and(|doc| {
+        doc.get("project")
+            .and_then(|p| p.get("root"))
+            .and_then(|r| r.as_bool())
+            == Some(true)
+    })
+}
+
 /// The nearest folder at or above `dir` holding `.git`.
 fn git_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
@@ -173,6 +208,14 @@ mod tests {
         let ws = Workspace::locate(&sub, Some(&sub), None).unwrap();
         assert_eq!((ws.scope.as_str(), ws.config.is_none()), ("", true));
         assert!(Workspace::locate(&dir, Some(&sub), None).is_err());
+        std::fs::write(
+            dir.join("transform").join("pipeline.toml"),
+            "[project]\nroot = true\n",
+        )
+        .unwrap();
+        let ws = Workspace::locate(&sub, None, None).unwrap();
+        let transform = std::fs::canonicalize(dir.join("transform")).unwrap();
+        assert_eq!((&ws.root, ws.scope.as_str()), (&transform, "dbt"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

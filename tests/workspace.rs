@@ -246,3 +246,23 @@ fn github_codeowners_comes_before_the_root_one() {
         .expect("the script");
     assert_eq!(node["owner"], "analytics", "{node}");
 }
+
+/// `[project] root = true` makes a fixture inside this repo a repo of its
+/// own: the README's first command, run without `--root`, reads acme alone.
+#[test]
+fn a_declared_root_stops_the_search_for_the_git_root() {
+    let run = |extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pipelint"));
+        cmd.args(["check", "--format", "json"])
+            .arg(fixture("acme-broken"))
+            .args(extra);
+        let out = cmd.output().expect("the pipelint binary runs");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        findings(&doc)
+    };
+    let declared = run(&[]);
+    let given = run(&["--root", fixture("acme-broken").to_str().unwrap()]);
+    assert!(declared.iter().any(|f| f.contains("pipeline.toml:")));
+    assert!(declared.iter().all(|f| !f.contains("fixtures/")));
+    assert_eq!(declared, given);
+}

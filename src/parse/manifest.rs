@@ -20,7 +20,13 @@ use crate::sql_dialect::{SqlDialect, DIALECT_NAMES};
 const TOP_KEYS: &[&str] = &[
     "project", "teams", "layers", "paths", "source", "consumer", "task", "rules", "allow",
 ];
-const PROJECT_KEYS: &[&str] = &["name", "dialect", "default_schema", "default_database"];
+const PROJECT_KEYS: &[&str] = &[
+    "name",
+    "dialect",
+    "default_schema",
+    "default_database",
+    "root",
+];
 const TEAM_KEYS: &[&str] = &["oncall"];
 const PATH_KEYS: &[&str] = &["owner", "cadence", "on_failure"];
 const SOURCE_KEYS: &[&str] = &["name", "system", "owner", "cadence", "lands_in"];
@@ -386,6 +392,14 @@ impl<'a> Reader<'a> {
                     format!("known dialects: {DIALECT_NAMES}"),
                 ),
             }
+        }
+        // `root` is read by the workspace before parsing; here it is only checked.
+        if t.get("root").is_some_and(|r| r.as_bool().is_none()) {
+            self.invalid(
+                Self::item_range(t, "root"),
+                "`root` must be true or false".to_string(),
+                "`root = true` makes this folder the repo root for pipelint".to_string(),
+            );
         }
         project
     }
