@@ -2,7 +2,10 @@
 //!
 //! discover → parse (facts) → graph (resolve) → rules → report.
 
+pub mod add_allow;
+pub mod baseline;
 pub mod cadence;
+pub mod changed_since;
 pub mod check;
 pub mod cli;
 pub mod diagnostic;
@@ -11,7 +14,9 @@ pub mod facts;
 pub mod failure;
 pub mod files;
 pub mod fingerprint;
+pub mod git;
 pub mod graph;
+pub mod group;
 pub mod manifest;
 pub mod parse;
 pub mod report;

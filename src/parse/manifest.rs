@@ -20,7 +20,13 @@ use crate::sql_dialect::{SqlDialect, DIALECT_NAMES};
 const TOP_KEYS: &[&str] = &[
     "project", "teams", "layers", "paths", "source", "consumer", "task", "rules", "allow",
 ];
-const PROJECT_KEYS: &[&str] = &["name", "dialect", "default_schema", "default_database"];
+const PROJECT_KEYS: &[&str] = &[
+    "name",
+    "dialect",
+    "default_schema",
+    "default_database",
+    "baseline",
+];
 const TEAM_KEYS: &[&str] = &["oncall"];
 const PATH_KEYS: &[&str] = &["owner", "cadence", "on_failure"];
 const SOURCE_KEYS: &[&str] = &["name", "system", "owner", "cadence", "lands_in"];
@@ -375,6 +381,7 @@ impl<'a> Reader<'a> {
             default_database: self
                 .string(t, "default_database")
                 .map(|s| s.value.to_lowercase()),
+            baseline: self.string(t, "baseline"),
             ..Project::default()
         };
         if let Some(d) = self.string(t, "dialect") {
