@@ -66,10 +66,18 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
     }
     let mut inline: BTreeMap<Arc<str>, BTreeMap<u32, Vec<&'static str>>> = BTreeMap::new();
     let mut manifest: BTreeSet<ManifestAllow> = BTreeSet::new();
-    for d in analysis.diagnostics.iter().filter(|d| d.rule != "unused-allow") {
+    for d in analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule != "unused-allow")
+    {
         match &d.span {
             Some(s) if Syntax::of(&s.file).is_some() => {
-                let rules = inline.entry(s.file.clone()).or_default().entry(s.line).or_default();
+                let rules = inline
+                    .entry(s.file.clone())
+                    .or_default()
+                    .entry(s.line)
+                    .or_default();
                 if !rules.contains(&d.rule) {
                     rules.push(d.rule);
                 }
@@ -90,8 +98,7 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
         };
         let placed = match written {
             Some((new, placed)) if !placed.is_empty() => {
-                std::fs::write(&path, new)
-                    .map_err(|e| format!("cannot write {file}: {e}"))?;
+                std::fs::write(&path, new).map_err(|e| format!("cannot write {file}: {e}"))?;
                 files += 1;
                 comments += placed.len();
                 placed
@@ -105,7 +112,11 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
                         .diagnostics
                         .iter()
                         .filter(|d| d.rule == *rule)
-                        .filter(|d| d.span.as_ref().is_some_and(|s| s.file == file && s.line == *line));
+                        .filter(|d| {
+                            d.span
+                                .as_ref()
+                                .is_some_and(|s| s.file == file && s.line == *line)
+                        });
                     for d in d {
                         manifest.extend(manifest_allow(d));
                     }
@@ -227,7 +238,11 @@ fn with_comments(
         let rest = &text[start..];
         let line_text = &rest[..rest.find('\n').unwrap_or(rest.len())];
         let indent = &line_text[..line_text.len() - line_text.trim_start().len()];
-        let eol = if line_text.ends_with('\r') { "\r\n" } else { "\n" };
+        let eol = if line_text.ends_with('\r') {
+            "\r\n"
+        } else {
+            "\n"
+        };
         out.push_str(&format!(
             "{indent}{} pipelint: allow[{rule}] {reason}{eol}",
             syntax.marker()
@@ -241,7 +256,11 @@ fn with_comments(
 
 fn line_starts(text: &str) -> Vec<usize> {
     let mut starts = vec![0];
-    starts.extend(text.match_indices('\n').map(|(i, _)| i + 1).filter(|i| *i < text.len()));
+    starts.extend(
+        text.match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .filter(|i| *i < text.len()),
+    );
     starts
 }
 
@@ -313,7 +332,11 @@ fn blocked_lines(syntax: Syntax, text: &str) -> Option<BTreeSet<u32>> {
                 let n = cursor.node();
                 if n.kind() == "string" && n.end_position().row > n.start_position().row {
                     let end = n.end_position();
-                    span(&mut blocked, n.start_position().row + 1, end.row + 1 - usize::from(end.column == 0));
+                    span(
+                        &mut blocked,
+                        n.start_position().row + 1,
+                        end.row + 1 - usize::from(end.column == 0),
+                    );
                 }
                 if cursor.goto_first_child() || cursor.goto_next_sibling() {
                     continue;
@@ -350,7 +373,11 @@ fn blocked_lines(syntax: Syntax, text: &str) -> Option<BTreeSet<u32>> {
                 let (event, s) = event.ok()?;
                 if let saphyr_parser::Event::Scalar(_, style, ..) = event {
                     let (start, end) = (s.start.line(), s.end.line());
-                    let end = if blank_before(end, s.end.col()) { end - 1 } else { end };
+                    let end = if blank_before(end, s.end.col()) {
+                        end - 1
+                    } else {
+                        end
+                    };
                     let block = matches!(
                         style,
                         saphyr_parser::ScalarStyle::Literal | saphyr_parser::ScalarStyle::Folded
@@ -416,7 +443,11 @@ fn python_comments(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
 }
 
 /// Appends `[[allow]]` entries to the repo's pipeline.toml (created if absent).
-fn append_manifest(root: &Path, entries: &BTreeSet<ManifestAllow>, reason: &str) -> Result<(), String> {
+fn append_manifest(
+    root: &Path,
+    entries: &BTreeSet<ManifestAllow>,
+    reason: &str,
+) -> Result<(), String> {
     if reaches_through_symlink(root, "pipeline.toml") && root.join("pipeline.toml").exists() {
         return Err("pipeline.toml is a symlink; pipelint does not write through it".into());
     }
@@ -452,8 +483,13 @@ mod tests {
     fn sql_comments_go_above_the_line_never_inside_a_string() {
         let file: Arc<str> = Arc::from("q.sql");
         let text = "select 1;\n  select * from raw.x;\nselect 'a\nb' from raw.y;\n";
-        let (new, placed) =
-            insert(&file, text, &lines(&[(2, "layer-skip"), (4, "layer-skip")]), "legacy").unwrap();
+        let (new, placed) = insert(
+            &file,
+            text,
+            &lines(&[(2, "layer-skip"), (4, "layer-skip")]),
+            "legacy",
+        )
+        .unwrap();
         assert_eq!(
             new,
             "select 1;\n  -- pipelint: allow[layer-skip] legacy\n  select * from raw.x;\nselect 'a\nb' from raw.y;\n"
@@ -466,24 +502,37 @@ mod tests {
         let file: Arc<str> = Arc::from("m.sql");
         let text = "create function f() as $$\nselect 1\n$$;\n{{ config(\n  materialized='view') }}\nselect 2\n";
         let blocked = blocked_lines(Syntax::Sql, text).unwrap();
-        assert!(blocked.contains(&2) && blocked.contains(&3) && blocked.contains(&5), "{blocked:?}");
+        assert!(
+            blocked.contains(&2) && blocked.contains(&3) && blocked.contains(&5),
+            "{blocked:?}"
+        );
         assert!(!blocked.contains(&4) && !blocked.contains(&6));
         let (new, _) = insert(&file, text, &lines(&[(6, "x")]), "r").unwrap();
-        assert!(new.ends_with("-- pipelint: allow[x] r\nselect 2\n"), "{new}");
+        assert!(
+            new.ends_with("-- pipelint: allow[x] r\nselect 2\n"),
+            "{new}"
+        );
     }
 
     #[test]
     fn yaml_block_scalars_and_python_strings_are_left_alone() {
-        let yaml = "models:\n  - name: a\n    description: |\n      text\n      more\n    meta: {}\n";
+        let yaml =
+            "models:\n  - name: a\n    description: |\n      text\n      more\n    meta: {}\n";
         let blocked = blocked_lines(Syntax::Yaml, yaml).unwrap();
         assert!(blocked.contains(&4) && blocked.contains(&5), "{blocked:?}");
         assert!(!blocked.contains(&6) && !blocked.contains(&2));
         let py = "x = '''\nselect\n'''\ny = 1 + \\\n  2\nz = 3\n";
         let blocked = blocked_lines(Syntax::Python, py).unwrap();
-        assert!(blocked.contains(&2) && blocked.contains(&3) && blocked.contains(&5), "{blocked:?}");
+        assert!(
+            blocked.contains(&2) && blocked.contains(&3) && blocked.contains(&5),
+            "{blocked:?}"
+        );
         assert!(!blocked.contains(&6));
         let file: Arc<str> = Arc::from("d.py");
         let (new, _) = insert(&file, py, &lines(&[(6, "missing-owner")]), "ok").unwrap();
-        assert!(new.contains("  2\n# pipelint: allow[missing-owner] ok\nz = 3\n"), "{new}");
+        assert!(
+            new.contains("  2\n# pipelint: allow[missing-owner] ok\nz = 3\n"),
+            "{new}"
+        );
     }
 }

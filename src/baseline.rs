@@ -96,9 +96,12 @@ pub fn read_in_repo(root: &Path, file: &Located<String>) -> Result<Vec<Entry>, B
         )
     };
     let rel = Path::new(&file.value);
-    let inside = rel
-        .components()
-        .all(|c| matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir));
+    let inside = rel.components().all(|c| {
+        matches!(
+            c,
+            std::path::Component::Normal(_) | std::path::Component::CurDir
+        )
+    });
     if !inside {
         return Err(fail(format!(
             "baseline `{}` must be a path inside the repo",
@@ -108,7 +111,10 @@ pub fn read_in_repo(root: &Path, file: &Located<String>) -> Result<Vec<Entry>, B
     let path = root.join(rel);
     match std::fs::symlink_metadata(&path) {
         Ok(m) if m.file_type().is_symlink() => {
-            return Err(fail(format!("baseline `{}` is a symlink; it was not read", file.value)))
+            return Err(fail(format!(
+                "baseline `{}` is a symlink; it was not read",
+                file.value
+            )))
         }
         Ok(_) => {}
         Err(_) => {

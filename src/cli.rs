@@ -253,7 +253,11 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
         eprintln!(
             "pipelint: recorded {} finding{} in {}",
             analysis.recorded.len(),
-            if analysis.recorded.len() == 1 { "" } else { "s" },
+            if analysis.recorded.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             path.display()
         );
         return Ok(ExitCode::SUCCESS);
@@ -331,13 +335,11 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
         None => print(&text)?,
     }
-    Ok(
-        if !a.exit_zero && analysis.fails(args.fail_on.severity()) {
-            ExitCode::from(1)
-        } else {
-            ExitCode::SUCCESS
-        },
-    )
+    Ok(if !a.exit_zero && analysis.fails(args.fail_on.severity()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.

@@ -43,11 +43,11 @@ fn git(dir: &Path) -> Command {
 }
 
 fn output(mut c: Command) -> Result<String, String> {
-    let out = c
-        .output()
-        .map_err(|e| format!("cannot run git: {e}"))?;
+    let out = c.output().map_err(|e| format!("cannot run git: {e}"))?;
     if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).trim_end_matches('\n').to_string())
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .trim_end_matches('\n')
+            .to_string())
     } else {
         Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
     }

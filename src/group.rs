@@ -279,7 +279,6 @@ fn grouped(
     if count > NAMED_IN_MESSAGE {
         named.push(format!("{} more", count - NAMED_IN_MESSAGE));
     }
-    let kinds = kinds_in_words(&members);
     let (where_, anchor, help) = match place {
         Place::Dag(dag) => {
             let dag_node = graph.get(&format!("dag:{dag}")).map(|(_, n)| n);
@@ -317,17 +316,29 @@ fn grouped(
         .map(|(d, _)| d.severity)
         .max()
         .unwrap_or(Severity::Error);
-    let message = format!(
-        "{count} {kinds} in {where_} have {}: {}",
-        lack(rule),
-        join_names(&named)
-    );
+    let what = match place {
+        Place::Dag(dag) => {
+            let tasks = members
+                .iter()
+                .filter(|(_, n)| n.kind != NodeKind::Dag)
+                .count();
+            if tasks < count {
+                format!("DAG `{dag}` and {tasks} of its tasks")
+            } else {
+                format!("{tasks} tasks of DAG `{dag}`")
+            }
+        }
+        _ => format!("{count} {} in {where_}", kinds_in_words(&members)),
+    };
+    let message = format!("{what} have {}: {}", lack(rule), join_names(&named));
     let mut d = Diagnostic::new(rule, message)
         .at(anchor)
         .help(help)
         .key(place.key());
     d.severity = severity;
-    for (m, n) in &members {
+    let mut by_place: Vec<&(Diagnostic, &Node)> = members.iter().collect();
+    by_place.sort_by(|a, b| a.0.span.cmp(&b.0.span).then(a.1.id.cmp(&b.1.id)));
+    for (m, n) in by_place {
         d = d.related(m.message.clone(), Some(n.id.clone()), m.span.clone());
     }
     d.nodes(nodes)
@@ -349,17 +360,20 @@ fn first_span(members: &[(Diagnostic, &Node)]) -> Option<Span> {
         .min_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)))
 }
 
-/// "dbt models", "tasks", or "nodes" for a mix.
+/// "dbt models", or "nodes (800 dbt models, 22 sources)" for a mix.
 fn kinds_in_words(members: &[(Diagnostic, &Node)]) -> String {
-    let mut kinds: Vec<NodeKind> = members.iter().map(|(_, n)| n.kind).collect();
-    kinds.sort();
-    kinds.dedup();
-    match kinds.as_slice() {
-        [NodeKind::Job(JobKind::Task), NodeKind::Dag]
-        | [NodeKind::Dag, NodeKind::Job(JobKind::Task)] => "tasks and DAG".to_string(),
-        [one] => format!("{}s", one.describe()),
-        _ => "nodes".to_string(),
+    let mut kinds: BTreeMap<NodeKind, usize> = BTreeMap::new();
+    for (_, n) in members {
+        *kinds.entry(n.kind).or_insert(0) += 1;
     }
+    if kinds.len() == 1 {
+        return kinds.keys().map(|k| format!("{}s", k.describe())).collect();
+    }
+    let parts: Vec<String> = kinds
+        .iter()
+        .map(|(k, n)| format!("{n} {}{}", k.describe(), if *n == 1 { "" } else { "s" }))
+        .collect();
+    format!("nodes ({})", parts.join(", "))
 }
 
 fn display_folder(folder: &str) -> &str {
@@ -486,6 +500,25 @@ fn dbt_anchor(
     lines.push_str(&indent);
     lines.push_str(&setting.replace("{i}", &indent));
     let mut help = format!("add once to {file}, which every node below inherits:\n{lines}");
+    let mut others: Vec<&str> = members
+        .iter()
+        .map(|(_, n)| match n.kind {
+            NodeKind::Job(JobKind::Seed) => "seeds",
+            NodeKind::Job(JobKind::Snapshot) => "snapshots",
+            NodeKind::Source => "sources",
+            _ => "models",
+        })
+        .filter(|s| *s != section)
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    if !others.is_empty() {
+        let list: Vec<String> = others.iter().map(|s| format!("`{s}:`")).collect();
+        help.push_str(&format!(
+            "\n(the same block under {} covers the group's other nodes)",
+            list.join(", ")
+        ));
+    }
     if rule == "missing-owner" {
         help.push_str(&format!(
             "\n(or `[paths.\"{folder}/**\"] owner = \"<team>\"` in pipeline.toml, or a CODEOWNERS line `/{folder}/ @team`)"

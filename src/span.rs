@@ -75,7 +75,12 @@ impl LineIndex {
         if start == 0 && text.starts_with('\u{feff}') {
             start = '\u{feff}'.len_utf8();
         }
-        let end = self.starts.get(line + 1).copied().unwrap_or(text.len()).max(start);
+        let end = self
+            .starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(text.len())
+            .max(start);
         let line_text = text.get(start..end).unwrap_or("");
         let skip = column.max(1) as usize - 1;
         start

@@ -80,7 +80,10 @@ fn broken_acme_reports_every_violation_exactly() {
         .unwrap();
     assert_eq!(
         grouped["nodes"],
-        serde_json::json!(["dag:marketing_attribution", "task:marketing_attribution.attribute_channels"])
+        serde_json::json!([
+            "dag:marketing_attribution",
+            "task:marketing_attribution.attribute_channels"
+        ])
     );
     assert_eq!(grouped["related"].as_array().unwrap().len(), 2);
     assert_eq!(doc["summary"]["warnings"], 20);
@@ -117,6 +120,31 @@ fn the_three_step_cycle_walks_every_hop() {
             "sql/curated/orders_enriched.sql:8",
             "sql/curated/orders_enriched.sql:1",
             "sql/curated/customer_ltv.sql:3",
+        ]
+    );
+}
+
+#[test]
+fn cycle_hops_read_in_the_direction_of_flow() {
+    let (_, doc) = check_json(&fixture("acme-broken"), &["--select", "dag-cycle"]);
+    let cycle = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["node"] == "task:finance_reconcile.post_journal")
+        .expect("the finance_reconcile cycle");
+    let hops: Vec<&str> = cycle["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            "`task:finance_reconcile.pull_stripe` runs after `task:finance_reconcile.post_journal`",
+            "`task:finance_reconcile.reconcile` runs after `task:finance_reconcile.pull_stripe`",
+            "`task:finance_reconcile.post_journal` runs after `task:finance_reconcile.reconcile`",
         ]
     );
 }

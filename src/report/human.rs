@@ -87,8 +87,16 @@ pub fn statistics(diags: &[Diagnostic]) -> String {
     }
     let mut rows: Vec<_> = counts.into_iter().collect();
     rows.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let width = rows.iter().map(|((_, s, _), _)| s.len()).max().unwrap_or(4).max(4);
-    let mut out = format!("{:<6} {:<width$} {:<8} {:>6}\n", "code", "rule", "severity", "count");
+    let width = rows
+        .iter()
+        .map(|((_, s, _), _)| s.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!(
+        "{:<6} {:<width$} {:<8} {:>6}\n",
+        "code", "rule", "severity", "count"
+    );
     for ((code, slug, sev), n) in rows {
         let _ = writeln!(out, "{code:<6} {slug:<width$} {:<8} {n:>6}", sev.as_str());
     }
@@ -198,7 +206,11 @@ impl Frames {
             .filter(|r| r.span.is_none() || r.span.as_ref() != d.span.as_ref())
             .collect();
         for r in others.iter().take(RELATED_SHOWN) {
-            let at = r.span.as_ref().map(|s| format!("{}: ", place(s))).unwrap_or_default();
+            let at = r
+                .span
+                .as_ref()
+                .map(|s| format!("{}: ", place(s)))
+                .unwrap_or_default();
             let line = format!("{pad}= {at}{}", r.message);
             let _ = writeln!(out, "{}", safe_line(&line));
         }
@@ -255,7 +267,9 @@ fn frame(
     let end = floor(text, caret.saturating_add(span.len).min(shown.end));
     let width = shown.width_to(text, end).saturating_sub(col).max(1);
     let carets = style.paint("1;31", &"^".repeat(width));
-    let label = label.map(|l| format!(" {}", sanitize(l))).unwrap_or_default();
+    let label = label
+        .map(|l| format!(" {}", sanitize(l)))
+        .unwrap_or_default();
     let _ = writeln!(out, "{bar} {}{carets}{label}", " ".repeat(col));
     let next = index.offset(text, line_no + 1, 1);
     if !cut && next > start && next < text.len() {
@@ -343,7 +357,14 @@ mod tests {
     fn frame_of(text: &str, needle: &str) -> (Span, String) {
         let s = span(text, needle);
         let mut out = String::new();
-        frame(&mut out, text, &LineIndex::new(text), &s, None, &Style { color: false });
+        frame(
+            &mut out,
+            text,
+            &LineIndex::new(text),
+            &s,
+            None,
+            &Style { color: false },
+        );
         (s, out)
     }
 
@@ -373,7 +394,11 @@ mod tests {
 
     #[test]
     fn a_huge_line_is_cut_around_the_finding() {
-        let text = format!("select {} from raw.orders, {}", "a,".repeat(100_000), "b,".repeat(8_000_000));
+        let text = format!(
+            "select {} from raw.orders, {}",
+            "a,".repeat(100_000),
+            "b,".repeat(8_000_000)
+        );
         let (s, out) = frame_of(&text, "raw.orders");
         assert!(s.column > 65_536);
         assert!(out.len() < 1_000, "{} bytes", out.len());
