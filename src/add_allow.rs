@@ -66,12 +66,20 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
     }
     let mut inline: BTreeMap<Arc<str>, BTreeMap<u32, Vec<&'static str>>> = BTreeMap::new();
     let mut manifest: BTreeSet<ManifestAllow> = BTreeSet::new();
-    for d in analysis
+    // A grouped finding is allowed node by node, at each node's place, so
+    // the allows hold however findings are grouped later.
+    let singles: Vec<Diagnostic> = analysis
         .diagnostics
         .iter()
-        .filter(|d| d.rule != "unused-allow")
-    {
+        // A stale or malformed exception is fixed, not allowed.
+        .filter(|d| !matches!(d.rule, "unused-allow" | "invalid-config"))
+        .flat_map(per_node)
+        .collect();
+    for d in &singles {
         match &d.span {
+            // A finding about a whole file points at its start: no line to
+            // put a comment above.
+            Some(s) if s.offset == 0 && s.len == 0 => manifest.extend(manifest_allow(d)),
             Some(s) if Syntax::of(&s.file).is_some() => {
                 let rules = inline
                     .entry(s.file.clone())
@@ -92,9 +100,11 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
         let written = if reaches_through_symlink(&analysis.root, &file) {
             None
         } else {
-            analysis.context.sources.get(&file).and_then(|text| {
-                insert(&file, &text, &lines, &reason).map(|(new, placed)| (new, placed))
-            })
+            analysis
+                .context
+                .sources
+                .get(&file)
+                .and_then(|text| insert(&file, &text, &lines, &reason))
         };
         let placed = match written {
             Some((new, placed)) if !placed.is_empty() => {
@@ -108,15 +118,11 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
         for (line, rules) in &lines {
             for rule in rules {
                 if !placed.contains(&(*line, *rule)) {
-                    let d = analysis
-                        .diagnostics
-                        .iter()
-                        .filter(|d| d.rule == *rule)
-                        .filter(|d| {
-                            d.span
-                                .as_ref()
-                                .is_some_and(|s| s.file == file && s.line == *line)
-                        });
+                    let d = singles.iter().filter(|d| d.rule == *rule).filter(|d| {
+                        d.span
+                            .as_ref()
+                            .is_some_and(|s| s.file == file && s.line == *line)
+                    });
                     for d in d {
                         manifest.extend(manifest_allow(d));
                     }
@@ -134,6 +140,25 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
         if files == 1 { "" } else { "s" },
         if entries == 1 { "y" } else { "ies" }
     ))
+}
+
+/// The per-node findings a grouped finding stands for (from its related
+/// places), or the finding itself.
+fn per_node(d: &Diagnostic) -> Vec<Diagnostic> {
+    if d.nodes.is_empty() {
+        return vec![d.clone()];
+    }
+    d.related
+        .iter()
+        .filter_map(|r| {
+            let node = r.node.clone()?;
+            Some(
+                Diagnostic::new(d.rule, r.message.clone())
+                    .node(node)
+                    .at(r.span.clone()),
+            )
+        })
+        .collect()
 }
 
 /// The `[[allow]]` entry for a finding: by node (each node of a grouped
