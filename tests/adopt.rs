@@ -250,10 +250,17 @@ fn add_allow_writes_one_comment_per_finding_and_is_idempotent() {
     assert!(manifest.contains(
         "[[allow]]\nrule = \"layer-skip\"\nnode = \"script:sql/serving/daily_active_users.sql\"\nreason = \"legacy, see TICKET-1\"\n"
     ), "{manifest}");
-    // Only the stale [[allow]] acme-broken already had is left: an unused
-    // exception is removed, never allowed.
+    // Only acme-broken's configuration mistakes and its stale [[allow]] are
+    // left: those are fixed, never allowed.
     let (_, doc) = check_json(&repo, &["--fail-on", "info"]);
-    assert_eq!(findings(&doc), ["PL002 unused-allow - pipeline.toml:104"]);
+    assert_eq!(
+        findings(&doc),
+        [
+            "PL001 invalid-config - pipeline.toml:49",
+            "PL001 invalid-config - pipeline.toml:65",
+            "PL002 unused-allow - pipeline.toml:104"
+        ]
+    );
     let (_, _, err) = pipelint(&["check", s(&repo), "--add-allow", "again"]);
     assert!(
         err.contains("added 0 inline allows in 0 files and 0 [[allow]] entries"),
