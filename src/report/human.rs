@@ -199,7 +199,7 @@ impl Frames {
         } else {
             gutter = 4;
         }
-        let pad = " ".repeat(gutter);
+        let pad = " ".repeat(gutter - 1);
         let others: Vec<_> = d
             .related
             .iter()
