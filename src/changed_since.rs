@@ -11,11 +11,12 @@ use crate::git::Repo;
 
 /// The findings (one per node, as a baseline records them) of the tree at
 /// the merge base of `HEAD` and `reference`, for the repo holding `path`.
-/// `analyze` runs the check on a folder.
+/// `analyze(tree, path)` runs the check on `path` inside the copied tree
+/// `tree` (the root of that run).
 pub fn base_findings(
     path: &Path,
     reference: &str,
-    analyze: impl FnOnce(&Path) -> Result<Analysis, String>,
+    analyze: impl FnOnce(&Path, &Path) -> Result<Analysis, String>,
 ) -> Result<Vec<Entry>, String> {
     let repo = Repo::discover(path)?;
     let base = repo.merge_base(reference)?;
@@ -33,5 +34,5 @@ pub fn base_findings(
         // The folder did not exist at the merge base: everything in it is new.
         return Ok(Vec::new());
     }
-    Ok(analyze(&root)?.recorded)
+    Ok(analyze(dir.path(), &root)?.recorded)
 }

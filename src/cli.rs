@@ -43,9 +43,16 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Common {
-    /// The repo to check.
+    /// The repo, or a folder of it, to check (findings inside it are reported).
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// The repo root, which output paths are relative to (default: the git
+    /// root of PATH, else PATH).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The config file (default: the nearest `pipeline.toml` from PATH up to the root).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Only run these rules: slugs, codes or code prefixes (`PL4`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -214,6 +221,8 @@ fn options(common: &Common) -> Options {
         ignore: common.ignore.clone(),
         include_packages: common.include_packages,
         dbt_manifest: common.dbt_manifest,
+        root: common.root.clone(),
+        config: common.config.clone(),
         ..Options::default()
     }
 }
@@ -237,8 +246,13 @@ fn analyze_at(
         .stack_size(16 * 1024 * 1024)
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    pool.install(|| check::run(root, &options))
-        .map_err(|e| e.to_string())
+    let analysis = pool
+        .install(|| check::run(root, &options))
+        .map_err(|e| e.to_string())?;
+    for note in &analysis.notes {
+        eprintln!("pipelint: {}", report::terminal::sanitize(note));
+    }
+    Ok(analysis)
 }
 
 /// `pipelint check`: analyze (against a baseline or a merge base), then
@@ -274,9 +288,14 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
         None => options.project_baseline = true,
     }
     if let Some(reference) = &a.changed_since {
-        let base = crate::changed_since::base_findings(&args.common.path, reference, |root| {
-            analyze_at(&args.common, root, self::options(&args.common))
-        })?;
+        let base =
+            crate::changed_since::base_findings(&args.common.path, reference, |tree, path| {
+                let options = Options {
+                    root: Some(tree.to_path_buf()),
+                    ..self::options(&args.common)
+                };
+                analyze_at(&args.common, path, options)
+            })?;
         known.add(base.iter().map(|e| e.fingerprint.as_str()));
         compared = true;
     }

@@ -24,6 +24,7 @@ use crate::files::SourceMap;
 use crate::graph::{Graph, Node, NodeKind};
 use crate::parse::dbt::yaml;
 use crate::span::Span;
+use crate::workspace::within;
 
 /// The rules whose findings are grouped: their fix is an inherited setting.
 pub const GROUPED_RULES: [&str; 3] = [
@@ -127,19 +128,20 @@ pub fn group(diags: Vec<Diagnostic>, graph: &Graph, sources: &SourceMap) -> Vec<
 }
 
 /// Whether a finding belongs to a run limited to `folder` (repo-relative, no
-/// trailing slash): its place, or the place of any node it stands for, is in it.
+/// trailing slash; `""` is the whole repo): its place is in it, or for a
+/// grouped finding, the place of any node it stands for.
 pub fn belongs_to(d: &Diagnostic, folder: &str) -> bool {
-    let inside = |s: &Span| {
-        folder.is_empty()
-            || s.file
-                .strip_prefix(folder)
-                .is_some_and(|rest| rest.starts_with('/'))
-    };
-    d.span.as_ref().is_some_and(inside)
-        || (!d.nodes.is_empty()
-            && d.related
-                .iter()
-                .any(|r| r.span.as_ref().is_some_and(inside)))
+    if folder.is_empty() {
+        return true;
+    }
+    let inside = |s: &Span| within(folder, &s.file);
+    if d.nodes.is_empty() {
+        d.span.as_ref().is_some_and(inside)
+    } else {
+        d.related
+            .iter()
+            .any(|r| r.span.as_ref().is_some_and(inside))
+    }
 }
 
 /// The folders holding a `dbt_project.yml`, longest first.
@@ -238,13 +240,6 @@ fn ancestors<'a>(base: &'a str, folder: &'a str) -> impl Iterator<Item = String>
 
 fn parent(file: &str) -> &str {
     file.rsplit_once('/').map_or("", |(dir, _)| dir)
-}
-
-fn within(folder: &str, file: &str) -> bool {
-    folder.is_empty()
-        || file
-            .strip_prefix(folder)
-            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 fn is_yaml(file: &str) -> bool {

@@ -102,7 +102,7 @@ fn a_baseline_reports_exactly_the_new_violation_and_counts_the_fixed() {
     let (code, doc) = check_json(&repo, &["--baseline", s(&baseline), "--fail-on", "warning"]);
     assert_eq!(
         findings(&doc),
-        ["PL102 unresolved-reference model:mart_revenue dbt/models/marts/mart_revenue.sql:7"]
+        ["PL102 unresolved-reference model:acme.mart_revenue dbt/models/marts/mart_revenue.sql:7"]
     );
     assert_eq!(code, 1);
     std::fs::write(&mart, old).unwrap();
@@ -200,7 +200,7 @@ fn changed_since_reports_exactly_what_the_branch_adds() {
     let (code, doc) = check_json(&repo, &["--changed-since", "HEAD~1", "--fail-on", "warn"]);
     assert_eq!(
         findings(&doc),
-        ["PL102 unresolved-reference model:mart_revenue dbt/models/marts/mart_revenue.sql:7"]
+        ["PL102 unresolved-reference model:acme.mart_revenue dbt/models/marts/mart_revenue.sql:7"]
     );
     assert_eq!(code, 1);
     // Untracked work counts too; the merge base with main is HEAD itself.
@@ -220,7 +220,7 @@ fn changed_since_reports_exactly_what_the_branch_adds() {
     );
     assert_eq!(
         findings(&doc),
-        ["PL102 unresolved-reference model:mart_revenue models/marts/mart_revenue.sql:7"]
+        ["PL102 unresolved-reference model:acme.mart_revenue dbt/models/marts/mart_revenue.sql:7"]
     );
 
     let (code, _, err) = pipelint(&["check", s(&repo), "--changed-since", "no-such-branch"]);
