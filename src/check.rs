@@ -167,6 +167,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         diagnostics.retain(|d| !in_package(d, &parsed.facts.package_dirs));
     }
     // Allows per node, then grouping, then allows at a group's anchor.
+    let lacking = group::lacking(&diagnostics);
     let mut suppressor = Suppressor::new(&parsed.manifest.allows, &parsed.facts.allows);
     let mut diagnostics = selection.apply(suppressor.filter(diagnostics));
     let mut recorded = Vec::new();
@@ -199,7 +200,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
             .collect::<Vec<_>>()
     };
     let diagnostics = leave_known(diagnostics, &mut recorded);
-    let diagnostics = group::group(diagnostics, &graph, &parsed.context.sources);
+    let diagnostics = group::group(diagnostics, &lacking, &graph, &parsed.context.sources);
     // A subfolder run keeps the findings located in it; a grouped finding
     // belongs to it when any of its nodes does.
     let in_scope = |d: &Diagnostic| group::belongs_to(d, &workspace.scope);

@@ -69,9 +69,26 @@ enum Family {
     Scripts,
 }
 
+/// The (rule, node) pairs the grouped rules flagged, before any allow or
+/// baseline removed some: a node allowed or baselined still lacks what the
+/// rule asks for, so it does not keep its folder from being grouped.
+pub fn lacking(diags: &[Diagnostic]) -> HashSet<(&'static str, String)> {
+    diags
+        .iter()
+        .filter(|d| GROUPED_RULES.contains(&d.rule))
+        .filter_map(|d| Some((d.rule, d.node.clone()?)))
+        .collect()
+}
+
 /// Folds findings of [`GROUPED_RULES`] into one finding per fix; every other
-/// finding passes unchanged.
-pub fn group(diags: Vec<Diagnostic>, graph: &Graph, sources: &SourceMap) -> Vec<Diagnostic> {
+/// finding passes unchanged. `lacking` is what [`lacking`] gave before
+/// allows and baselines.
+pub fn group(
+    diags: Vec<Diagnostic>,
+    lacking: &HashSet<(&'static str, String)>,
+    graph: &Graph,
+    sources: &SourceMap,
+) -> Vec<Diagnostic> {
     let projects = dbt_projects(sources);
     let mut out = Vec::with_capacity(diags.len());
     let mut candidates: Vec<(Diagnostic, &Node)> = Vec::new();
@@ -87,10 +104,6 @@ pub fn group(diags: Vec<Diagnostic>, graph: &Graph, sources: &SourceMap) -> Vec<
             None => out.push(d),
         }
     }
-    let flagged: HashSet<(&str, &str)> = candidates
-        .iter()
-        .map(|(d, n)| (d.rule, n.id.as_str()))
-        .collect();
     let mut blocked: BTreeMap<&str, HashSet<(Family, String)>> = BTreeMap::new();
     for rule in GROUPED_RULES {
         if !candidates.iter().any(|(d, _)| d.rule == rule) {
@@ -100,7 +113,7 @@ pub fn group(diags: Vec<Diagnostic>, graph: &Graph, sources: &SourceMap) -> Vec<
         // a fix there would be wrong for that node, so no group spans them.
         let set = blocked.entry(rule).or_default();
         for (_, n) in graph.nodes() {
-            if flagged.contains(&(rule, n.id.as_str())) {
+            if lacking.contains(&(rule, n.id.clone())) {
                 continue;
             }
             if let Some((family, file)) = family_of(n, &projects) {
@@ -323,6 +336,7 @@ fn grouped(
                 format!("{tasks} tasks of DAG `{dag}`")
             }
         }
+        Place::SourceBlock(_, source) => format!("{count} tables of source `{source}`"),
         _ => format!("{count} {} in {where_}", kinds_in_words(&members)),
     };
     let message = format!("{what} have {}: {}", lack(rule), join_names(&named));

@@ -375,3 +375,29 @@ fn many_findings_in_one_big_file_render_quickly() {
         "human {human:?} vs quiet {quiet:?}"
     );
 }
+
+#[test]
+fn a_finding_far_along_a_huge_line_is_framed_without_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // One 15 MB line, a finding past column 65,536 at its end.
+    let line = format!(
+        "select 1; /* {} */ -- pipelint: allow[layer-skip] old\n",
+        "x".repeat(15 * 1024 * 1024)
+    );
+    std::fs::write(dir.path().join("huge.sql"), &line).unwrap();
+    let (code, out, err) = pipelint(&["check", s(dir.path())]);
+    assert_eq!(code, 1, "{err}");
+    let column = 15 * 1024 * 1024 + 18;
+    assert!(
+        out.contains(&format!("\nhuge.sql:1:{column}: PL002 unused-allow [warn]")),
+        "{}",
+        &out[..out.len().min(400)]
+    );
+    // Three findings, each framed with a window of the line.
+    assert!(out.len() < 3_000, "the frames hold {} bytes", out.len());
+    assert!(out.contains("1 | …xxx"), "{out}");
+    assert!(
+        out.contains("xxx */ -- pipelint: allow[layer-skip] old\n"),
+        "{out}"
+    );
+}
