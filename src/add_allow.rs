@@ -9,7 +9,8 @@
 //! with tree-sitter), inside a YAML block scalar or multi-line quoted scalar
 //! (found with the YAML parser). Every inserted comment is read back with the
 //! parser's own allow reader before the file is written. Files reached
-//! through a symlink are never written. Findings of the run are gone once
+//! through a symlink, and files their parser could not read, are never
+//! written. Findings of the run are gone once
 //! allowed, so running it again adds nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -97,7 +98,12 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
     let mut files = 0;
     for (file, lines) in inline {
         let path = analysis.root.join(file.as_ref());
-        let written = if reaches_through_symlink(&analysis.root, &file) {
+        // A file its parser could not read is not edited: what is inside a
+        // string there is not known.
+        let unparsed = singles
+            .iter()
+            .any(|d| d.rule == "parse-error" && d.span.as_ref().is_some_and(|s| s.file == file));
+        let written = if unparsed || reaches_through_symlink(&analysis.root, &file) {
             None
         } else {
             analysis
@@ -347,14 +353,8 @@ fn blocked_lines(syntax: Syntax, text: &str) -> Option<BTreeSet<u32>> {
             }
         }
         Syntax::Python => {
-            let mut parser = tree_sitter::Parser::new();
-            parser
-                .set_language(&tree_sitter_python::LANGUAGE.into())
-                .ok()?;
-            let tree = parser.parse(text, None)?;
-            let mut cursor = tree.walk();
-            loop {
-                let n = cursor.node();
+            let tree = parse_python(text)?;
+            each_node(&tree, |n| {
                 if n.kind() == "string" && n.end_position().row > n.start_position().row {
                     let end = n.end_position();
                     span(
@@ -363,20 +363,7 @@ fn blocked_lines(syntax: Syntax, text: &str) -> Option<BTreeSet<u32>> {
                         end.row + 1 - usize::from(end.column == 0),
                     );
                 }
-                if cursor.goto_first_child() || cursor.goto_next_sibling() {
-                    continue;
-                }
-                let mut done = true;
-                while cursor.goto_parent() {
-                    if cursor.goto_next_sibling() {
-                        done = false;
-                        break;
-                    }
-                }
-                if done {
-                    break;
-                }
-            }
+            });
             // After a backslash continuation.
             for (i, line) in text.lines().enumerate() {
                 if line.trim_end_matches('\r').ends_with('\\') {
@@ -427,20 +414,11 @@ fn blocked_lines(syntax: Syntax, text: &str) -> Option<BTreeSet<u32>> {
 /// Airflow parser finds them).
 fn python_comments(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
     let mut out = Vec::new();
-    let mut parser = tree_sitter::Parser::new();
-    if parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .is_err()
-    {
-        return out;
-    }
-    let Some(tree) = parser.parse(text, None) else {
+    let Some(tree) = parse_python(text) else {
         return out;
     };
     let index = crate::span::LineIndex::new(text);
-    let mut cursor = tree.walk();
-    loop {
-        let n = cursor.node();
+    each_node(&tree, |n| {
         if n.kind() == "comment" {
             let span = index.span(file, text, n.start_byte(), n.end_byte());
             let alone = crate::parse::inline_allow::alone_on_line(text, n.start_byte());
@@ -450,21 +428,35 @@ fn python_comments(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
                 alone,
             ));
         }
+    });
+    out
+}
+
+fn parse_python(text: &str) -> Option<tree_sitter::Tree> {
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&tree_sitter_python::LANGUAGE.into())
+        .ok()?;
+    parser.parse(text, None)
+}
+
+/// Calls `f` on every node of the tree, in document order, without recursion.
+fn each_node(tree: &tree_sitter::Tree, mut f: impl FnMut(tree_sitter::Node<'_>)) {
+    let mut cursor = tree.walk();
+    loop {
+        f(cursor.node());
         if cursor.goto_first_child() || cursor.goto_next_sibling() {
             continue;
         }
-        let mut done = true;
-        while cursor.goto_parent() {
+        loop {
+            if !cursor.goto_parent() {
+                return;
+            }
             if cursor.goto_next_sibling() {
-                done = false;
                 break;
             }
         }
-        if done {
-            break;
-        }
     }
-    out
 }
 
 /// Appends `[[allow]]` entries to the repo's pipeline.toml (created if absent).
