@@ -223,7 +223,9 @@ fn insert(
     let starts = line_starts(text);
     let mut wanted: Vec<(u32, &'static str)> = lines
         .iter()
-        .filter(|(line, _)| !blocked.contains(line) && (**line as usize) <= starts.len())
+        .filter(|(line, _)| {
+            **line >= 1 && !blocked.contains(line) && (**line as usize) <= starts.len()
+        })
         .filter_map(|(line, rules)| rules.first().map(|r| (*line, *r)))
         .collect();
     // Insert, read back, and drop any comment the reader does not see as
