@@ -216,6 +216,8 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
     });
     recorded.sort();
     sort(&mut diagnostics);
+    // A local dbt package is read by each project using it: one report each.
+    diagnostics.dedup();
     timer.lap("rules");
     Ok(Analysis {
         root: root.to_path_buf(),

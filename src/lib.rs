@@ -3,11 +3,13 @@
 //! discover → parse (facts) → graph (resolve) → rules → report.
 
 pub mod add_allow;
+pub mod audit;
 pub mod baseline;
 pub mod cadence;
 pub mod changed_since;
 pub mod check;
 pub mod cli;
+pub mod compute;
 pub mod diagnostic;
 pub mod discover;
 pub mod facts;
@@ -17,11 +19,14 @@ pub mod fingerprint;
 pub mod git;
 pub mod graph;
 pub mod group;
+pub mod impact;
 pub mod manifest;
+pub mod metrics;
 pub mod parse;
 pub mod report;
 pub mod rules;
 pub mod span;
 pub mod sql_dialect;
 pub mod suggest;
+pub mod view;
 pub mod workspace;
