@@ -175,3 +175,75 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A repo in a temp folder: `files` as (path, text).
+fn repo_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn check_tmp(dir: &tempfile::TempDir) -> Vec<String> {
+    let p = dir.path().to_string_lossy().into_owned();
+    let (_, doc) = check_json(dir.path(), &["--root", &p, "--fail-on", "info"]);
+    findings(&doc)
+}
+
+#[test]
+fn table_names_compare_as_the_warehouse_compares_them() {
+    let sql = [
+        (
+            "sql/load_users.sql",
+            "-- pipelint: allow[missing-failure-behavior] fixture\ncreate table raw.\"USERS\" as select 1 as id;\n",
+        ),
+        (
+            "sql/active_users.sql",
+            "-- pipelint: allow[missing-failure-behavior] fixture\ncreate table mart.active_users as select * from raw.users;\n",
+        ),
+    ];
+    let unresolved = |dialect: &str| {
+        let manifest = format!(
+            "[project]\ndialect = \"{dialect}\"\n[paths.\"sql/**\"]\nowner = \"data\"\non_failure = \"fail-fast\"\n"
+        );
+        let mut files = sql.to_vec();
+        files.push(("pipeline.toml", manifest.as_str()));
+        check_tmp(&repo_with(&files))
+            .into_iter()
+            .filter(|f| f.contains("unresolved-reference"))
+            .collect::<Vec<_>>()
+    };
+    // Snowflake folds the unquoted `users` to USERS: the quoted "USERS" is it.
+    assert_eq!(unresolved("snowflake"), Vec::<String>::new());
+    // Postgres folds it to `users`, which "USERS" is not.
+    assert_eq!(
+        unresolved("postgres"),
+        ["PL102 unresolved-reference script:sql/active_users.sql sql/active_users.sql:2"]
+    );
+}
+
+#[test]
+fn github_codeowners_comes_before_the_root_one() {
+    let dir = repo_with(&[
+        (".github/CODEOWNERS", "/sql/ @acme/analytics\n"),
+        ("CODEOWNERS", "* @acme/someone-else\n"),
+        (
+            "sql/x.sql",
+            "-- pipelint: allow[missing-failure-behavior] fixture\ncreate table mart.x as select 1;\n",
+        ),
+    ]);
+    let p = dir.path().to_string_lossy().into_owned();
+    let (code, stdout, stderr) = pipelint(&["graph", &p, "--root", &p]);
+    assert_eq!(code, 0, "{stderr}");
+    let graph: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let node = graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "script:sql/x.sql")
+        .expect("the script");
+    assert_eq!(node["owner"], "analytics", "{node}");
+}
