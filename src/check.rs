@@ -5,11 +5,13 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
+use crate::baseline::{Entry, Known};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::graph::{self, Graph};
+use crate::group;
 use crate::manifest::Manifest;
 use crate::parse::{self, ParseContext};
-use crate::rules::{self, select::Selection, suppress, GRAPH_RULES};
+use crate::rules::{self, select::Selection, suppress::Suppressor, GRAPH_RULES};
 use crate::workspace::Workspace;
 
 /// What a run is asked to do.
@@ -23,6 +25,12 @@ pub struct Options {
     pub include_packages: bool,
     /// Read dbt projects from `target/manifest.json` where it exists.
     pub dbt_manifest: bool,
+    /// Findings already known (a baseline, or the merge-base tree's findings):
+    /// left out of [`Analysis::diagnostics`], matched per node before grouping.
+    pub known: Option<Known>,
+    /// Apply the baseline named by `baseline` in `[project]` of pipeline.toml
+    /// (adding to [`Options::known`]).
+    pub project_baseline: bool,
     /// The repo root (`--root`); default: the git root of the checked path.
     pub root: Option<PathBuf>,
     /// The config file (`--config`); default: the nearest `pipeline.toml`
@@ -69,6 +77,21 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// The parse context, holding the text of every file read.
     pub context: ParseContext,
+    /// Every finding of the run one per node, before grouping and before
+    /// known findings are left out: what `--write-baseline` records.
+    pub recorded: Vec<Entry>,
+    /// With [`Options::known`]: how many known findings were seen again
+    /// (left out) and how many are gone (fixed).
+    pub known: Option<KnownOutcome>,
+}
+
+/// What comparing a run with known findings found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KnownOutcome {
+    /// Known findings present again, left out of the report.
+    pub matched: usize,
+    /// Known findings no longer present.
+    pub fixed: usize,
 }
 
 impl Analysis {
@@ -143,16 +166,55 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
     if !options.include_packages {
         diagnostics.retain(|d| !in_package(d, &parsed.facts.package_dirs));
     }
-    let diagnostics = suppress::apply(
-        diagnostics,
-        &parsed.manifest.allows,
-        &parsed.facts.allows,
-        &selection,
-    );
-    let mut diagnostics = selection.apply(diagnostics);
-    if !workspace.scope.is_empty() {
-        diagnostics.retain(|d| d.span.as_ref().is_some_and(|s| workspace.in_scope(&s.file)));
+    // Allows per node, then grouping, then allows at a group's anchor.
+    let lacking = group::lacking(&diagnostics);
+    let mut suppressor = Suppressor::new(&parsed.manifest.allows, &parsed.facts.allows);
+    let mut diagnostics = selection.apply(suppressor.filter(diagnostics));
+    let mut recorded = Vec::new();
+    let mut known = options.known.clone();
+    if options.project_baseline {
+        if let Some(file) = &parsed.manifest.project.baseline {
+            match crate::baseline::read_in_repo(root, file) {
+                Ok(entries) => known
+                    .get_or_insert_with(Known::default)
+                    .add(entries.iter().map(|e| e.fingerprint.as_str())),
+                Err(d) => diagnostics.push(selection.apply(vec![*d]).remove(0)),
+            }
+        }
     }
+    let mut matched = 0;
+    let mut leave_known = |diags: Vec<Diagnostic>, recorded: &mut Vec<Entry>| {
+        let sources = &parsed.context.sources;
+        diags
+            .into_iter()
+            .filter(|d| {
+                let text = d.span.as_ref().and_then(|s| sources.get(&s.file));
+                let fp = crate::fingerprint::fingerprint(d, text.as_deref());
+                let seen = known.as_mut().is_some_and(|k| k.take(&fp));
+                matched += usize::from(seen);
+                if group::belongs_to(d, &workspace.scope) {
+                    recorded.push(Entry::of(d, fp));
+                }
+                !seen
+            })
+            .collect::<Vec<_>>()
+    };
+    let diagnostics = leave_known(diagnostics, &mut recorded);
+    let diagnostics = group::group(diagnostics, &lacking, &graph, &parsed.context.sources);
+    // A subfolder run keeps the findings located in it; a grouped finding
+    // belongs to it when any of its nodes does.
+    let in_scope = |d: &Diagnostic| group::belongs_to(d, &workspace.scope);
+    let mut diagnostics = diagnostics;
+    diagnostics.retain(|d| in_scope(d));
+    let mut diagnostics = suppressor.filter(diagnostics);
+    let mut unused = selection.apply(suppressor.finish(&selection));
+    unused.retain(|d| in_scope(d));
+    diagnostics.extend(leave_known(unused, &mut recorded));
+    let known = known.map(|k| KnownOutcome {
+        matched,
+        fixed: k.remaining(),
+    });
+    recorded.sort();
     sort(&mut diagnostics);
     // A local dbt package is read by each project using it: one report each.
     diagnostics.dedup();
@@ -165,6 +227,8 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         manifest: parsed.manifest,
         diagnostics,
         context: parsed.context,
+        recorded,
+        known,
     })
 }
 

@@ -90,9 +90,42 @@ struct CheckArgs {
     /// Plain output without colors (also when NO_COLOR is set or output is not a terminal).
     #[arg(long)]
     no_color: bool,
-    /// One line per finding: no code frames, no summary.
+    /// One line per finding and the one-line totals: no code frames, no table.
     #[arg(long, short)]
     quiet: bool,
+    #[command(flatten)]
+    adoption: AdoptionArgs,
+}
+
+/// Flags for adopting pipelint on a repo that has findings already (see the
+/// README's "Adopting on an existing repo").
+#[derive(Debug, Args)]
+struct AdoptionArgs {
+    /// Write the report to FILE instead of stdout (any format).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output_file: Option<PathBuf>,
+    /// Report, but always exit 0 when the check could run.
+    #[arg(long)]
+    exit_zero: bool,
+    /// Print only the per-rule table (code, rule, severity, count) and the totals.
+    #[arg(long)]
+    statistics: bool,
+    /// Report only findings not recorded in this baseline file (default:
+    /// `baseline` in `[project]` of pipeline.toml).
+    #[arg(long, value_name = "FILE")]
+    baseline: Option<PathBuf>,
+    /// Record today's findings in FILE (sorted JSON) and exit 0.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["baseline", "changed_since", "add_allow"])]
+    write_baseline: Option<PathBuf>,
+    /// Report only findings that are new relative to the merge base with REF
+    /// (a branch, tag or commit): the working tree is compared with that
+    /// commit's tree, read from git objects.
+    #[arg(long, value_name = "REF")]
+    changed_since: Option<String>,
+    /// Write an inline `pipelint: allow[rule] REASON` at each finding reported
+    /// (an `[[allow]]` entry in pipeline.toml where a comment cannot go), and exit 0.
+    #[arg(long, value_name = "REASON")]
+    add_allow: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -322,6 +355,7 @@ fn audit(args: AuditArgs) -> Result<ExitCode, String> {
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum FailOn {
     Error,
+    #[value(alias = "warning")]
     Warn,
     Info,
 }
@@ -385,38 +419,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ))
             }
         },
-        Command::Check(args) => {
-            let analysis = analyze(&args.common)?;
-            let text = match args.format {
-                Format::Json => report::json::render(&analysis),
-                Format::Sarif => report::sarif::render(&analysis),
-                Format::Github => report::github::render(&analysis),
-                Format::Markdown => report::markdown::render(
-                    &analysis,
-                    &report::markdown::MarkdownOptions::from_env(),
-                ),
-                Format::Gitlab => report::gitlab::render(&analysis),
-                Format::Junit => report::junit::render(&analysis),
-                Format::Human => {
-                    let color = !args.no_color
-                        && std::env::var_os("NO_COLOR").is_none()
-                        && std::io::stdout().is_terminal();
-                    report::human::render(
-                        &analysis,
-                        report::human::HumanOptions {
-                            color,
-                            quiet: args.quiet,
-                        },
-                    )
-                }
-            };
-            print(&text)?;
-            Ok(if analysis.fails(args.fail_on.severity()) {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Check(args) => check_command(&args),
         Command::Audit(args) => audit(args),
         Command::Metrics(args) => {
             let analysis = analyze(&args.common)?;
@@ -493,27 +496,155 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-fn analyze(common: &Common) -> Result<check::Analysis, String> {
-    let options = Options {
+fn options(common: &Common) -> Options {
+    Options {
         select: common.select.clone(),
         ignore: common.ignore.clone(),
         include_packages: common.include_packages,
         dbt_manifest: common.dbt_manifest,
         root: common.root.clone(),
         config: common.config.clone(),
-    };
+        ..Options::default()
+    }
+}
+
+fn analyze(common: &Common) -> Result<check::Analysis, String> {
+    analyze_with(common, options(common))
+}
+
+fn analyze_with(common: &Common, options: Options) -> Result<check::Analysis, String> {
+    analyze_at(common, &common.path, options)
+}
+
+/// Analyzes the tree at `root` (the repo, or the merge base's tree).
+fn analyze_at(
+    common: &Common,
+    root: &std::path::Path,
+    options: Options,
+) -> Result<check::Analysis, String> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(common.threads.unwrap_or(0))
         .stack_size(16 * 1024 * 1024)
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
     let analysis = pool
-        .install(|| check::run(&common.path, &options))
+        .install(|| check::run(root, &options))
         .map_err(|e| e.to_string())?;
     for note in &analysis.notes {
         eprintln!("pipelint: {}", report::terminal::sanitize(note));
     }
     Ok(analysis)
+}
+
+/// `pipelint check`: analyze (against a baseline or a merge base), then
+/// write a baseline, add allows, or report.
+fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
+    let a = &args.adoption;
+    let mut options = options(&args.common);
+    if let Some(path) = &a.write_baseline {
+        let analysis = analyze_with(&args.common, options)?;
+        std::fs::write(path, crate::baseline::render(&analysis.recorded))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!(
+            "pipelint: recorded {} finding{} in {}",
+            analysis.recorded.len(),
+            if analysis.recorded.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            path.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut notes = Vec::new();
+    let mut known = crate::baseline::Known::default();
+    let mut compared = false;
+    match &a.baseline {
+        Some(path) => {
+            let entries = crate::baseline::read(path)?;
+            known.add(entries.iter().map(|e| e.fingerprint.as_str()));
+            compared = true;
+        }
+        None => options.project_baseline = true,
+    }
+    if let Some(reference) = &a.changed_since {
+        let base =
+            crate::changed_since::base_findings(&args.common.path, reference, |tree, path| {
+                let options = Options {
+                    root: Some(tree.to_path_buf()),
+                    ..self::options(&args.common)
+                };
+                analyze_at(&args.common, path, options)
+            })?;
+        known.add(base.iter().map(|e| e.fingerprint.as_str()));
+        compared = true;
+    }
+    if compared {
+        options.known = Some(known);
+    }
+    let analysis = analyze_with(&args.common, options)?;
+    if let Some(outcome) = analysis.known {
+        if a.changed_since.is_some() {
+            notes.push(format!(
+                "{} finding{} already present at the merge base not shown; {} fixed since",
+                outcome.matched,
+                if outcome.matched == 1 { "" } else { "s" },
+                outcome.fixed
+            ));
+        } else if outcome.fixed > 0 {
+            notes.push(format!(
+                "{} baselined finding{} fixed: run --write-baseline to shrink the file",
+                outcome.fixed,
+                if outcome.fixed == 1 { " is" } else { "s are" }
+            ));
+        }
+    }
+    if let Some(reason) = &a.add_allow {
+        let done = crate::add_allow::apply(&analysis, reason)?;
+        eprintln!("pipelint: {done}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let text = match args.format {
+        Format::Json => report::json::render(&analysis),
+        Format::Sarif => report::sarif::render(&analysis),
+        Format::Github => report::github::render(&analysis),
+        Format::Markdown => {
+            report::markdown::render(&analysis, &report::markdown::MarkdownOptions::from_env())
+        }
+        Format::Gitlab => report::gitlab::render(&analysis),
+        Format::Junit => report::junit::render(&analysis),
+        Format::Human => {
+            let color = a.output_file.is_none()
+                && !args.no_color
+                && std::env::var_os("NO_COLOR").is_none()
+                && std::io::stdout().is_terminal();
+            report::human::render(
+                &analysis,
+                &report::human::HumanOptions {
+                    color,
+                    quiet: args.quiet,
+                    statistics: a.statistics,
+                    note: (!notes.is_empty()).then(|| notes.join("\n")),
+                },
+            )
+        }
+    };
+    if args.format != Format::Human {
+        for note in &notes {
+            eprintln!("pipelint: {note}");
+        }
+    }
+    match &a.output_file {
+        Some(path) => std::fs::write(path, &text)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+        None => print(&text)?,
+    }
+    Ok(if !a.exit_zero && analysis.fails(args.fail_on.severity()) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// The name of a repo for titles: its folder's name (never its absolute path).

@@ -251,6 +251,18 @@ impl EdgeKind {
             EdgeKind::Triggers => "triggers",
         }
     }
+
+    /// One hop along an edge from `from` to `to`, in words that follow the
+    /// flow of data and order: "`b` reads `a`", "`a` writes `b`", "`b` runs
+    /// after `a`", "`a` triggers `b`".
+    pub fn hop(self, from: &str, to: &str) -> String {
+        match self {
+            EdgeKind::Reads => format!("`{to}` reads `{from}`"),
+            EdgeKind::Writes => format!("`{from}` writes `{to}`"),
+            EdgeKind::After => format!("`{to}` runs after `{from}`"),
+            EdgeKind::Triggers => format!("`{from}` triggers `{to}`"),
+        }
+    }
 }
 
 /// An order between two jobs or DAGs, by node id (`task:…`, `dag:…`).

@@ -108,4 +108,12 @@ impl SourceMap {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The paths of the files read, sorted.
+    pub fn files(&self) -> Vec<Arc<str>> {
+        self.texts
+            .lock()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default()
+    }
 }

@@ -6,7 +6,9 @@
 //! A finding about a node is `rule` + node id (+ its [`Diagnostic::key`] where
 //! one node can carry several findings of one rule). A finding about a file
 //! alone is `rule` + file + a hash of the offending text with white space
-//! folded, never its line number.
+//! folded, never its line number. A grouped finding (one per fix, see
+//! [`crate::group`]) is `rule` + the place of the fix (its key);
+//! [`node_fingerprints`] gives the per-node fingerprints it stands for.
 
 use sha2::{Digest, Sha256};
 
@@ -19,6 +21,9 @@ pub fn fingerprint(d: &Diagnostic, text: Option<&str>) -> String {
     h.update(d.rule.as_bytes());
     h.update([0]);
     match &d.node {
+        None if !d.nodes.is_empty() => {
+            h.update(b"group\0");
+        }
         Some(node) => {
             h.update(b"node\0");
             h.update(node.as_bytes());
@@ -38,6 +43,18 @@ pub fn fingerprint(d: &Diagnostic, text: Option<&str>) -> String {
     }
     let digest = h.finalize();
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fingerprints of the per-node findings a grouped finding stands for
+/// (the same as each had before grouping), or the finding's own fingerprint.
+pub fn node_fingerprints(d: &Diagnostic, text: Option<&str>) -> Vec<String> {
+    if d.nodes.is_empty() {
+        return vec![fingerprint(d, text)];
+    }
+    d.nodes
+        .iter()
+        .map(|n| fingerprint(&Diagnostic::new(d.rule, "").node(n.clone()), None))
+        .collect()
 }
 
 /// The text a file-only finding covers, with white space folded: its span, or

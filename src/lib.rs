@@ -2,8 +2,11 @@
 //!
 //! discover → parse (facts) → graph (resolve) → rules → report.
 
+pub mod add_allow;
 pub mod audit;
+pub mod baseline;
 pub mod cadence;
+pub mod changed_since;
 pub mod check;
 pub mod cli;
 pub mod compute;
@@ -13,7 +16,9 @@ pub mod facts;
 pub mod failure;
 pub mod files;
 pub mod fingerprint;
+pub mod git;
 pub mod graph;
+pub mod group;
 pub mod impact;
 pub mod manifest;
 pub mod metrics;

@@ -45,6 +45,9 @@ pub struct Project {
     pub default_schema: Option<String>,
     /// Database dropped from three-part names that name it.
     pub default_database: Option<String>,
+    /// `baseline = "pipelint-baseline.json"`: the baseline file applied by
+    /// default (repo-relative), with where it is written.
+    pub baseline: Option<Located<String>>,
 }
 
 /// A known owner from `[teams]`.

@@ -56,6 +56,12 @@ impl LineIndex {
         let offset = offset.min(text.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1) - 1;
         let start = self.starts[line];
+        // A byte-order mark is no character of the line (editors hide it).
+        let start = if start == 0 && text.starts_with('\u{feff}') {
+            '\u{feff}'.len_utf8().min(offset)
+        } else {
+            start
+        };
         let column = text
             .get(start..offset)
             .map_or(offset - start, |s| s.chars().count());
@@ -65,8 +71,16 @@ impl LineIndex {
     /// The byte offset of a 1-based (line, column in characters); clamps to the text.
     pub fn offset(&self, text: &str, line: u32, column: u32) -> usize {
         let line = (line.max(1) as usize - 1).min(self.starts.len() - 1);
-        let start = self.starts[line];
-        let end = self.starts.get(line + 1).copied().unwrap_or(text.len());
+        let mut start = self.starts[line];
+        if start == 0 && text.starts_with('\u{feff}') {
+            start = '\u{feff}'.len_utf8();
+        }
+        let end = self
+            .starts
+            .get(line + 1)
+            .copied()
+            .unwrap_or(text.len())
+            .max(start);
         let line_text = text.get(start..end).unwrap_or("");
         let skip = column.max(1) as usize - 1;
         start
@@ -108,5 +122,9 @@ mod tests {
         assert_eq!(idx.offset(text, 2, 3), 5);
         assert_eq!(idx.offset(text, 3, 1), 8);
         assert_eq!(idx.offset(text, 9, 9), text.len());
+        let bom = "\u{feff}ab";
+        let idx = LineIndex::new(bom);
+        assert_eq!(idx.line_col(bom, 4), (1, 2));
+        assert_eq!(idx.offset(bom, 1, 2), 4);
     }
 }

@@ -21,8 +21,8 @@ fn broken_acme_reports_every_violation_exactly() {
             "PL502 multiple-writers dataset:mart.account_health dags/account_health_refresh.py:22",
             "PL501 duplicate-extract source:stripe_payments dags/finance_reconcile.py:23",
             "PL101 dag-cycle task:finance_reconcile.post_journal dags/finance_reconcile.py:42",
-            "PL201 missing-owner dag:marketing_attribution dags/marketing_attribution.py:11",
-            "PL201 missing-owner task:marketing_attribution.attribute_channels dags/marketing_attribution.py:18",
+            // One finding for the DAG and its task: one `owner` in its default_args fixes both.
+            "PL201 missing-owner - dags/marketing_attribution.py:11",
             "PL302 missing-failure-behavior task:marketing_attribution.attribute_channels dags/marketing_attribution.py:18",
             "PL103 cross-dag-without-trigger task:marketing_attribution.attribute_channels dags/marketing_attribution.py:24",
             "PL502 multiple-writers dataset:raw.orders dags/orders_hourly.py:38",
@@ -71,7 +71,21 @@ fn broken_acme_reports_every_violation_exactly() {
         ]
     );
     assert_eq!(code, 1);
-    assert_eq!(doc["summary"]["errors"], 29);
+    assert_eq!(doc["summary"]["errors"], 28);
+    let grouped = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["rule"] == "missing-owner" && d["node"].is_null())
+        .unwrap();
+    assert_eq!(
+        grouped["nodes"],
+        serde_json::json!([
+            "dag:marketing_attribution",
+            "task:marketing_attribution.attribute_channels"
+        ])
+    );
+    assert_eq!(grouped["related"].as_array().unwrap().len(), 2);
     assert_eq!(doc["summary"]["warnings"], 20);
     assert_eq!(doc["summary"]["infos"], 2);
 }
@@ -106,6 +120,31 @@ fn the_three_step_cycle_walks_every_hop() {
             "sql/curated/orders_enriched.sql:8",
             "sql/curated/orders_enriched.sql:1",
             "sql/curated/customer_ltv.sql:3",
+        ]
+    );
+}
+
+#[test]
+fn cycle_hops_read_in_the_direction_of_flow() {
+    let (_, doc) = check_json(&fixture("acme-broken"), &["--select", "dag-cycle"]);
+    let cycle = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["node"] == "task:finance_reconcile.post_journal")
+        .expect("the finance_reconcile cycle");
+    let hops: Vec<&str> = cycle["related"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        hops,
+        [
+            "`task:finance_reconcile.pull_stripe` runs after `task:finance_reconcile.post_journal`",
+            "`task:finance_reconcile.reconcile` runs after `task:finance_reconcile.pull_stripe`",
+            "`task:finance_reconcile.post_journal` runs after `task:finance_reconcile.reconcile`",
         ]
     );
 }
@@ -215,7 +254,7 @@ fn human_output_shows_the_code_frame() {
         out.contains("FROM raw.events"),
         "the frame shows the offending line: {out}"
     );
-    assert!(out.contains("29 errors, 20 warnings, 2 info"), "{out}");
+    assert!(out.contains("28 errors, 20 warnings, 2 info"), "{out}");
 }
 
 #[test]
@@ -241,7 +280,7 @@ fn ci_formats_carry_every_finding() {
     let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 51);
+    assert_eq!(results.len(), 50);
     assert_eq!(results[0]["ruleId"], "missing-cadence");
     assert_eq!(
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
@@ -271,8 +310,8 @@ fn findings_inside_installed_dbt_packages_need_include_packages() {
     assert_eq!(
         findings(&doc),
         [
-            "PL201 missing-owner model:evt.evt_events dbt_packages/evt/models/evt_events.sql:1",
-            "PL201 missing-owner source:tracker.events dbt_packages/evt/models/sources.yml:6",
+            // The package's model and source: one `+meta` in its dbt_project.yml.
+            "PL201 missing-owner - dbt_packages/evt/dbt_project.yml:7",
             "PL301 missing-cadence source:tracker.events dbt_packages/evt/models/sources.yml:6",
             "PL201 missing-owner model:shop.sessions models/sessions.sql:1",
         ]

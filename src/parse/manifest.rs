@@ -26,6 +26,7 @@ const PROJECT_KEYS: &[&str] = &[
     "default_schema",
     "default_database",
     "root",
+    "baseline",
 ];
 const TEAM_KEYS: &[&str] = &["oncall"];
 const PATH_KEYS: &[&str] = &["owner", "cadence", "on_failure"];
@@ -381,6 +382,7 @@ impl<'a> Reader<'a> {
             default_database: self
                 .string(t, "default_database")
                 .map(|s| s.value.to_lowercase()),
+            baseline: self.string(t, "baseline"),
             ..Project::default()
         };
         if let Some(d) = self.string(t, "dialect") {

@@ -83,12 +83,7 @@ fn report(
         let to = path.get(i + 1).map_or(start, |(n, _)| *n);
         let e = &graph.inner[*edge];
         d = d.related(
-            format!(
-                "{} {} {}",
-                graph.node(*from).id,
-                e.kind.as_str(),
-                graph.node(to).id
-            ),
+            e.kind.hop(&graph.node(*from).id, &graph.node(to).id),
             Some(graph.node(*from).id.clone()),
             e.span.clone(),
         );

@@ -228,13 +228,13 @@ fn sarif_fingerprints_survive_inserting_lines() {
         after.keys().collect::<Vec<_>>(),
         "the same findings, with the same fingerprints"
     );
-    assert_eq!(before.len(), 51, "every fingerprint is distinct");
+    assert_eq!(before.len(), 50, "every fingerprint is distinct");
     let moved = before
         .iter()
         .filter(|(k, lines)| after[*k].iter().zip(lines.iter()).all(|(a, b)| *a == b + 2))
         .count();
     assert!(
-        moved >= 45,
+        moved >= 44,
         "lines moved by two for most findings, {moved} did"
     );
 }
@@ -251,7 +251,7 @@ fn github_annotations_stop_at_what_github_displays() {
     assert_eq!(lines.len(), 23);
     assert_eq!(
         *lines.last().unwrap(),
-        "::notice title=pipelint%3A more findings::29 more findings are not shown as \
+        "::notice title=pipelint%3A more findings::28 more findings are not shown as \
          annotations (GitHub displays 10 of each type per step). Every finding is in the job \
          summary (--format markdown) and in code scanning (--format sarif)."
     );
@@ -295,7 +295,7 @@ fn markdown_has_totals_a_rule_table_and_linked_findings() {
     assert_eq!(code, 1);
     let version = env!("CARGO_PKG_VERSION");
     assert!(md.starts_with(
-        "## pipelint\n\n**51 findings**: 29 errors, 20 warnings, 2 infos in 45 files (106 nodes, 107 edges).\n\n\
+        "## pipelint\n\n**50 findings**: 28 errors, 20 warnings, 2 infos in 45 files (106 nodes, 107 edges).\n\n\
          | rule | code | severity | findings |\n|---|---|---|---:|\n"
     ), "{md}");
     assert!(md.contains(&format!(
@@ -314,7 +314,7 @@ fn markdown_has_totals_a_rule_table_and_linked_findings() {
         md.matches("<details>").count(),
         md.matches("</details>").count()
     );
-    assert_eq!(md.matches("\n- **").count(), 51);
+    assert_eq!(md.matches("\n- **").count(), 50);
     assert!(!md.contains("left out"));
 
     // Without the GitHub variables, places are plain text.
@@ -335,13 +335,18 @@ fn markdown_stays_under_the_step_summary_limit() {
     for i in 0..1500 {
         std::fs::write(
             sql.join(format!("table_{i:04}.sql")),
-            format!("CREATE TABLE analytics.table_{i} AS SELECT a FROM raw.source_{i};\n"),
+            format!(
+                "CREATE TABLE analytics.table_{i} AS SELECT a FROM raw.source_{i} \
+                 JOIN raw.other_{i} USING (a) JOIN raw.third_{i} USING (a);\n"
+            ),
         )
         .unwrap();
     }
     let (_, doc) = check_json(dir.path(), &[]);
     let total = doc["diagnostics"].as_array().unwrap().len();
-    assert_eq!(total, 4500);
+    // 4,500 unresolved reads, and the scripts' missing owner and failure
+    // behavior as one finding each (one [paths] glob fixes them).
+    assert_eq!(total, 4502);
     let (_, md) = markdown(dir.path());
     assert!(md.len() < 1024 * 1024, "{} bytes", md.len());
     assert!(
@@ -374,7 +379,7 @@ fn gitlab_code_quality_matches_the_documented_format() {
     let errors = schema_errors("gitlab-codequality.schema.json", &doc);
     assert!(errors.is_empty(), "{errors:#?}");
     let issues = doc.as_array().unwrap();
-    assert_eq!(issues.len(), 51);
+    assert_eq!(issues.len(), 50);
     let fingerprints = json_fingerprints(&broken);
     for (issue, fp) in issues.iter().zip(&fingerprints) {
         assert_eq!(issue["fingerprint"], fp.as_str());
@@ -392,7 +397,7 @@ fn gitlab_code_quality_matches_the_documented_format() {
     let severity = |s: &str| issues.iter().filter(|i| i["severity"] == s).count();
     assert_eq!(
         (severity("major"), severity("minor"), severity("info")),
-        (29, 20, 2)
+        (28, 20, 2)
     );
     // The vendored schema is not a rubber stamp.
     let mut bad = issues[0].clone();
@@ -412,15 +417,15 @@ fn junit_has_one_suite_per_rule_and_one_failure_per_finding() {
     let (code, xml) = run(&broken, "junit");
     assert_eq!(code, 1);
     assert!(xml.starts_with(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"pipelint\" tests=\"51\" failures=\"51\" errors=\"0\">"
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"pipelint\" tests=\"50\" failures=\"50\" errors=\"0\">"
     ), "{xml}");
     assert_eq!(
         xml.matches("<testsuite ").count(),
         18,
         "one per rule with findings"
     );
-    assert_eq!(xml.matches("<testcase ").count(), 51);
-    assert_eq!(xml.matches("<failure ").count(), 51);
+    assert_eq!(xml.matches("<testcase ").count(), 50);
+    assert_eq!(xml.matches("<failure ").count(), 50);
     assert!(xml.contains(
         "<testsuite name=\"dag-cycle\" tests=\"5\" failures=\"5\" errors=\"0\" skipped=\"0\">"
     ));

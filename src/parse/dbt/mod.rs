@@ -74,6 +74,8 @@ pub fn parse_project(project: &DbtProjectDir, context: &ParseContext) -> FileFac
     }
     let mut facts = with_render_pool(|| assemble::project_facts(root, context));
     facts.diagnostics.extend(unusable);
+    // Allows in dbt_project.yml itself: a grouped finding is anchored there.
+    facts.allows.extend(allows::yaml_allows(&file, &text));
     facts
 }
 
