@@ -566,3 +566,35 @@ fn readme_diagram_is_what_the_script_renders_today() {
         "docs/acme.svg is stale: run scripts/render-diagram.sh"
     );
 }
+
+#[test]
+fn impact_flags_a_source_read_by_more_than_one_extract() {
+    let broken = fixture("acme-broken").to_string_lossy().into_owned();
+    let doc = json(&[
+        "impact",
+        "-C",
+        &broken,
+        "source:stripe_payments",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        doc["sources"][0]["direct_readers"],
+        serde_json::json!([
+            "task:finance.pull_stripe",
+            "task:finance_reconcile.pull_stripe",
+            "task:payments_15m.extract_payments"
+        ])
+    );
+    let md = run_ok(&[
+        "impact",
+        "-C",
+        &broken,
+        "source:stripe_payments",
+        "--format",
+        "markdown",
+    ]);
+    assert!(md.contains(
+        "- source `source:stripe_payments` is read directly by 3 jobs (a source should be read by one extract)\n"
+    ), "{md}");
+}

@@ -127,3 +127,70 @@ fn chromium_draws_every_node_of_the_html_and_the_mermaid() {
         }
     }
 }
+
+#[test]
+fn names_with_markup_stay_text_in_every_renderer() {
+    if !common::external_tests() {
+        eprintln!("skipped: set PIPELINT_EXTERNAL_TESTS=1 (.ci/run does)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sql")).unwrap();
+    std::fs::write(
+        dir.path().join("pipeline.toml"),
+        r#"[project]
+name = "hostile"
+
+[layers]
+raw = ["raw.*"]
+serving = ["mart.*"]
+
+[[consumer]]
+name = "board \"q\" <b>x</b> [a]|b {c} #1; end"
+kind = "dashboard"
+owner = "team ]) --> x"
+reads = ["mart.t"]
+freshness = "daily"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("sql/t.sql"),
+        "create table mart.t as select id from raw.r\n",
+    )
+    .unwrap();
+    let repo = dir.path().to_string_lossy().into_owned();
+    for (format, ext) in [("mermaid", "mmd"), ("html", "html"), ("dot", "dot")] {
+        let (code, text, stderr) = pipelint(&["graph", &repo, "--root", &repo, "--format", format]);
+        assert_eq!(code, 0, "{stderr}");
+        let file = dir.path().join(format!("out.{ext}"));
+        std::fs::write(&file, &text).unwrap();
+        if format == "dot" {
+            let out = Command::new("dot")
+                .arg("-Tsvg")
+                .arg(&file)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let svg = String::from_utf8_lossy(&out.stdout);
+            assert_eq!(svg.matches("class=\"node\"").count(), 4);
+            assert!(
+                svg.contains("board &quot;q&quot; &lt;b&gt;x&lt;/b&gt;"),
+                "{svg}"
+            );
+        } else {
+            let drawn = browser(format, &file);
+            assert_eq!(drawn["drawn"], 4, "{format}: {drawn}");
+            assert_eq!(drawn["errors"], serde_json::json!([]), "{drawn}");
+            let texts = drawn["texts"].to_string();
+            assert!(
+                texts.contains(r#"board \"q\" <b>x</b> [a]|b {c} #1; end"#),
+                "{format}: the name is shown as written: {texts}"
+            );
+        }
+    }
+}

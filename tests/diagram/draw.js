@@ -1,8 +1,8 @@
 // Loads a pipelint diagram in headless Chromium (Debian's package, driven by
 // playwright-core) and prints what was drawn as JSON. Used by
 // tests/diagram_render.rs; never downloads a browser.
-//   node draw.js html PAGE.html          -> {"nodes": N, "drawn": M}
-//   node draw.js mermaid FILE.mmd        -> {"nodes": N, "drawn": M}
+//   node draw.js html PAGE.html          -> {"nodes": N, "drawn": M, "texts": [...]}
+//   node draw.js mermaid FILE.mmd        -> {"nodes": N, "drawn": M, "texts": [...]}
 // "drawn" counts node shapes with a non-empty bounding box.
 const path = require('path');
 const fs = require('fs');
@@ -28,7 +28,9 @@ const { chromium } = require(path.join(modules, 'playwright-core'));
       const q = document.getElementById('q');
       q.value = 'exec_dashboard';
       q.dispatchEvent(new Event('input'));
-      return { nodes: nodes.length, drawn: drawn.length, hits: document.querySelectorAll('g.node.hit').length };
+      const texts = nodes.map((g) => g.textContent);
+      const hits = document.querySelectorAll('g.node.hit').length;
+      return { nodes: nodes.length, drawn: drawn.length, hits, texts };
     });
   } else {
     const source = fs.readFileSync(file, 'utf8');
@@ -40,7 +42,8 @@ const { chromium } = require(path.join(modules, 'playwright-core'));
       document.getElementById('out').innerHTML = svg;
       const nodes = Array.from(document.querySelectorAll('#out g.node'));
       const drawn = nodes.filter((g) => { const b = g.getBBox(); return b.width > 0 && b.height > 0; });
-      return { nodes: nodes.length, drawn: drawn.length };
+      const texts = nodes.map((g) => g.textContent);
+      return { nodes: nodes.length, drawn: drawn.length, texts };
     }, source);
   }
   result.errors = errors;
