@@ -154,6 +154,8 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         diagnostics.retain(|d| d.span.as_ref().is_some_and(|s| workspace.in_scope(&s.file)));
     }
     sort(&mut diagnostics);
+    // A local dbt package is read by each project using it: one report each.
+    diagnostics.dedup();
     timer.lap("rules");
     Ok(Analysis {
         root: root.to_path_buf(),

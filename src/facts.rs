@@ -136,6 +136,10 @@ pub struct JobFact {
     pub is_check: bool,
     /// The file did not parse completely: reads and writes may be missing.
     pub partial: bool,
+    /// The operator that runs it, as the orchestrator names it
+    /// (`SQLExecuteQueryOperator`, `KubernetesPodOperator`, `@task`), for
+    /// tasks; where the work runs follows from it (see [`crate::compute`]).
+    pub operator: Option<String>,
 }
 
 impl JobFact {
@@ -162,6 +166,7 @@ impl JobFact {
             runs: Vec::new(),
             is_check: false,
             partial: false,
+            operator: None,
         }
     }
 }
@@ -215,6 +220,9 @@ pub struct ConsumerFact {
     pub owner: Option<Attributed<String>>,
     /// How fresh the data it reads must be.
     pub freshness: Option<Attributed<Cadence>>,
+    /// Its tool has no freshness field (a dbt exposure, which takes
+    /// `meta.freshness` by convention): a missing one is only a hint.
+    pub freshness_optional: bool,
     /// What it reads.
     pub reads: Vec<Located<DataRef>>,
 }
@@ -273,6 +281,10 @@ pub struct DatasetFact {
     pub layer_hint: Option<String>,
     /// A data-quality check (a dbt test, a check operator) guards it.
     pub checked: bool,
+    /// Read by a tool that is neither job nor consumer (dbt's semantic
+    /// layer, its time spine): it has a reader, but no owner or freshness
+    /// of its own to check.
+    pub served: bool,
 }
 
 /// An inline `pipelint: allow[rule] reason` comment.

@@ -273,6 +273,8 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
         kind,
         name,
         layer: None,
+        served: false,
+        freshness_optional: false,
         file: None,
         owner: None,
         cadence: None,
@@ -284,6 +286,7 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
         checked: false,
         external: false,
         partial: false,
+        operator: None,
     }
 }
 
@@ -303,6 +306,7 @@ impl Builder {
             n.dag.clone_from(&j.dag);
             n.checked = j.is_check;
             n.partial = j.partial;
+            n.operator.clone_from(&j.operator);
             self.nodes.insert(n.id.clone(), n);
         }
         for d in &facts.dags {
@@ -340,6 +344,7 @@ impl Builder {
             n.owner.clone_from(&c.owner);
             n.cadence.clone_from(&c.freshness);
             n.consumer_kind = Some(c.kind.clone());
+            n.freshness_optional = c.freshness_optional;
             self.nodes.entry(id).or_insert(n);
         }
     }
@@ -644,6 +649,7 @@ impl Builder {
                 if let Some(n) = self.nodes.get_mut(&id) {
                     n.external |= d.external;
                     n.checked |= d.checked;
+                    n.served |= d.served;
                 }
             }
         }

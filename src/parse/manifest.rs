@@ -523,6 +523,7 @@ impl<'a> Reader<'a> {
             None => "consumer".to_string(),
         };
         Some(ConsumerFact {
+            freshness_optional: false,
             owner: self.owner(t, "[[consumer]]"),
             freshness: self.cadence(t, "freshness", "[[consumer]]"),
             reads: self.data_refs(t, "reads"),

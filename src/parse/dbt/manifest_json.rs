@@ -247,6 +247,8 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
                 span,
                 config: PartialConfig::default(),
                 tested: tested_nodes.contains(id),
+                versions: Vec::new(),
+                latest_version: None,
             };
             match kind {
                 NodeKind::Model => schema.models.push(props),
@@ -389,6 +391,7 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
     emit(
         &mut facts,
         &root.name,
+        &super::packages::declared_projects(&root.dir, context),
         &[],
         nodes,
         rendered,
