@@ -110,9 +110,9 @@ fn the_python_hook_installs_the_wheel_and_runs_it() {
     }
     let (code, text) = try_repo("acme-broken", "pipelint-python");
     println!("--- pre-commit try-repo . pipelint-python --all-files on fixtures/acme-broken (exit {code}) ---\n{}", hook_output(&text));
+    // (try-repo installs into a fresh store each time, which for this hook
+    // is a release build; the passing fixture is run by the test above.)
     assert_broken(code, &text, "pipelint-python");
-    let (code, text) = try_repo("acme", "pipelint-python");
-    assert_clean(code, &text);
 }
 
 #[test]
