@@ -132,6 +132,9 @@ pub struct JobFact {
     pub is_check: bool,
     /// The file did not parse completely: reads and writes may be missing.
     pub partial: bool,
+    /// Some reads or writes were recovered by a token scan of SQL that did
+    /// not parse, rather than read from a parsed statement.
+    pub recovered: bool,
 }
 
 impl JobFact {
@@ -157,6 +160,7 @@ impl JobFact {
             runs: Vec::new(),
             is_check: false,
             partial: false,
+            recovered: false,
         }
     }
 }

@@ -52,7 +52,8 @@ fn broken_acme_reports_every_violation_exactly() {
             "PL201 missing-owner script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:2",
             "PL302 missing-failure-behavior script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:2",
             "PL403 layer-backflow script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:3",
-            "PL000 parse-error script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:5",
+            "PL004 unparsed-sql script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:5",
+            "PL102 unresolved-reference script:sql/adhoc/backfill_orders.sql sql/adhoc/backfill_orders.sql:5",
             "PL101 dag-cycle script:sql/curated/customer_ltv.sql sql/curated/customer_ltv.sql:1",
             "PL302 missing-failure-behavior script:sql/curated/customer_ltv.sql sql/curated/customer_ltv.sql:1",
             "PL302 missing-failure-behavior script:sql/curated/customer_segments.sql sql/curated/customer_segments.sql:1",
@@ -71,8 +72,8 @@ fn broken_acme_reports_every_violation_exactly() {
         ]
     );
     assert_eq!(code, 1);
-    assert_eq!(doc["summary"]["errors"], 29);
-    assert_eq!(doc["summary"]["warnings"], 20);
+    assert_eq!(doc["summary"]["errors"], 28);
+    assert_eq!(doc["summary"]["warnings"], 22);
     assert_eq!(doc["summary"]["infos"], 2);
 }
 
@@ -215,7 +216,7 @@ fn human_output_shows_the_code_frame() {
         out.contains("FROM raw.events"),
         "the frame shows the offending line: {out}"
     );
-    assert!(out.contains("29 errors, 20 warnings, 2 info"), "{out}");
+    assert!(out.contains("28 errors, 22 warnings, 2 info"), "{out}");
 }
 
 #[test]
@@ -241,7 +242,7 @@ fn ci_formats_carry_every_finding() {
     let sarif: serde_json::Value = serde_json::from_str(&sarif).unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().unwrap();
-    assert_eq!(results.len(), 51);
+    assert_eq!(results.len(), 52);
     assert_eq!(results[0]["ruleId"], "PL301");
     assert_eq!(
         results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
@@ -250,7 +251,7 @@ fn ci_formats_carry_every_finding() {
     let (code, github, _) = pipelint(&["check", p, "--format", "github"]);
     assert_eq!(code, 1);
     let lines: Vec<&str> = github.lines().collect();
-    assert_eq!(lines.len(), 51);
+    assert_eq!(lines.len(), 52);
     assert!(lines.iter().any(|l| l.starts_with("::error file=pipeline.toml,line=47,col=8,title=PL201 missing-owner::source `source:salesforce_accounts` has no owner%0Ahelp: ")), "{}", lines[0]);
     assert!(lines.iter().any(|l| l.starts_with(
         "::warning file=sql/serving/daily_active_users.sql,line=8,col=6,title=PL402 layer-skip::"

@@ -241,6 +241,7 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
         checked: false,
         external: false,
         partial: false,
+        recovered: false,
     }
 }
 
@@ -259,6 +260,7 @@ impl Builder {
             n.dag.clone_from(&j.dag);
             n.checked = j.is_check;
             n.partial = j.partial;
+            n.recovered = j.recovered;
             self.nodes.insert(n.id.clone(), n);
         }
         for d in &facts.dags {

@@ -94,6 +94,9 @@ pub struct Node {
     pub external: bool,
     /// The file that defines the job did not parse completely.
     pub partial: bool,
+    /// Some of the job's reads and writes were recovered by a token scan of
+    /// SQL that did not parse.
+    pub recovered: bool,
 }
 
 impl Node {
