@@ -23,6 +23,9 @@ pub enum Cadence {
     /// Runs when upstream data changes (Airflow Dataset/Asset schedules); the
     /// effective cadence is that of the producers.
     OnData,
+    /// Runs on a schedule whose times pipelint cannot compute (a custom
+    /// timetable, a schedule held in a variable): scheduled, not manual.
+    Scheduled,
 }
 
 const MINUTE: u64 = 60;
@@ -101,7 +104,7 @@ impl Cadence {
             Cadence::Every(s) => Some(*s),
             Cadence::DailyAt { .. } => Some(DAY),
             Cadence::Cron(expr) => cron_max_gap(expr),
-            Cadence::Manual | Cadence::OnData => None,
+            Cadence::Manual | Cadence::OnData | Cadence::Scheduled => None,
         }
     }
 }
@@ -121,6 +124,7 @@ impl fmt::Display for Cadence {
             Cadence::Cron(expr) => write!(f, "cron {expr}"),
             Cadence::Manual => f.write_str("manual"),
             Cadence::OnData => f.write_str("on data"),
+            Cadence::Scheduled => f.write_str("scheduled"),
         }
     }
 }

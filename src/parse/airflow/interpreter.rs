@@ -1432,6 +1432,26 @@ impl<'t> Reader<'t> {
                     name: short.to_string(),
                 })
             }
+            "MultipleCronTriggerTimetable" => {
+                let crons: Vec<crate::cadence::Cadence> = args
+                    .positional
+                    .iter()
+                    .filter_map(|(v, _)| v.as_str())
+                    .filter_map(|c| crate::cadence::Cadence::parse(c).ok())
+                    .collect();
+                Value::Timetable(Timetable {
+                    cadence: crons
+                        .into_iter()
+                        .min_by_key(|c| c.max_gap_seconds().unwrap_or(u64::MAX)),
+                    assets: Vec::new(),
+                    name: short.to_string(),
+                })
+            }
+            "AssetAlias" | "DatasetAlias" => Value::Timetable(Timetable {
+                cadence: Some(crate::cadence::Cadence::OnData),
+                assets: Vec::new(),
+                name: short.to_string(),
+            }),
             "DeltaDataIntervalTimetable" | "DeltaTriggerTimetable" => {
                 let delta = match args.arg("delta", 0) {
                     Some((Value::Duration(s), _)) => Some(crate::cadence::Cadence::Every(*s)),
@@ -1553,6 +1573,13 @@ impl<'t> Reader<'t> {
                     Some(Value::Str(s)) => Value::string(s.s),
                     _ => Value::Unknown,
                 },
+                // A custom timetable (`WorkdayTimetable()`): scheduled, at
+                // times only its code knows.
+                _ if short.ends_with("Timetable") => Value::Timetable(Timetable {
+                    cadence: None,
+                    assets: Vec::new(),
+                    name: short.to_string(),
+                }),
                 _ => return None,
             },
         })
