@@ -1,0 +1,60 @@
+//! Airflow read as Airflow reads it, end to end: each convention has a
+//! fixture under fixtures/airflow/ and the exact findings it gives.
+
+mod common;
+
+use common::{check_json, edges, findings, fixture, graph_json};
+
+fn node<'g>(graph: &'g serde_json::Value, id: &str) -> &'g serde_json::Value {
+    graph["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == id)
+        .unwrap_or_else(|| panic!("no node {id}"))
+}
+
+#[test]
+fn a_sql_file_a_task_runs_is_run_by_that_task() {
+    let dir = fixture("airflow/runs-sql");
+    let (_, doc) = check_json(&dir, &["--fail-on", "info"]);
+    assert_eq!(
+        findings(&doc),
+        [
+            // The DAG without an owner: one finding, not one per task.
+            "PL201 missing-owner dag:partner_sync dags/partner_sync.py:9",
+            "PL102 unresolved-reference script:dags/sql/curated/fct_orders.sql dags/sql/curated/fct_orders.sql:3",
+            "PL102 unresolved-reference script:include/sql/fct_refunds.sql include/sql/fct_refunds.sql:3",
+        ]
+    );
+    let graph = graph_json(&dir);
+    // Found next to the DAG file and under template_searchpath; owner,
+    // cadence and failure behavior come from the task that runs it.
+    let orders = node(&graph, "script:dags/sql/curated/fct_orders.sql");
+    assert_eq!(orders["owner"], "data-eng");
+    assert_eq!(
+        orders["owner_from"],
+        "run by task:orders_daily.build_orders"
+    );
+    assert_eq!(orders["cadence"], "cron 15 2/4 * * *");
+    // The DAG-level on_failure_callback alerts on every task.
+    assert_eq!(orders["on_failure"], "fail-fast");
+    let refunds = node(&graph, "script:include/sql/fct_refunds.sql");
+    assert_eq!(refunds["on_failure"], "retry(2)");
+    // A custom timetable is a schedule, just not one pipelint can compute.
+    assert_eq!(node(&graph, "dag:partner_sync")["cadence"], "scheduled");
+    assert_eq!(
+        node(&graph, "task:partner_sync.push")["owner"],
+        "partner-team"
+    );
+    let e = edges(&graph);
+    for expected in [
+        "script:dags/sql/curated/fct_orders.sql -writes-> dataset:analytics.fct_orders",
+        "dataset:analytics.fct_orders -reads-> script:include/sql/fct_refunds.sql",
+    ] {
+        assert!(
+            e.iter().any(|x| x == expected),
+            "missing {expected}: {e:#?}"
+        );
+    }
+}
