@@ -57,6 +57,8 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// The parse context, holding the text of every file read.
     pub context: ParseContext,
+    /// Files not read, by the exclusion pattern that skipped them.
+    pub skipped: std::collections::BTreeMap<String, usize>,
 }
 
 impl Analysis {
@@ -138,6 +140,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         manifest: parsed.manifest,
         diagnostics,
         context: parsed.context,
+        skipped: discovery.skipped,
     })
 }
 

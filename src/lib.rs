@@ -7,6 +7,7 @@ pub mod check;
 pub mod cli;
 pub mod diagnostic;
 pub mod discover;
+pub mod exclude;
 pub mod facts;
 pub mod failure;
 pub mod files;

@@ -32,6 +32,37 @@ pub struct Manifest {
     pub rules: RuleSettings,
     /// `[[allow]]` reviewed exceptions.
     pub allows: Vec<Allow>,
+    /// `[discover]`: which files are read (see [`crate::exclude`]).
+    pub discover: Discover,
+    /// `[external]`: DAGs and datasets that live outside the repo.
+    pub external: External,
+}
+
+/// `[discover]`, with ruff's names and meaning: `exclude` replaces the
+/// default exclusions, `extend-exclude` adds to them, `include` (when given)
+/// lists the only file patterns read.
+#[derive(Debug, Default, Clone)]
+pub struct Discover {
+    /// `exclude`: replaces the default exclusions when given.
+    pub exclude: Option<Vec<Located<String>>>,
+    /// `extend-exclude`: added to the exclusions.
+    pub extend_exclude: Vec<Located<String>>,
+    /// `include`: the only file patterns read, when given.
+    pub include: Option<Vec<Located<String>>>,
+}
+
+/// `[external]`: names (globs) of DAGs and datasets that exist outside the
+/// repo, so references to them resolve.
+#[derive(Debug, Default)]
+pub struct External {
+    /// `dags = ["warehouse_*"]` as written.
+    pub dags: Vec<Located<String>>,
+    /// `datasets = ["s3://partner-drop/*"]` as written.
+    pub datasets: Vec<Located<String>>,
+    /// The compiled DAG globs.
+    pub dag_matcher: globset::GlobSet,
+    /// The compiled dataset globs.
+    pub dataset_matcher: globset::GlobSet,
 }
 
 /// `[project]`: name, SQL dialect, defaults for unqualified names.
@@ -82,6 +113,9 @@ pub struct PathDefaults {
     pub cadence: Option<Attributed<Cadence>>,
     /// Default failure behavior.
     pub on_failure: Option<Attributed<FailureBehavior>>,
+    /// `writes = "{1}.{2}.{3}"`: the dataset a job under this glob writes,
+    /// built from the glob's `*` segments in order.
+    pub writes: Option<Located<String>>,
 }
 
 /// A `[[task]]` entry: annotations for a job the parsers cannot fully see, or

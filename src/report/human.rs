@@ -57,6 +57,20 @@ pub fn render(analysis: &Analysis, options: HumanOptions) -> String {
             analysis.graph.inner.node_count(),
             analysis.graph.inner.edge_count()
         );
+        if !analysis.skipped.is_empty() {
+            let by: Vec<String> = analysis
+                .skipped
+                .iter()
+                .map(|(pattern, n)| format!("{n} by `{pattern}`"))
+                .collect();
+            let total: usize = analysis.skipped.values().sum();
+            let _ = writeln!(
+                out,
+                "{total} file{} skipped: {}",
+                plural(total),
+                by.join(", ")
+            );
+        }
     }
     out
 }
