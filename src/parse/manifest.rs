@@ -524,7 +524,7 @@ impl<'a> Reader<'a> {
     /// `[discover]`: pattern lists, each glob checked.
     fn discover(&mut self, t: &dyn TableLike) -> crate::manifest::Discover {
         self.check_keys(t, DISCOVER_KEYS, "[discover]");
-        let mut list = |r: &mut Self, key: &str| -> Option<Vec<Located<String>>> {
+        let list = |r: &mut Self, key: &str| -> Option<Vec<Located<String>>> {
             t.get(key)?;
             let patterns = r.strings(t, key);
             Some(
