@@ -125,6 +125,7 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
     if !options.include_packages {
         diagnostics.retain(|d| !in_package(d, &parsed.facts.package_dirs));
     }
+    drop_half_read(&mut diagnostics);
     let diagnostics = suppress::apply(
         diagnostics,
         &parsed.manifest.allows,
@@ -142,6 +143,24 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         context: parsed.context,
         skipped: discovery.skipped,
     })
+}
+
+/// A Python file with a syntax error gives its `parse-error` and nothing
+/// else: findings located in it come from half-read content. (Its DAGs and
+/// tasks stay in the graph, so references to them still resolve.)
+fn drop_half_read(diagnostics: &mut Vec<Diagnostic>) {
+    let broken: std::collections::HashSet<std::sync::Arc<str>> = diagnostics
+        .iter()
+        .filter(|d| d.rule == "parse-error")
+        .filter_map(|d| d.span.as_ref().map(|s| s.file.clone()))
+        .filter(|f| f.ends_with(".py"))
+        .collect();
+    if broken.is_empty() {
+        return;
+    }
+    diagnostics.retain(|d| {
+        d.rule == "parse-error" || !d.span.as_ref().is_some_and(|s| broken.contains(&s.file))
+    });
 }
 
 /// Whether a finding is located in an installed dbt package: someone else's

@@ -58,3 +58,22 @@ fn a_sql_file_a_task_runs_is_run_by_that_task() {
         );
     }
 }
+
+#[test]
+fn external_dags_and_datasets_resolve_and_nothing_is_said_twice() {
+    let (_, doc) = check_json(&fixture("airflow/references"), &["--fail-on", "info"]);
+    assert_eq!(
+        findings(&doc),
+        [
+            // Only the parse error of the half-edited file: not the missing
+            // owner of its DAG. Its task `compress` still resolves the sensor.
+            "PL000 parse-error - dags/archive.py:9",
+            // The loop's task ids are unknowable: said once, and the sensor
+            // waiting on one of them is not also unresolved.
+            "PL003 unresolved-dynamic - dags/feeds.py:17",
+            // `warehouse_nightly` and `s3://partner-drop/…` are declared in
+            // [external]; `billing` is nowhere.
+            "PL102 unresolved-reference task:reports.wait_billing dags/reports.py:29",
+        ]
+    );
+}

@@ -43,7 +43,7 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
         }
     }
     b.add_source_landings(facts, &resolver);
-    b.add_order_edges(facts, &jobs);
+    b.add_order_edges(facts, &jobs, manifest);
     b.add_dataset_triggers(facts, &resolver);
     b.mark_datasets(facts, &resolver);
     let layers = b.assign_layers(facts, manifest, &resolver);
@@ -477,7 +477,8 @@ impl Builder {
 
     /// `after` and `triggers` edges; a `dag:` endpoint stands for the DAG's
     /// last tasks (as upstream) or first tasks (as downstream).
-    fn add_order_edges(&mut self, facts: &FileFacts, jobs: &[JobFact]) {
+    fn add_order_edges(&mut self, facts: &FileFacts, jobs: &[JobFact], manifest: &Manifest) {
+        let unknowable = unknowable_dags(facts);
         let mut dag_tasks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for j in jobs {
             if let Some(d) = &j.dag {
@@ -524,7 +525,7 @@ impl Builder {
                     || end
                         .strip_prefix("dag:")
                         .is_some_and(|d| dag_tasks.contains_key(d));
-                if !known {
+                if !known && !external_or_dynamic(end, manifest, &unknowable) {
                     let what = if end.starts_with("dag:") {
                         "dag"
                     } else {
@@ -532,8 +533,8 @@ impl Builder {
                     };
                     let other = if end == &e.from { &e.to } else { &e.from };
                     self.unresolved(what, end.clone(), None, other, &e.span);
-                    ok = false;
                 }
+                ok &= known;
             }
             if !ok {
                 continue;
@@ -695,6 +696,12 @@ impl Builder {
         for (ix, span) in located {
             graph.inner[ix].span = Some(span);
         }
+        // Datasets declared in `[external] datasets` exist outside the repo.
+        for n in graph.inner.node_weights_mut() {
+            if n.kind == NodeKind::Dataset && manifest.external.dataset_matcher.is_match(&n.name) {
+                n.external = true;
+            }
+        }
         // Datasets read somewhere but written, landed or declared nowhere.
         for (ix, n) in graph.nodes() {
             if n.kind != NodeKind::Dataset
@@ -724,6 +731,40 @@ impl Builder {
             .sort_by(|a, b| (a.what, &a.name).cmp(&(b.what, &b.name)));
         graph
     }
+}
+
+/// DAGs defined in files where pipelint reported task ids it cannot know
+/// (`unresolved-dynamic`): a reference to an unknown task of theirs is not
+/// reported again as unresolved.
+fn unknowable_dags(facts: &FileFacts) -> HashSet<&str> {
+    let dynamic_files: HashSet<&str> = facts
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "unresolved-dynamic")
+        .filter_map(|d| d.span.as_ref().map(|s| s.file.as_ref()))
+        .collect();
+    facts
+        .dags
+        .iter()
+        .filter(|d| dynamic_files.contains(d.span.file.as_ref()))
+        .map(|d| d.id.as_str())
+        .collect()
+}
+
+/// Whether an order edge's unknown end (`dag:x`, `task:x.t`) is a DAG
+/// declared in `[external] dags`, or a task of a DAG whose task ids are
+/// unknowable.
+fn external_or_dynamic(end: &str, manifest: &Manifest, unknowable: &HashSet<&str>) -> bool {
+    let dag = match (end.strip_prefix("dag:"), end.strip_prefix("task:")) {
+        (Some(d), _) => d,
+        (None, Some(t)) => match t.split_once('.') {
+            Some((d, _)) if unknowable.contains(d) => return true,
+            Some((d, _)) => d,
+            None => t,
+        },
+        _ => return false,
+    };
+    manifest.external.dag_matcher.is_match(dag)
 }
 
 /// The external object of each source: its `system`, else its landing table.
