@@ -118,6 +118,35 @@ pub struct PathDefaults {
     pub writes: Option<Located<String>>,
 }
 
+impl PathDefaults {
+    /// The dataset `writes` names for a file under this glob: `{N}` is the
+    /// path segment matched by the glob's N-th `*` segment. `None` when there
+    /// is no `writes`, the file does not match, or the glob's `*`s are not
+    /// whole segments.
+    pub fn written_dataset(&self, file: &str) -> Option<String> {
+        let template = &self.writes.as_ref()?.value;
+        if !self.matcher.is_match(file) {
+            return None;
+        }
+        let glob: Vec<&str> = self.glob.value.split('/').collect();
+        let path: Vec<&str> = file.split('/').collect();
+        if glob.len() != path.len() || glob.iter().any(|g| g.contains("**")) {
+            return None;
+        }
+        let captures: Vec<&str> = glob
+            .iter()
+            .zip(&path)
+            .filter(|(g, _)| **g == "*")
+            .map(|(_, p)| *p)
+            .collect();
+        let mut out = template.clone();
+        for (i, c) in captures.iter().enumerate().rev() {
+            out = out.replace(&format!("{{{}}}", i + 1), c);
+        }
+        (!out.contains('{')).then_some(out)
+    }
+}
+
 /// A `[[task]]` entry: annotations for a job the parsers cannot fully see, or
 /// a job of an orchestrator pipelint does not read.
 #[derive(Debug)]

@@ -91,7 +91,29 @@ fn merged_jobs(facts: &FileFacts, manifest: &Manifest) -> Vec<JobFact> {
         job.reads.extend(task.checks.iter().cloned());
         job.is_check |= !task.checks.is_empty();
     }
+    for job in by_id.values_mut().filter(|j| j.kind == JobKind::Script) {
+        add_path_writes(job, manifest);
+    }
     by_id.into_values().collect()
+}
+
+/// `[paths."sql/*/*/*/query.sql"] writes = "{1}.{2}.{3}"`: a script whose
+/// path names the table it builds writes that table (the most specific,
+/// i.e. last, matching entry wins), unless its SQL already names it.
+fn add_path_writes(job: &mut JobFact, manifest: &Manifest) {
+    let Some(file) = job.id.strip_prefix("script:") else {
+        return;
+    };
+    let Some((name, span)) = manifest.paths.iter().rev().find_map(|p| {
+        let template = p.writes.as_ref()?;
+        Some((p.written_dataset(file)?, template.span.clone()))
+    }) else {
+        return;
+    };
+    let written = DataRef::from_name(&name);
+    if !job.writes.iter().any(|w| w.value == written) {
+        job.writes.push(Located::new(written, span));
+    }
 }
 
 /// Where a reference leads.

@@ -220,7 +220,8 @@ fn excerpt(tokens: &[TokenWithSpan]) -> String {
 /// writes, and a `parse-error` for each statement that did not parse.
 pub fn parse_sql_file(file: &Arc<str>, text: &str, dialect: SqlDialect) -> FileFacts {
     let index = LineIndex::new(text);
-    let access = analyze(text, dialect);
+    let rendered = render_jinja(file, text);
+    let access = analyze(rendered.as_deref().unwrap_or(text), dialect);
     let span_at = |p: SqlPos| {
         index.span(
             file,
@@ -252,7 +253,14 @@ pub fn parse_sql_file(file: &Arc<str>, text: &str, dialect: SqlDialect) -> FileF
                 .help("fix the text here: an unclosed string, quoted name or comment, or nesting too deep to read safely"),
         );
     }
-    if let Some(first) = access.errors.first() {
+    // In a template, a statement that does not parse once rendered has a
+    // hole only the run fills (`FROM {{ project }}.t`): recovered, not reported.
+    let reported = if rendered.is_some() {
+        None
+    } else {
+        access.errors.first()
+    };
+    if let Some(first) = reported {
         let others = match access.errors.len() - 1 {
             0 => String::new(),
             1 => " (and 1 more statement)".to_string(),
@@ -280,6 +288,24 @@ pub fn parse_sql_file(file: &Arc<str>, text: &str, dialect: SqlDialect) -> FileF
     }
     facts.jobs.push(job);
     facts
+}
+
+/// Jinja in a plain SQL file (a template an orchestrator fills in), rendered
+/// the way pipelint renders dbt models: every name it does not know is an
+/// inert stand-in that renders as nothing, so `{{ placeholder }}` never
+/// becomes a table name. `None` when the file has no Jinja or does not render
+/// (then the text is read as it is).
+fn render_jinja(file: &Arc<str>, text: &str) -> Option<String> {
+    use crate::parse::dbt::jinja::{objects::NodeInfo, DbtJinja, Scope};
+    if !["{{", "{%", "{#"].iter().any(|open| text.contains(open)) {
+        return None;
+    }
+    let jinja = DbtJinja::new(Scope::default(), Vec::new());
+    let node = NodeInfo {
+        path: file.to_string(),
+        ..NodeInfo::default()
+    };
+    jinja.render(file, text, node).output.ok()
 }
 
 /// How the dialect reads in a message: the configured one, or every one tried.
