@@ -77,3 +77,19 @@ fn external_dags_and_datasets_resolve_and_nothing_is_said_twice() {
         ]
     );
 }
+
+#[test]
+fn two_tasks_extracting_one_undeclared_table_are_a_duplicate_extract() {
+    let (_, doc) = check_json(
+        &fixture("airflow/duplicate-extract"),
+        &["--fail-on", "info"],
+    );
+    assert_eq!(
+        findings(&doc),
+        [
+            "PL102 unresolved-reference task:app_exports.export_orders dags/app_exports.py:16",
+            // One lands in the raw bucket, one in a team's scratch bucket.
+            "PL501 duplicate-extract dataset:postgres://app_db/public.orders dags/growth_scratch.py:16",
+        ]
+    );
+}
