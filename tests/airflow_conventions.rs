@@ -93,3 +93,33 @@ fn two_tasks_extracting_one_undeclared_table_are_a_duplicate_extract() {
         ]
     );
 }
+
+#[test]
+fn dag_generators_get_one_note_per_file() {
+    let (_, doc) = check_json(&fixture("airflow/generators"), &["--fail-on", "info"]);
+    assert_eq!(
+        findings(&doc),
+        [
+            // A factory called in a loop over config, stored in globals().
+            "PL003 unresolved-dynamic - dags/factory.py:5",
+            // A YAML-driven DAG framework.
+            "PL003 unresolved-dynamic - dags/gen.py:3",
+            // An imported helper adding tasks inside `with DAG`.
+            "PL003 unresolved-dynamic - dags/helper.py:5",
+        ]
+    );
+    let messages: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[1].contains("`load_yaml_dags` (imported from `dagfactory`)"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[2].contains("the tasks built by `add_export_tasks`"),
+        "{messages:?}"
+    );
+}

@@ -1,9 +1,9 @@
 //! Plain SQL: which tables a script reads and writes, parsed with sqlparser.
 //!
 //! A file is split into statements the way the warehouse runs them
-//! ([`prelex`]), and each statement is parsed alone, so one broken statement
+//! (`prelex`), and each statement is parsed alone, so one broken statement
 //! costs only itself: its reads and writes are recovered from its tokens
-//! ([`recover`]). Procedure bodies and scripting blocks are one opaque
+//! (`recover`). Procedure bodies and scripting blocks are one opaque
 //! statement each.
 
 mod prelex;

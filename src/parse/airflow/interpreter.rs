@@ -73,6 +73,10 @@ pub(super) struct Reader<'t> {
     pub partial: bool,
     /// Names imported from Airflow under another name: alias → name.
     pub aliases: HashMap<String, String>,
+    /// Names imported from modules outside Airflow: name → module.
+    pub foreign: HashMap<String, String>,
+    /// How many `for` loops the statement being read is inside.
+    pub loops: usize,
     /// Variables: module scope first, then one scope per call being read.
     scopes: Vec<HashMap<String, Value<'t>>>,
     /// Enclosing `with DAG` / `with TaskGroup` blocks, innermost last.
@@ -98,12 +102,25 @@ impl<'t> Reader<'t> {
             airflow3,
             partial: false,
             aliases: HashMap::new(),
+            foreign: HashMap::new(),
+            loops: 0,
             scopes: vec![module],
             ctx: Vec::new(),
             depth: 0,
             call_depth: 0,
             steps: 0,
         }
+    }
+
+    /// Whether the statement being read is inside a same-file function call.
+    pub(super) fn in_call(&self) -> bool {
+        self.call_depth > 0
+    }
+
+    /// Whether a name is still what an import outside Airflow bound it to.
+    pub(super) fn is_foreign(&self, name: &str) -> Option<&str> {
+        let module = self.foreign.get(name)?;
+        matches!(self.lookup(name), Value::Unknown).then_some(module.as_str())
     }
 
     /// Reads a module's statements.
@@ -209,6 +226,7 @@ impl<'t> Reader<'t> {
     fn exec_stmt_inner(&mut self, stmt: Node<'t>) -> Flow<'t> {
         match stmt.kind() {
             "expression_statement" => {
+                self.note_generator(stmt);
                 for child in named_children(stmt) {
                     self.eval(child);
                 }
@@ -444,6 +462,13 @@ impl<'t> Reader<'t> {
     }
 
     fn exec_for(&mut self, stmt: Node<'t>) -> Flow<'t> {
+        self.loops += 1;
+        let flow = self.exec_for_inner(stmt);
+        self.loops -= 1;
+        flow
+    }
+
+    fn exec_for_inner(&mut self, stmt: Node<'t>) -> Flow<'t> {
         let (Some(left), Some(right), Some(body)) = (
             stmt.child_by_field_name("left"),
             stmt.child_by_field_name("right"),

@@ -38,6 +38,7 @@
 mod allows;
 mod dag;
 mod dependencies;
+mod generators;
 mod interpreter;
 mod model;
 mod operators;
@@ -129,6 +130,7 @@ pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -
     let mut reader = Reader::new(&src, context, version == AirflowVersion::Airflow3);
     reader.partial = found.first_error.is_some();
     reader.aliases = found.airflow_aliases.iter().cloned().collect();
+    reader.foreign = found.foreign_names.iter().cloned().collect();
     reader.run_module(tree.root_node());
 
     let (edges, complete) = dependencies::resolve_edges(&reader.model);
