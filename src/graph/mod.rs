@@ -3,6 +3,7 @@
 mod build;
 mod inherit;
 mod names;
+mod walk;
 
 use std::collections::HashMap;
 
@@ -17,6 +18,7 @@ use crate::span::Span;
 
 pub use build::build;
 pub use names::{normalize, NameDefaults};
+pub use walk::{reach, resolve};
 
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -74,6 +76,15 @@ pub struct Node {
     pub name: String,
     /// Index into [`Graph::layers`], for datasets placed in a layer.
     pub layer: Option<usize>,
+    /// The file path-based owners are matched on, when not `span`'s file
+    /// (see [`crate::facts::JobFact::file`]).
+    pub file: Option<std::sync::Arc<str>>,
+    /// Read by a tool outside the graph's jobs and consumers (dbt's
+    /// semantic layer): a serving dataset with a reader.
+    pub served: bool,
+    /// A consumer whose tool has no freshness field (see
+    /// [`crate::facts::ConsumerFact::freshness_optional`]).
+    pub freshness_optional: bool,
     /// Owner and where it came from.
     pub owner: Option<Attributed<String>>,
     /// Cadence (freshness for consumers) and where it came from.
@@ -97,6 +108,8 @@ pub struct Node {
     /// Some of the job's reads and writes were recovered by a token scan of
     /// SQL that did not parse.
     pub recovered: bool,
+    /// The operator running a task (`SQLExecuteQueryOperator`, `@task`).
+    pub operator: Option<String>,
 }
 
 impl Node {

@@ -1,10 +1,15 @@
 //! Reporters: render findings and graphs. They format; they decide nothing.
 
+pub mod audit;
+pub mod diagram;
 pub mod github;
 pub mod graph_json;
 pub mod human;
+pub mod impact;
 pub mod json;
+pub mod metrics;
 pub mod sarif;
+pub mod table;
 pub mod terminal;
 
 /// Output formats of `pipelint check`.

@@ -247,6 +247,8 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
                 span,
                 config: PartialConfig::default(),
                 tested: tested_nodes.contains(id),
+                versions: Vec::new(),
+                latest_version: None,
             };
             match kind {
                 NodeKind::Model => schema.models.push(props),
@@ -386,7 +388,17 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
     }
 
     let props = props_index(&schema);
-    emit(&mut facts, &[], nodes, rendered, &schema, &props, &singular);
+    emit(
+        &mut facts,
+        &root.name,
+        &super::packages::declared_projects(&root.dir, context),
+        &[],
+        nodes,
+        rendered,
+        &schema,
+        &props,
+        &singular,
+    );
     facts
 }
 
