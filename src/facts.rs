@@ -139,6 +139,10 @@ pub struct JobFact {
     /// Some reads or writes were recovered by a token scan of SQL that did
     /// not parse, rather than read from a parsed statement.
     pub recovered: bool,
+    /// The dbt project this task renders and runs (astronomer-cosmos
+    /// `DbtDag` / `DbtTaskGroup`), as the repo-relative path written in the
+    /// DAG file; the graph links it to the project's models.
+    pub runs_dbt: Option<Located<String>>,
     /// The operator that runs it, as the orchestrator names it
     /// (`SQLExecuteQueryOperator`, `KubernetesPodOperator`, `@task`), for
     /// tasks; where the work runs follows from it (see [`crate::compute`]).
@@ -170,6 +174,7 @@ impl JobFact {
             is_check: false,
             partial: false,
             recovered: false,
+            runs_dbt: None,
             operator: None,
         }
     }

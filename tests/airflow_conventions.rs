@@ -123,3 +123,38 @@ fn dag_generators_get_one_note_per_file() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn cosmos_joins_the_dag_to_the_dbt_models_it_renders() {
+    let dir = fixture("airflow/cosmos");
+    let (code, doc) = check_json(&dir, &["--fail-on", "info"]);
+    // Without the link, the models would have no owner, cadence or retries.
+    assert_eq!(findings(&doc), Vec::<String>::new());
+    assert_eq!(code, 0);
+    let graph = graph_json(&dir);
+    // `ProjectConfig(Path(__file__).parent / "dbt" / "shop")` in a DbtTaskGroup.
+    let orders = node(&graph, "model:shop.orders");
+    assert_eq!(orders["owner"], "analytics");
+    assert_eq!(orders["owner_from"], "run by task:shop_daily.transform");
+    assert_eq!(orders["cadence"], "daily 05:00");
+    assert_eq!(orders["on_failure"], "retry(2)");
+    // A DbtDag with a container path ending in a repo folder, and a
+    // failure callback in default_args.
+    let campaigns = node(&graph, "model:marketing.campaigns");
+    assert_eq!(campaigns["owner"], "marketing");
+    assert_eq!(campaigns["cadence"], "hourly");
+    assert_eq!(campaigns["on_failure"], "fail-fast");
+    let e = edges(&graph);
+    for expected in [
+        "task:shop_daily.extract -after-> task:shop_daily.transform",
+        "task:shop_daily.transform -after-> model:shop.orders",
+        "task:shop_daily.transform -after-> model:shop.stg_orders",
+        "task:shop_daily.transform -after-> task:shop_daily.report",
+        "task:marketing_dbt.dbt -after-> model:marketing.campaigns",
+    ] {
+        assert!(
+            e.iter().any(|x| x == expected),
+            "missing {expected}: {e:#?}"
+        );
+    }
+}

@@ -36,6 +36,7 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     for job in &jobs {
         b.add_job_edges(job, &resolver);
     }
+    b.add_dbt_runs(&jobs);
     b.add_publications(&jobs, &resolver);
     for c in &facts.consumers {
         let id = format!("consumer:{}", c.name);
@@ -475,6 +476,39 @@ impl Builder {
                 self.runner_of.entry(id).or_insert_with(|| job.id.clone());
             } else {
                 self.unresolved("script", script.value.clone(), None, &job.id, &script.span);
+            }
+        }
+    }
+
+    /// A task that renders a dbt project (astronomer-cosmos) runs the
+    /// project's models: they inherit its DAG's schedule, owner and failure
+    /// behavior, and run after it. Models are found by their files under the
+    /// project folder, whatever ids the dbt parser gave them.
+    fn add_dbt_runs(&mut self, jobs: &[JobFact]) {
+        for task in jobs {
+            let Some(folder) = &task.runs_dbt else {
+                continue;
+            };
+            let prefix = format!("{}/", folder.value);
+            let mut found = false;
+            for model in jobs.iter().filter(|j| {
+                matches!(j.kind, JobKind::Model | JobKind::Snapshot | JobKind::Seed)
+                    && j.span.file.starts_with(prefix.as_str())
+            }) {
+                found = true;
+                self.runner_of
+                    .entry(model.id.clone())
+                    .or_insert_with(|| task.id.clone());
+                self.edge(&task.id, &model.id, EdgeKind::After, Some(&folder.span));
+            }
+            if !found {
+                self.unresolved(
+                    "dbt project",
+                    folder.value.clone(),
+                    None,
+                    &task.id,
+                    &folder.span,
+                );
             }
         }
     }

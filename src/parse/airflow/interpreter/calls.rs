@@ -210,6 +210,10 @@ impl<'t> Reader<'t> {
             .map_or(Self::range(node), Self::range);
         Some(match short {
             "DAG" => self.make_dag(args, name_at, None),
+            "ProjectConfig" => args
+                .arg("dbt_project_path", 0)
+                .map_or(Value::Unknown, |(v, _)| v.clone()),
+            "DbtDag" | "DbtTaskGroup" => self.cosmos(short, args, name_at),
             "TaskGroup" => self.make_group(args, None),
             "chain" => {
                 self.chain(args, span);
