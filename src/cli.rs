@@ -391,6 +391,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Format::Json => report::json::render(&analysis),
                 Format::Sarif => report::sarif::render(&analysis),
                 Format::Github => report::github::render(&analysis),
+                Format::Markdown => report::markdown::render(
+                    &analysis,
+                    &report::markdown::MarkdownOptions::from_env(),
+                ),
+                Format::Gitlab => report::gitlab::render(&analysis),
+                Format::Junit => report::junit::render(&analysis),
                 Format::Human => {
                     let color = !args.no_color
                         && std::env::var_os("NO_COLOR").is_none()
