@@ -29,7 +29,8 @@ pub struct Row {
     /// Why the repo could not be analyzed at all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Files that did not parse (`parse-error` findings).
+    /// Files that did not parse (`parse-error` findings) or hold SQL no
+    /// dialect parses (`unparsed-sql`, read from tokens).
     #[serde(default)]
     pub unparsed_files: usize,
     /// Findings by severity.
@@ -252,7 +253,8 @@ fn audit_one(path: &Path, name: &str, options: &AuditOptions) -> Row {
             row.unparsed_files = analysis
                 .diagnostics
                 .iter()
-                .filter(|d| d.rule == "parse-error" && d.severity >= Severity::Info)
+                .filter(|d| matches!(d.rule, "parse-error" | "unparsed-sql"))
+                .filter(|d| d.severity >= Severity::Info)
                 .filter_map(|d| d.span.as_ref().map(|s| s.file.clone()))
                 .collect::<std::collections::BTreeSet<_>>()
                 .len();

@@ -1,7 +1,6 @@
 //! How often something runs: the cadence annotation on every edge of the diagram.
 
 use std::fmt;
-use std::str::FromStr;
 
 /// How often a job runs, a source is extracted or a consumer needs fresh data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -24,6 +23,9 @@ pub enum Cadence {
     /// Runs when upstream data changes (Airflow Dataset/Asset schedules); the
     /// effective cadence is that of the producers.
     OnData,
+    /// Runs on a schedule whose times pipelint cannot compute (a custom
+    /// timetable, a schedule held in a variable): scheduled, not manual.
+    Scheduled,
 }
 
 const MINUTE: u64 = 60;
@@ -63,8 +65,7 @@ impl Cadence {
                 .ok_or_else(|| format!("`{t}`: expected a time of day such as `daily 02:00`"));
         }
         if t.split_whitespace().count() >= 5 {
-            croner::Cron::from_str(t)
-                .map_err(|e| format!("`{t}` is not a valid cron expression: {e}"))?;
+            parse_cron(t).map_err(|e| format!("`{t}` is not a valid cron expression: {e}"))?;
             let fields: Vec<&str> = t.split_whitespace().collect();
             // `M H * * *` is a daily run at a wall-clock time: say so plainly.
             if let [m, h, "*", "*", "*"] = fields.as_slice() {
@@ -103,7 +104,7 @@ impl Cadence {
             Cadence::Every(s) => Some(*s),
             Cadence::DailyAt { .. } => Some(DAY),
             Cadence::Cron(expr) => cron_max_gap(expr),
-            Cadence::Manual | Cadence::OnData => None,
+            Cadence::Manual | Cadence::OnData | Cadence::Scheduled => None,
         }
     }
 }
@@ -123,6 +124,7 @@ impl fmt::Display for Cadence {
             Cadence::Cron(expr) => write!(f, "cron {expr}"),
             Cadence::Manual => f.write_str("manual"),
             Cadence::OnData => f.write_str("on data"),
+            Cadence::Scheduled => f.write_str("scheduled"),
         }
     }
 }
@@ -153,9 +155,102 @@ fn parse_clock(text: &str) -> Option<(u8, u8)> {
     (hour < 24 && minute < 60).then_some((hour, minute))
 }
 
+/// Reads a cron expression as Airflow does (with croniter): five fields, a
+/// sixth for seconds *last*, a seventh for the year; steps without ranges
+/// (`2/4`), reversed ranges (`22-2`), `L`, `W`, `#`, `?`, `L5` (the last
+/// Friday) and month and weekday names. The expression is rewritten into
+/// croner's syntax, which then validates the values and computes the runs.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    if !(5..=7).contains(&fields.len()) {
+        return Err(format!(
+            "{} fields; croniter reads 5, 6 (seconds last) or 7 (then the year)",
+            fields.len()
+        ));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(fields.len());
+    for (i, f) in fields.iter().enumerate() {
+        out.push(croniter_field(f, CRON_BOUNDS[i])?);
+    }
+    // croner wants the seconds first.
+    if out.len() >= 6 {
+        let seconds = out.remove(5);
+        out.insert(0, seconds);
+    }
+    let parser = croner::parser::CronParser::builder()
+        .seconds(if fields.len() >= 6 {
+            croner::parser::Seconds::Required
+        } else {
+            croner::parser::Seconds::Disallowed
+        })
+        .year(if fields.len() == 7 {
+            croner::parser::Year::Required
+        } else {
+            croner::parser::Year::Disallowed
+        })
+        .sloppy_ranges(true)
+        .build();
+    parser.parse(&out.join(" ")).map_err(|e| e.to_string())
+}
+
+/// (lowest, highest) value of each croniter field: minute, hour, day of
+/// month, month, day of week, second, year.
+const CRON_BOUNDS: [(u32, u32); 7] = [
+    (0, 59),
+    (0, 23),
+    (1, 31),
+    (1, 12),
+    (0, 7),
+    (0, 59),
+    (1970, 2099),
+];
+
+/// One croniter field in croner's syntax: `L5` → `5L`, `22-2` → `22-23,0-2`;
+/// a step must follow a value, a range or `*` (croniter rejects `/10`).
+fn croniter_field(field: &str, (low, high): (u32, u32)) -> Result<String, String> {
+    let mut parts = Vec::new();
+    for item in field.split(',') {
+        let (range, step) = match item.split_once('/') {
+            Some((r, s)) => (r, Some(s)),
+            None => (item, None),
+        };
+        if range.is_empty() {
+            return Err(format!("`{item}`: a step needs a start (`*/n` or `m/n`)"));
+        }
+        let upper = range.to_ascii_uppercase();
+        // croniter writes the last Friday `L5`, never `5L`, and knows no `LW`.
+        let trailing_l = upper.len() > 1 && upper.ends_with('L');
+        if trailing_l || upper == "LW" {
+            return Err(format!("`{item}` is not croniter syntax"));
+        }
+        let range = match upper.strip_prefix('L') {
+            Some(day) if !day.is_empty() && day.chars().all(|c| c.is_ascii_digit()) => {
+                format!("{day}L")
+            }
+            _ => upper.clone(),
+        };
+        let wrapped = match range.split_once('-') {
+            Some((a, b)) => match (a.parse::<u32>(), b.parse::<u32>()) {
+                (Ok(a), Ok(b)) if a > b && a <= high && b >= low => {
+                    Some(format!("{a}-{high},{low}-{b}"))
+                }
+                _ => None,
+            },
+            None => None,
+        };
+        match (wrapped, step) {
+            (Some(w), None) => parts.push(w),
+            (Some(_), Some(_)) => return Err(format!("`{item}`: a reversed range with a step")),
+            (None, Some(s)) => parts.push(format!("{range}/{s}")),
+            (None, None) => parts.push(range),
+        }
+    }
+    Ok(parts.join(","))
+}
+
 /// The longest gap between consecutive runs of a cron schedule over a sample year.
 fn cron_max_gap(expr: &str) -> Option<u64> {
-    let cron = croner::Cron::from_str(expr).ok()?;
+    let cron = parse_cron(expr).ok()?;
     let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)?.and_hms_opt(0, 0, 0)?;
     let mut prev: Option<chrono::NaiveDateTime> = None;
     let mut max_gap = 0u64;
@@ -205,6 +300,36 @@ mod tests {
             .contains("time of day"));
         assert!(Cadence::parse("every 0m").is_err());
         assert!(Cadence::parse("61 * * * *").unwrap_err().contains("cron"));
+    }
+
+    #[test]
+    fn cron_is_read_as_croniter_reads_it() {
+        for ok in [
+            "15 2/4 3-6 * *",
+            "0 0 L * *",
+            "0 0 15W * *",
+            "0 0 * * 5#3",
+            "0 0 * * L5",
+            "0 22-2 * * *",
+            "* * * * * 30",
+            "0 0 * * * 0 2030",
+            "0 0 ? * mon-fri",
+        ] {
+            assert!(parse_cron(ok).is_ok(), "{ok}: {:?}", parse_cron(ok).err());
+        }
+        for bad in [
+            "/10 * * * *",
+            "0 24 * * *",
+            "0 0 * * 5L",
+            "0 0 LW * *",
+            "1 2 3 4",
+        ] {
+            assert!(parse_cron(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            Cadence::parse("* * * * * 30").unwrap().max_gap_seconds(),
+            Some(60)
+        );
     }
 
     #[test]

@@ -83,6 +83,8 @@ pub struct Analysis {
     /// With [`Options::known`]: how many known findings were seen again
     /// (left out) and how many are gone (fixed).
     pub known: Option<KnownOutcome>,
+    /// Files not read, by the exclusion pattern that skipped them.
+    pub skipped: std::collections::BTreeMap<String, usize>,
 }
 
 /// What comparing a run with known findings found.
@@ -166,6 +168,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
     if !options.include_packages {
         diagnostics.retain(|d| !in_package(d, &parsed.facts.package_dirs));
     }
+    drop_half_read(&mut diagnostics);
     // Allows per node, then grouping, then allows at a group's anchor.
     let lacking = group::lacking(&diagnostics);
     let mut suppressor = Suppressor::new(&parsed.manifest.allows, &parsed.facts.allows);
@@ -229,7 +232,26 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         context: parsed.context,
         recorded,
         known,
+        skipped: discovery.skipped,
     })
+}
+
+/// A Python file with a syntax error gives its `parse-error` and nothing
+/// else: findings located in it come from half-read content. (Its DAGs and
+/// tasks stay in the graph, so references to them still resolve.)
+fn drop_half_read(diagnostics: &mut Vec<Diagnostic>) {
+    let broken: std::collections::HashSet<std::sync::Arc<str>> = diagnostics
+        .iter()
+        .filter(|d| d.rule == "parse-error")
+        .filter_map(|d| d.span.as_ref().map(|s| s.file.clone()))
+        .filter(|f| f.ends_with(".py"))
+        .collect();
+    if broken.is_empty() {
+        return;
+    }
+    diagnostics.retain(|d| {
+        d.rule == "parse-error" || !d.span.as_ref().is_some_and(|s| broken.contains(&s.file))
+    });
 }
 
 /// Whether a finding is located in an installed dbt package: someone else's

@@ -51,6 +51,9 @@ pub struct Discovery {
     pub all_paths: Vec<Arc<str>>,
     /// Walk errors (permission denied, symlink loops) as `parse-error`s.
     pub diagnostics: Vec<Diagnostic>,
+    /// Files not read, by the exclusion pattern that skipped them
+    /// (see [`crate::exclude`]).
+    pub skipped: std::collections::BTreeMap<String, usize>,
 }
 
 /// Walks `root`, honouring .gitignore/.ignore, following symlinks (loops are
@@ -75,7 +78,9 @@ pub fn discover(root: &Path) -> Discovery {
         }
     }
     found.sort_by(|a, b| a.1.cmp(&b.1));
-    classify(found, diagnostics)
+    let mut discovery = classify(found, diagnostics);
+    crate::exclude::apply(&mut discovery, root);
+    discovery
 }
 
 fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Discovery {

@@ -136,6 +136,13 @@ pub struct JobFact {
     pub is_check: bool,
     /// The file did not parse completely: reads and writes may be missing.
     pub partial: bool,
+    /// Some reads or writes were recovered by a token scan of SQL that did
+    /// not parse, rather than read from a parsed statement.
+    pub recovered: bool,
+    /// The dbt project this task renders and runs (astronomer-cosmos
+    /// `DbtDag` / `DbtTaskGroup`), as the repo-relative path written in the
+    /// DAG file; the graph links it to the project's models.
+    pub runs_dbt: Option<Located<String>>,
     /// The operator that runs it, as the orchestrator names it
     /// (`SQLExecuteQueryOperator`, `KubernetesPodOperator`, `@task`), for
     /// tasks; where the work runs follows from it (see [`crate::compute`]).
@@ -166,6 +173,8 @@ impl JobFact {
             runs: Vec::new(),
             is_check: false,
             partial: false,
+            recovered: false,
+            runs_dbt: None,
             operator: None,
         }
     }

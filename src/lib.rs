@@ -12,6 +12,7 @@ pub mod cli;
 pub mod compute;
 pub mod diagnostic;
 pub mod discover;
+pub mod exclude;
 pub mod facts;
 pub mod failure;
 pub mod files;

@@ -32,6 +32,37 @@ pub struct Manifest {
     pub rules: RuleSettings,
     /// `[[allow]]` reviewed exceptions.
     pub allows: Vec<Allow>,
+    /// `[discover]`: which files are read (see [`crate::exclude`]).
+    pub discover: Discover,
+    /// `[external]`: DAGs and datasets that live outside the repo.
+    pub external: External,
+}
+
+/// `[discover]`, with ruff's names and meaning: `exclude` replaces the
+/// default exclusions, `extend-exclude` adds to them, `include` (when given)
+/// lists the only file patterns read.
+#[derive(Debug, Default, Clone)]
+pub struct Discover {
+    /// `exclude`: replaces the default exclusions when given.
+    pub exclude: Option<Vec<Located<String>>>,
+    /// `extend-exclude`: added to the exclusions.
+    pub extend_exclude: Vec<Located<String>>,
+    /// `include`: the only file patterns read, when given.
+    pub include: Option<Vec<Located<String>>>,
+}
+
+/// `[external]`: names (globs) of DAGs and datasets that exist outside the
+/// repo, so references to them resolve.
+#[derive(Debug, Default)]
+pub struct External {
+    /// `dags = ["warehouse_*"]` as written.
+    pub dags: Vec<Located<String>>,
+    /// `datasets = ["s3://partner-drop/*"]` as written.
+    pub datasets: Vec<Located<String>>,
+    /// The compiled DAG globs.
+    pub dag_matcher: globset::GlobSet,
+    /// The compiled dataset globs.
+    pub dataset_matcher: globset::GlobSet,
 }
 
 /// `[project]`: name, SQL dialect, defaults for unqualified names.
@@ -85,6 +116,38 @@ pub struct PathDefaults {
     pub cadence: Option<Attributed<Cadence>>,
     /// Default failure behavior.
     pub on_failure: Option<Attributed<FailureBehavior>>,
+    /// `writes = "{1}.{2}.{3}"`: the dataset a job under this glob writes,
+    /// built from the glob's `*` segments in order.
+    pub writes: Option<Located<String>>,
+}
+
+impl PathDefaults {
+    /// The dataset `writes` names for a file under this glob: `{N}` is the
+    /// path segment matched by the glob's N-th `*` segment. `None` when there
+    /// is no `writes`, the file does not match, or the glob's `*`s are not
+    /// whole segments.
+    pub fn written_dataset(&self, file: &str) -> Option<String> {
+        let template = &self.writes.as_ref()?.value;
+        if !self.matcher.is_match(file) {
+            return None;
+        }
+        let glob: Vec<&str> = self.glob.value.split('/').collect();
+        let path: Vec<&str> = file.split('/').collect();
+        if glob.len() != path.len() || glob.iter().any(|g| g.contains("**")) {
+            return None;
+        }
+        let captures: Vec<&str> = glob
+            .iter()
+            .zip(&path)
+            .filter(|(g, _)| **g == "*")
+            .map(|(_, p)| *p)
+            .collect();
+        let mut out = template.clone();
+        for (i, c) in captures.iter().enumerate().rev() {
+            out = out.replace(&format!("{{{}}}", i + 1), c);
+        }
+        (!out.contains('{')).then_some(out)
+    }
 }
 
 /// A `[[task]]` entry: annotations for a job the parsers cannot fully see, or

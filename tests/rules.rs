@@ -68,6 +68,11 @@ rule_case!(
     ["PL003 unresolved-dynamic - dags/exports.py:11"]
 );
 rule_case!(
+    unparsed_sql,
+    "unparsed-sql",
+    ["PL004 unparsed-sql script:sql/fct_orders.sql sql/fct_orders.sql:3"]
+);
+rule_case!(
     dag_cycle,
     "dag-cycle",
     ["PL101 dag-cycle script:sql/customer_segments.sql sql/customer_segments.sql:1"]

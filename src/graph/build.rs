@@ -36,6 +36,7 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     for job in &jobs {
         b.add_job_edges(job, &resolver);
     }
+    b.add_dbt_runs(&jobs);
     b.add_publications(&jobs, &resolver);
     for c in &facts.consumers {
         let id = format!("consumer:{}", c.name);
@@ -44,7 +45,7 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
         }
     }
     b.add_source_landings(facts, &resolver);
-    b.add_order_edges(facts, &jobs);
+    b.add_order_edges(facts, &jobs, manifest);
     b.add_dataset_triggers(facts, &resolver);
     b.mark_datasets(facts, &resolver);
     let layers = b.assign_layers(facts, manifest, &resolver);
@@ -92,7 +93,29 @@ fn merged_jobs(facts: &FileFacts, manifest: &Manifest) -> Vec<JobFact> {
         job.reads.extend(task.checks.iter().cloned());
         job.is_check |= !task.checks.is_empty();
     }
+    for job in by_id.values_mut().filter(|j| j.kind == JobKind::Script) {
+        add_path_writes(job, manifest);
+    }
     by_id.into_values().collect()
+}
+
+/// `[paths."sql/*/*/*/query.sql"] writes = "{1}.{2}.{3}"`: a script whose
+/// path names the table it builds writes that table (the most specific,
+/// i.e. last, matching entry wins), unless its SQL already names it.
+fn add_path_writes(job: &mut JobFact, manifest: &Manifest) {
+    let Some(file) = job.id.strip_prefix("script:") else {
+        return;
+    };
+    let Some((name, span)) = manifest.paths.iter().rev().find_map(|p| {
+        let template = p.writes.as_ref()?;
+        Some((p.written_dataset(file)?, template.span.clone()))
+    }) else {
+        return;
+    };
+    let written = DataRef::from_name(&name);
+    if !job.writes.iter().any(|w| w.value == written) {
+        job.writes.push(Located::new(written, span));
+    }
 }
 
 /// Where a reference leads.
@@ -286,6 +309,7 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
         checked: false,
         external: false,
         partial: false,
+        recovered: false,
         operator: None,
     }
 }
@@ -306,6 +330,7 @@ impl Builder {
             n.dag.clone_from(&j.dag);
             n.checked = j.is_check;
             n.partial = j.partial;
+            n.recovered = j.recovered;
             n.operator.clone_from(&j.operator);
             self.nodes.insert(n.id.clone(), n);
         }
@@ -455,6 +480,39 @@ impl Builder {
         }
     }
 
+    /// A task that renders a dbt project (astronomer-cosmos) runs the
+    /// project's models: they inherit its DAG's schedule, owner and failure
+    /// behavior, and run after it. Models are found by their files under the
+    /// project folder, whatever ids the dbt parser gave them.
+    fn add_dbt_runs(&mut self, jobs: &[JobFact]) {
+        for task in jobs {
+            let Some(folder) = &task.runs_dbt else {
+                continue;
+            };
+            let prefix = format!("{}/", folder.value);
+            let mut found = false;
+            for model in jobs.iter().filter(|j| {
+                matches!(j.kind, JobKind::Model | JobKind::Snapshot | JobKind::Seed)
+                    && j.span.file.starts_with(prefix.as_str())
+            }) {
+                found = true;
+                self.runner_of
+                    .entry(model.id.clone())
+                    .or_insert_with(|| task.id.clone());
+                self.edge(&task.id, &model.id, EdgeKind::After, Some(&folder.span));
+            }
+            if !found {
+                self.unresolved(
+                    "dbt project",
+                    folder.value.clone(),
+                    None,
+                    &task.id,
+                    &folder.span,
+                );
+            }
+        }
+    }
+
     /// Announced updates (Airflow outlets): the publisher is the writer only
     /// when no job writes the data itself (an outlet on the task that runs the
     /// load); otherwise it just marks when the data is ready.
@@ -524,7 +582,8 @@ impl Builder {
 
     /// `after` and `triggers` edges; a `dag:` endpoint stands for the DAG's
     /// last tasks (as upstream) or first tasks (as downstream).
-    fn add_order_edges(&mut self, facts: &FileFacts, jobs: &[JobFact]) {
+    fn add_order_edges(&mut self, facts: &FileFacts, jobs: &[JobFact], manifest: &Manifest) {
+        let unknowable = unknowable_dags(facts);
         let mut dag_tasks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for j in jobs {
             if let Some(d) = &j.dag {
@@ -571,7 +630,7 @@ impl Builder {
                     || end
                         .strip_prefix("dag:")
                         .is_some_and(|d| dag_tasks.contains_key(d));
-                if !known {
+                if !known && !external_or_dynamic(end, manifest, &unknowable) {
                     let what = if end.starts_with("dag:") {
                         "dag"
                     } else {
@@ -579,8 +638,8 @@ impl Builder {
                     };
                     let other = if end == &e.from { &e.to } else { &e.from };
                     self.unresolved(what, end.clone(), None, other, &e.span);
-                    ok = false;
                 }
+                ok &= known;
             }
             if !ok {
                 continue;
@@ -743,6 +802,12 @@ impl Builder {
         for (ix, span) in located {
             graph.inner[ix].span = Some(span);
         }
+        // Datasets declared in `[external] datasets` exist outside the repo.
+        for n in graph.inner.node_weights_mut() {
+            if n.kind == NodeKind::Dataset && manifest.external.dataset_matcher.is_match(&n.name) {
+                n.external = true;
+            }
+        }
         // Datasets read somewhere but written, landed or declared nowhere.
         for (ix, n) in graph.nodes() {
             if n.kind != NodeKind::Dataset
@@ -772,6 +837,40 @@ impl Builder {
             .sort_by(|a, b| (a.what, &a.name).cmp(&(b.what, &b.name)));
         graph
     }
+}
+
+/// DAGs defined in files where pipelint reported task ids it cannot know
+/// (`unresolved-dynamic`): a reference to an unknown task of theirs is not
+/// reported again as unresolved.
+fn unknowable_dags(facts: &FileFacts) -> HashSet<&str> {
+    let dynamic_files: HashSet<&str> = facts
+        .diagnostics
+        .iter()
+        .filter(|d| d.rule == "unresolved-dynamic")
+        .filter_map(|d| d.span.as_ref().map(|s| s.file.as_ref()))
+        .collect();
+    facts
+        .dags
+        .iter()
+        .filter(|d| dynamic_files.contains(d.span.file.as_ref()))
+        .map(|d| d.id.as_str())
+        .collect()
+}
+
+/// Whether an order edge's unknown end (`dag:x`, `task:x.t`) is a DAG
+/// declared in `[external] dags`, or a task of a DAG whose task ids are
+/// unknowable.
+fn external_or_dynamic(end: &str, manifest: &Manifest, unknowable: &HashSet<&str>) -> bool {
+    let dag = match (end.strip_prefix("dag:"), end.strip_prefix("task:")) {
+        (Some(d), _) => d,
+        (None, Some(t)) => match t.split_once('.') {
+            Some((d, _)) if unknowable.contains(d) => return true,
+            Some((d, _)) => d,
+            None => t,
+        },
+        _ => return false,
+    };
+    manifest.external.dag_matcher.is_match(dag)
 }
 
 /// The dbt project of a dbt node id (`model:<project>.<name>`).

@@ -55,6 +55,13 @@ pub fn annotate(
             run_by = Some(runner.1.id.clone());
             dag = dag.or_else(|| runner.1.dag.clone());
             let origin = format!("run by {}", runner.1.id);
+            owner = owner.or_else(|| {
+                runner
+                    .1
+                    .owner
+                    .as_ref()
+                    .map(|o| Attributed::new(o.value.clone(), origin.clone(), o.span.clone()))
+            });
             cadence = cadence.or_else(|| {
                 runner
                     .1

@@ -105,6 +105,9 @@ pub struct Node {
     pub external: bool,
     /// The file that defines the job did not parse completely.
     pub partial: bool,
+    /// Some of the job's reads and writes were recovered by a token scan of
+    /// SQL that did not parse.
+    pub recovered: bool,
     /// The operator running a task (`SQLExecuteQueryOperator`, `@task`).
     pub operator: Option<String>,
 }

@@ -19,7 +19,10 @@ use crate::sql_dialect::{SqlDialect, DIALECT_NAMES};
 
 const TOP_KEYS: &[&str] = &[
     "project", "teams", "layers", "paths", "source", "consumer", "task", "rules", "allow",
+    "discover", "external",
 ];
+const DISCOVER_KEYS: &[&str] = &["exclude", "extend-exclude", "include"];
+const EXTERNAL_KEYS: &[&str] = &["dags", "datasets"];
 const PROJECT_KEYS: &[&str] = &[
     "name",
     "dialect",
@@ -29,7 +32,7 @@ const PROJECT_KEYS: &[&str] = &[
     "baseline",
 ];
 const TEAM_KEYS: &[&str] = &["oncall"];
-const PATH_KEYS: &[&str] = &["owner", "cadence", "on_failure"];
+const PATH_KEYS: &[&str] = &["owner", "cadence", "on_failure", "writes"];
 const SOURCE_KEYS: &[&str] = &["name", "system", "owner", "cadence", "lands_in"];
 const CONSUMER_KEYS: &[&str] = &["name", "kind", "owner", "reads", "freshness"];
 const CONSUMER_KINDS: &[&str] = &[
@@ -122,8 +125,33 @@ pub fn parse_manifest(file: &Arc<str>, text: &str) -> (Manifest, FileFacts) {
             manifest.allows.push(a);
         }
     }
+    if let Some(t) = reader.table(root, "discover") {
+        manifest.discover = reader.discover(t);
+    }
+    if let Some(t) = reader.table(root, "external") {
+        manifest.external = reader.external(t);
+    }
     reader.check_duplicates(&manifest);
     (manifest, reader.facts)
+}
+
+/// Only the `[discover]` table of a manifest, for discovery, which runs
+/// before the manifest is parsed; problems are reported by
+/// [`parse_manifest`], not here.
+pub fn discover_settings(file: &Arc<str>, text: &str) -> crate::manifest::Discover {
+    let mut reader = Reader {
+        file,
+        text,
+        index: LineIndex::new(text),
+        facts: FileFacts::default(),
+    };
+    let Ok(doc) = toml_edit::Document::parse(text.to_string()) else {
+        return crate::manifest::Discover::default();
+    };
+    match reader.table(doc.as_table(), "discover") {
+        Some(t) => reader.discover(t),
+        None => crate::manifest::Discover::default(),
+    }
 }
 
 const MANIFEST: &str = "pipeline.toml";
@@ -493,6 +521,7 @@ impl<'a> Reader<'a> {
             let owner = self.owner(entry, &origin);
             let cadence = self.cadence(entry, "cadence", &origin);
             let on_failure = self.on_failure(entry, &origin);
+            let writes = self.string(entry, "writes");
             match glob(&g) {
                 Ok(compiled) => out.push(PathDefaults {
                     glob: located,
@@ -500,11 +529,67 @@ impl<'a> Reader<'a> {
                     owner,
                     cadence,
                     on_failure,
+                    writes,
                 }),
                 Err(e) => self.push_bad_glob(&located, &e),
             }
         }
         out
+    }
+
+    /// `[discover]`: pattern lists, each glob checked.
+    fn discover(&mut self, t: &dyn TableLike) -> crate::manifest::Discover {
+        self.check_keys(t, DISCOVER_KEYS, "[discover]");
+        let list = |r: &mut Self, key: &str| -> Option<Vec<Located<String>>> {
+            t.get(key)?;
+            let patterns = r.strings(t, key);
+            Some(
+                patterns
+                    .into_iter()
+                    .filter(|p| match glob(&p.value) {
+                        Ok(_) => true,
+                        Err(e) => {
+                            r.push_bad_glob(p, &e);
+                            false
+                        }
+                    })
+                    .collect(),
+            )
+        };
+        crate::manifest::Discover {
+            exclude: list(self, "exclude"),
+            extend_exclude: list(self, "extend-exclude").unwrap_or_default(),
+            include: list(self, "include"),
+        }
+    }
+
+    /// `[external]`: DAG and dataset globs.
+    fn external(&mut self, t: &dyn TableLike) -> crate::manifest::External {
+        self.check_keys(t, EXTERNAL_KEYS, "[external]");
+        let dags = self.strings(t, "dags");
+        let datasets = self.strings(t, "datasets");
+        let dag_matcher = self.glob_set(&dags);
+        let dataset_matcher = self.glob_set(&datasets);
+        crate::manifest::External {
+            dags,
+            datasets,
+            dag_matcher,
+            dataset_matcher,
+        }
+    }
+
+    /// Compiles globs into one set, reporting the bad ones.
+    fn glob_set(&mut self, patterns: &[Located<String>]) -> globset::GlobSet {
+        let mut set = globset::GlobSetBuilder::new();
+        for p in patterns {
+            match glob(&p.value) {
+                Ok(g) => {
+                    set.add(g);
+                }
+                Err(e) => self.push_bad_glob(p, &e),
+            }
+        }
+        set.build().unwrap_or_else(|_| globset::GlobSet::empty())
     }
 
     fn source(&mut self, (t, at): Entry<'_>) -> Option<SourceFact> {

@@ -1,15 +1,21 @@
 //! Plain SQL: which tables a script reads and writes, parsed with sqlparser.
 //!
-//! A file is split into statements at top-level `;` tokens, and each statement
-//! is parsed alone, so one broken statement costs only itself.
+//! A file is split into statements the way the warehouse runs them
+//! (`prelex`), and each statement is parsed alone, so one broken statement
+//! costs only itself: its reads and writes are recovered from its tokens
+//! (`recover`). Procedure bodies and scripting blocks are one opaque
+//! statement each.
+
+mod prelex;
+mod recover;
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use sqlparser::ast::{
-    CopySource, Expr, FromTable, ObjectName, ObjectNamePart, Query, SetExpr, Statement,
-    TableFactor, TableObject, Visit, Visitor,
+    CopySource, Expr, FromTable, ObjectName, ObjectNamePart, Query, SetExpr, SqlOption, Statement,
+    TableFactor, TableObject, Value, Visit, Visitor,
 };
 use sqlparser::parser::Parser;
 use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
@@ -38,11 +44,40 @@ pub struct SqlAccess {
     pub reads: Vec<(DataRef, SqlPos)>,
     /// Tables written (created, inserted into, merged into, copied into).
     pub writes: Vec<(DataRef, SqlPos)>,
-    /// Statements that did not parse: message and position.
-    pub errors: Vec<(String, SqlPos)>,
+    /// Statements no dialect tried parses (their reads and writes are
+    /// recovered from tokens), except those that use session variables.
+    pub errors: Vec<Unparsed>,
+    /// The text cannot even be split into tokens (an unterminated string or
+    /// comment): nothing of it is read.
+    pub fatal: Option<(String, SqlPos)>,
+    /// Some reads or writes come from a token scan of a statement that did
+    /// not parse, not from a parsed statement.
+    pub recovered: bool,
     /// `-- pipelint: allow[rule] reason` comments: their text, position, and
     /// whether each stands alone on its line.
     pub allows: Vec<(String, SqlPos, bool)>,
+}
+
+/// A statement sqlparser rejects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unparsed {
+    /// sqlparser's message.
+    pub message: String,
+    /// Where the parser stopped.
+    pub at: SqlPos,
+    /// The statement's first words, to name it.
+    pub statement: String,
+}
+
+impl SqlAccess {
+    /// How badly the text failed to parse, to pick the best dialect.
+    fn failures(&self) -> usize {
+        if self.fatal.is_some() {
+            usize::MAX
+        } else {
+            self.errors.len()
+        }
+    }
 }
 
 /// Parses SQL text and lists what it reads and writes. Never panics: what does
@@ -54,15 +89,15 @@ pub struct SqlAccess {
 /// gets its Snowflake or BigQuery SQL read.
 pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAccess {
     let first = analyze_in(sql, dialect);
-    if first.errors.is_empty() || dialect != SqlDialect::Generic {
+    if first.failures() == 0 || dialect != SqlDialect::Generic {
         return first;
     }
     let mut best = first;
     for fallback in GENERIC_FALLBACKS {
         let attempt = analyze_in(sql, fallback);
-        if attempt.errors.len() < best.errors.len() {
+        if attempt.failures() < best.failures() {
             best = attempt;
-            if best.errors.is_empty() {
+            if best.failures() == 0 {
                 break;
             }
         }
@@ -86,47 +121,107 @@ fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
     let tokens = match Tokenizer::new(parser_dialect.as_ref(), sql).tokenize_with_location() {
         Ok(tokens) => tokens,
         Err(e) => {
-            access.errors.push((e.message.clone(), pos(e.location)));
+            access.fatal = Some((e.message.clone(), pos(e.location)));
             return access;
         }
     };
     collect_allows(&tokens, &mut access);
-    for statement_tokens in split_statements(tokens) {
+    for piece in prelex::split(tokens) {
+        let prelex::Piece::Statement(statement_tokens) = piece else {
+            continue;
+        };
         let start = statement_tokens
-            .first()
+            .iter()
+            .find(|t| prelex::significant(&t.token))
             .map_or(SqlPos { line: 1, column: 1 }, |t| pos(t.span.start));
         let mut parser = Parser::new(parser_dialect.as_ref())
             .with_recursion_limit(RECURSION_LIMIT)
-            .with_tokens_with_locations(statement_tokens);
-        match parser.parse_statement() {
+            .with_tokens_with_locations(statement_tokens.clone());
+        let failure = match parser.parse_statement() {
             Ok(statement) => {
                 let trailing = parser.peek_token();
-                if trailing.token != Token::EOF {
-                    access.errors.push((
-                        format!(
-                            "unexpected `{}` after the end of a statement",
-                            trailing.token
-                        ),
-                        pos(trailing.span.start),
-                    ));
+                if trailing.token == Token::EOF {
+                    statement_access(&statement, &mut access);
+                    continue;
                 }
-                statement_access(&statement, &mut access);
+                (
+                    format!(
+                        "unexpected `{}` after the end of a statement",
+                        trailing.token
+                    ),
+                    pos(trailing.span.start),
+                )
             }
             Err(e) => {
                 let at = parser.peek_token().span.start;
                 let at = if at.line == 0 { start } else { pos(at) };
-                access.errors.push((parser_message(&e), at));
+                if matches!(e, sqlparser::parser::ParserError::RecursionLimitExceeded) {
+                    // Too deep to read safely: not readable at all.
+                    access.fatal.get_or_insert((parser_message(&e), at));
+                    continue;
+                }
+                (parser_message(&e), at)
             }
+        };
+        let found = recover::scan(&statement_tokens);
+        access.recovered = true;
+        access.reads.extend(found.reads);
+        access.writes.extend(found.writes);
+        if !uses_session_variables(&statement_tokens) {
+            access.errors.push(Unparsed {
+                message: failure.0,
+                at: failure.1,
+                statement: excerpt(&statement_tokens),
+            });
         }
     }
     access
+}
+
+/// Whether a statement uses Snowflake session variables (`$var`,
+/// `IDENTIFIER($x)`): sqlparser does not read them in every position, and a
+/// statement written that way is valid for the warehouse.
+fn uses_session_variables(tokens: &[TokenWithSpan]) -> bool {
+    tokens.iter().any(|t| match &t.token {
+        Token::Placeholder(p) => {
+            p.starts_with('$') && p.len() > 1 && !p[1..].starts_with(|c: char| c.is_ascii_digit())
+        }
+        Token::Word(w) => w.quote_style.is_none() && w.value.starts_with('$'),
+        _ => false,
+    })
+}
+
+/// The first words of a statement, to name it in a message: its tokens as
+/// written, with each run of whitespace or comments shown as one space.
+fn excerpt(tokens: &[TokenWithSpan]) -> String {
+    const WORDS: usize = 6;
+    let mut text = String::new();
+    let mut words = 0;
+    let mut gap = false;
+    for t in tokens {
+        if !prelex::significant(&t.token) {
+            gap = !text.is_empty();
+            continue;
+        }
+        if words == WORDS {
+            text.push_str(" …");
+            break;
+        }
+        if std::mem::take(&mut gap) {
+            text.push(' ');
+        }
+        text.push_str(&t.token.to_string());
+        words += 1;
+    }
+    text
 }
 
 /// The facts of a plain `.sql` file: one `script:<path>` job with its reads and
 /// writes, and a `parse-error` for each statement that did not parse.
 pub fn parse_sql_file(file: &Arc<str>, text: &str, dialect: SqlDialect) -> FileFacts {
     let index = LineIndex::new(text);
-    let access = analyze(text, dialect);
+    let rendered = render_jinja(file, text);
+    let access = analyze(rendered.as_deref().unwrap_or(text), dialect);
     let span_at = |p: SqlPos| {
         index.span(
             file,
@@ -144,17 +239,46 @@ pub fn parse_sql_file(file: &Arc<str>, text: &str, dialect: SqlDialect) -> FileF
     );
     job.reads = located(&access.reads, &span_at);
     job.writes = located(&access.writes, &span_at);
-    job.partial = !access.errors.is_empty();
+    job.partial = !access.errors.is_empty() || access.fatal.is_some();
+    job.recovered = access.recovered;
     if let Some(first_write) = job.writes.first() {
         job.span = first_write.span.clone();
     }
     let mut facts = FileFacts::default();
-    for (message, p) in &access.errors {
+    if let Some((message, p)) = &access.fatal {
         facts.diagnostics.push(
-            crate::diagnostic::Diagnostic::new("parse-error", format!("SQL does not parse: {message}"))
+            crate::diagnostic::Diagnostic::new("parse-error", format!("SQL cannot be read: {message}"))
                 .node(job.id.clone())
                 .at(Some(span_at(*p)))
-                .help("fix the statement, or check `[project] dialect` in pipeline.toml; the other statements of the file are still read"),
+                .help("fix the text here: an unclosed string, quoted name or comment, or nesting too deep to read safely"),
+        );
+    }
+    // In a template, a statement that does not parse once rendered has a
+    // hole only the run fills (`FROM {{ project }}.t`): recovered, not reported.
+    let reported = if rendered.is_some() {
+        None
+    } else {
+        access.errors.first()
+    };
+    if let Some(first) = reported {
+        let others = match access.errors.len() - 1 {
+            0 => String::new(),
+            1 => " (and 1 more statement)".to_string(),
+            n => format!(" (and {n} more statements)"),
+        };
+        facts.diagnostics.push(
+            crate::diagnostic::Diagnostic::new(
+                "unparsed-sql",
+                format!(
+                    "`{}` does not parse as {} SQL{others}: {}; its reads and writes were recovered from its tokens",
+                    first.statement,
+                    dialect_label(dialect),
+                    first.message
+                ),
+            )
+            .node(job.id.clone())
+            .at(Some(span_at(first.at)))
+            .help("check `[project] dialect` in pipeline.toml, or fix the statement; the other statements of the file are still read"),
         );
     }
     for (comment, p, alone) in &access.allows {
@@ -164,6 +288,35 @@ pub fn parse_sql_file(file: &Arc<str>, text: &str, dialect: SqlDialect) -> FileF
     }
     facts.jobs.push(job);
     facts
+}
+
+/// Jinja in a plain SQL file (a template an orchestrator fills in), rendered
+/// the way pipelint renders dbt models: every name it does not know is an
+/// inert stand-in that renders as nothing, so `{{ placeholder }}` never
+/// becomes a table name. `None` when the file has no Jinja or does not render
+/// (then the text is read as it is).
+fn render_jinja(file: &Arc<str>, text: &str) -> Option<String> {
+    use crate::parse::dbt::jinja::{objects::NodeInfo, DbtJinja, Scope};
+    if !["{{", "{%", "{#"].iter().any(|open| text.contains(open)) {
+        return None;
+    }
+    let jinja = DbtJinja::new(Scope::default(), Vec::new());
+    let node = NodeInfo {
+        path: file.to_string(),
+        ..NodeInfo::default()
+    };
+    jinja.render(file, text, node).output.ok()
+}
+
+/// How the dialect reads in a message: the configured one, or every one tried.
+fn dialect_label(dialect: SqlDialect) -> String {
+    let name = |d: SqlDialect| format!("{d:?}").to_lowercase();
+    if dialect == SqlDialect::Generic {
+        let tried: Vec<String> = GENERIC_FALLBACKS.iter().map(|d| name(*d)).collect();
+        format!("generic, {}", tried.join(", "))
+    } else {
+        name(dialect)
+    }
 }
 
 fn located(
@@ -178,7 +331,7 @@ fn located(
         .collect()
 }
 
-fn pos(l: Location) -> SqlPos {
+pub(super) fn pos(l: Location) -> SqlPos {
     SqlPos {
         line: u32::try_from(l.line.max(1)).unwrap_or(u32::MAX),
         column: u32::try_from(l.column.max(1)).unwrap_or(u32::MAX),
@@ -197,38 +350,6 @@ fn parser_message(e: &sqlparser::parser::ParserError) -> String {
             // sqlparser appends " at Line: L, Column: C"; the span already says where.
             m.split(" at Line: ").next().unwrap_or(m).to_string()
         }
-    }
-}
-
-/// Splits a token stream at top-level semicolons, dropping empty statements.
-fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
-    let mut out = Vec::new();
-    let mut current = Vec::new();
-    let mut depth = 0i64;
-    for t in tokens {
-        match &t.token {
-            Token::LParen => depth += 1,
-            Token::RParen => depth -= 1,
-            Token::SemiColon if depth <= 0 => {
-                depth = 0;
-                push_statement(&mut out, std::mem::take(&mut current));
-                continue;
-            }
-            Token::EOF => continue,
-            _ => {}
-        }
-        current.push(t);
-    }
-    push_statement(&mut out, current);
-    out
-}
-
-fn push_statement(out: &mut Vec<Vec<TokenWithSpan>>, tokens: Vec<TokenWithSpan>) {
-    if tokens
-        .iter()
-        .any(|t| !matches!(t.token, Token::Whitespace(_)))
-    {
-        out.push(tokens);
     }
 }
 
@@ -258,6 +379,9 @@ fn statement_access(statement: &Statement, access: &mut SqlAccess) {
     let mut targets: Vec<&ObjectName> = Vec::new();
     let mut external_reads: Vec<(DataRef, SqlPos)> = Vec::new();
     write_targets(statement, &mut targets, &mut external_reads);
+    if let Statement::ExportData(export) = statement {
+        access.writes.extend(export_uri(&export.options));
+    }
     for t in &targets {
         push_name(t, &mut access.writes);
     }
@@ -341,6 +465,22 @@ fn write_targets<'s>(
     }
 }
 
+/// The `uri` option of BigQuery's `EXPORT DATA`: the location it writes.
+fn export_uri(options: &[SqlOption]) -> Option<(DataRef, SqlPos)> {
+    options.iter().find_map(|o| match o {
+        SqlOption::KeyValue {
+            key,
+            value: Expr::Value(v),
+        } if key.to_string().eq_ignore_ascii_case("uri") => match &v.value {
+            Value::SingleQuotedString(u) | Value::DoubleQuotedString(u) => {
+                Some((DataRef::Uri(u.clone()), pos(v.span.start)))
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
 fn push_name(name: &ObjectName, out: &mut Vec<(DataRef, SqlPos)>) {
     if let Some(r) = table_ref(name) {
         out.push((r, name_pos(name)));
@@ -359,6 +499,11 @@ fn table_ref(name: &ObjectName) -> Option<DataRef> {
     let mut parts = Vec::new();
     for p in &name.0 {
         match p {
+            ObjectNamePart::Identifier(i)
+                if i.quote_style.is_none() && prelex::is_variable(&i.value) =>
+            {
+                return None
+            }
             ObjectNamePart::Identifier(i) => parts.push(Ident {
                 value: i.value.clone(),
                 quoted: i.quote_style.is_some(),
@@ -366,7 +511,7 @@ fn table_ref(name: &ObjectName) -> Option<DataRef> {
             ObjectNamePart::Function(_) => return None,
         }
     }
-    if parts.is_empty() {
+    if parts.is_empty() || is_catalog_view(&parts) {
         return None;
     }
     // A Snowflake stage (`@stage/path`) or a quoted URI is a location, not a table.
@@ -377,6 +522,14 @@ fn table_ref(name: &ObjectName) -> Option<DataRef> {
         ));
     }
     Some(DataRef::Table(parts))
+}
+
+/// Whether a name is one of the warehouse's own catalog views
+/// (`…INFORMATION_SCHEMA.COLUMNS`): metadata, not pipeline data.
+pub(super) fn is_catalog_view(parts: &[Ident]) -> bool {
+    parts
+        .iter()
+        .any(|p| p.value.eq_ignore_ascii_case("information_schema"))
 }
 
 /// Collects table names in FROM/JOIN positions, skipping CTE names in scope
@@ -531,7 +684,7 @@ mod tests {
             SqlDialect::Generic,
         );
         assert_eq!(a.errors.len(), 1);
-        assert_eq!(a.errors[0].1.line, 1);
+        assert_eq!(a.errors[0].at.line, 1);
         assert_eq!(names(&a.writes), ["a.b"]);
     }
 
@@ -539,20 +692,19 @@ mod tests {
     fn deep_nesting_is_an_error_not_a_crash() {
         let sql = format!("SELECT {}1{}", "(".repeat(10_000), ")".repeat(10_000));
         let a = analyze(&sql, SqlDialect::Generic);
-        assert_eq!(a.errors.len(), 1);
-        assert!(a.errors[0].0.contains("nested deeper"), "{:?}", a.errors);
+        let (message, _) = a.fatal.expect("too deep to read");
+        assert!(message.contains("nested deeper"), "{message}");
     }
 
     #[test]
     fn generic_falls_back_to_the_dialect_that_parses() {
         let sql = "INSERT INTO a.b SELECT REGEXP_SUBSTR(x, 'don\\'t') FROM a.c;";
-        assert_eq!(analyze_in(sql, SqlDialect::Generic).errors.len(), 1);
+        assert!(analyze_in(sql, SqlDialect::Generic).fatal.is_some());
         let a = analyze(sql, SqlDialect::Generic);
         assert_eq!(a.errors, vec![]);
         assert_eq!(names(&a.reads), ["a.c"]);
-        assert_eq!(
-            analyze(sql, SqlDialect::Postgres).errors.len(),
-            1,
+        assert!(
+            analyze(sql, SqlDialect::Postgres).fatal.is_some(),
             "a configured dialect is kept"
         );
     }
@@ -564,5 +716,112 @@ mod tests {
             SqlDialect::Postgres,
         );
         assert_eq!(names(&a.reads), ["s.t"]);
+    }
+
+    #[test]
+    fn a_procedure_with_a_scripting_body_is_one_opaque_statement() {
+        let a = analyze(
+            "USE SCHEMA audit;\n\
+             CREATE OR REPLACE PROCEDURE tag_columns(p_mode VARCHAR)\n\
+             RETURNS STRING\n\
+             AS\n\
+             DECLARE\n\
+               l_sql STRING DEFAULT '';\n\
+               l_count NUMBER DEFAULT 0;\n\
+               c1 CURSOR FOR SELECT table_name FROM audit.columns_to_tag;\n\
+             BEGIN\n\
+               FOR rec IN c1 DO\n\
+                 IF (p_mode = 'FULL') THEN\n\
+                   l_sql := 'ALTER TABLE ' || rec.table_name || ' SET TAG pii = TRUE';\n\
+                   EXECUTE IMMEDIATE l_sql;\n\
+                 ELSE\n\
+                   l_count := l_count + 1;\n\
+                 END IF;\n\
+               END FOR;\n\
+               RETURN CASE WHEN l_count > 0 THEN 'partial' ELSE 'done' END;\n\
+             EXCEPTION\n\
+               WHEN OTHER THEN RETURN 'failed';\n\
+             END;\n\
+             INSERT INTO audit.runs SELECT CURRENT_TIMESTAMP();",
+            SqlDialect::Snowflake,
+        );
+        assert_eq!(a.errors, vec![]);
+        assert_eq!(names(&a.writes), ["audit.runs"]);
+        assert_eq!(names(&a.reads), Vec::<String>::new());
+    }
+
+    #[test]
+    fn dollar_quoted_bodies_and_execute_immediate_are_opaque() {
+        let a = analyze(
+            "CREATE OR REPLACE PROCEDURE purge() RETURNS STRING LANGUAGE SQL AS\n\
+             $$\n\
+             BEGIN\n\
+               DELETE FROM stage.events WHERE ts < DATEADD(day, -7, CURRENT_DATE());\n\
+               RETURN 'ok';\n\
+             END;\n\
+             $$;\n\
+             EXECUTE IMMEDIATE $$ BEGIN TRUNCATE TABLE stage.tmp; END; $$;\n\
+             CREATE TABLE mart.x AS SELECT * FROM stage.events;",
+            SqlDialect::Generic,
+        );
+        assert_eq!(a.errors, vec![]);
+        assert_eq!(names(&a.writes), ["mart.x"]);
+        assert_eq!(names(&a.reads), ["stage.events"]);
+    }
+
+    #[test]
+    fn session_variables_are_never_reported() {
+        let a = analyze(
+            "SET target_role = (SELECT UPPER(:role_name));\n\
+             CREATE ROLE IDENTIFIER($target_role);\n\
+             CREATE USER IDENTIFIER($target_role) LOGIN_NAME = $login DEFAULT_WAREHOUSE = 'XS';\n\
+             GRANT ROLE IDENTIFIER($target_role) TO USER IDENTIFIER($target_role);\n\
+             INSERT INTO IDENTIFIER('audit.grants') SELECT $target_role;\n\
+             CREATE TABLE IDENTIFIER($scratch) AS SELECT * FROM raw.users;",
+            SqlDialect::Snowflake,
+        );
+        assert_eq!(a.errors, vec![]);
+        assert_eq!(names(&a.writes), ["audit.grants"]);
+        assert_eq!(names(&a.reads), ["raw.users"]);
+    }
+
+    #[test]
+    fn bigquery_constructs_are_read() {
+        let a = analyze(
+            "DECLARE run_date DATE DEFAULT CURRENT_DATE();\n\
+             CREATE TEMP TABLE t (items ARRAY<STRUCT<sku STRING, qty INT64>>);\n\
+             EXPORT DATA OPTIONS (uri = 'gs://exports/orders/*.csv', format = 'CSV') AS\n\
+             SELECT * FROM `shop.analytics.orders`;\n\
+             SELECT * FROM `shop.raw.events_*` WHERE _TABLE_SUFFIX > '20240101';\n\
+             SELECT column_name FROM shop.analytics.INFORMATION_SCHEMA.COLUMNS;",
+            SqlDialect::BigQuery,
+        );
+        assert_eq!(a.errors, vec![]);
+        assert_eq!(names(&a.writes), ["t", "gs://exports/orders/*.csv"]);
+        assert_eq!(
+            names(&a.reads),
+            ["shop.analytics.orders", "shop.raw.events_*"]
+        );
+    }
+
+    #[test]
+    fn an_unparsed_statement_is_recovered_from_its_tokens() {
+        let a = analyze(
+            "WITH o AS (SELECT * FROM raw.orders)\n\
+             INSERT INTO curated.orders SELECT FROM o JOIN raw.customers c ON o.c = c.id WHERE;",
+            SqlDialect::Postgres,
+        );
+        assert_eq!(a.errors.len(), 1);
+        assert!(a.recovered);
+        assert_eq!(a.errors[0].statement, "WITH o AS (SELECT * …");
+        assert_eq!(names(&a.writes), ["curated.orders"]);
+        assert_eq!(names(&a.reads), ["raw.orders", "raw.customers"]);
+    }
+
+    #[test]
+    fn an_unterminated_string_is_fatal() {
+        let a = analyze("SELECT 'abc FROM t;", SqlDialect::Postgres);
+        assert!(a.fatal.is_some());
+        assert_eq!(a.errors, vec![]);
     }
 }

@@ -23,6 +23,9 @@ struct NodeOut<'a> {
     on_failure: Option<String>,
     file: Option<&'a str>,
     line: Option<u32>,
+    /// Reads and writes partly recovered from SQL that did not parse.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    recovered: bool,
 }
 
 #[derive(Serialize, PartialEq, Eq, PartialOrd, Ord)]
@@ -47,6 +50,7 @@ pub fn render(graph: &Graph) -> String {
             on_failure: n.on_failure.as_ref().map(|f| f.value.to_string()),
             file: n.span.as_ref().map(|s| s.file.as_ref()),
             line: n.span.as_ref().map(|s| s.line),
+            recovered: n.recovered,
         })
         .collect();
     nodes.sort_by(|a, b| a.id.cmp(b.id));

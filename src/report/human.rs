@@ -107,7 +107,7 @@ pub fn statistics(diags: &[Diagnostic]) -> String {
 fn totals(analysis: &Analysis) -> String {
     let (errors, warnings, infos) = analysis.counts();
     let files = analysis.context.sources.len();
-    format!(
+    let mut out = format!(
         "{} error{}, {} warning{}, {} info in {} file{} ({} nodes, {} edges)\n",
         errors,
         plural(errors),
@@ -118,7 +118,22 @@ fn totals(analysis: &Analysis) -> String {
         plural(files),
         analysis.graph.inner.node_count(),
         analysis.graph.inner.edge_count()
-    )
+    );
+    if !analysis.skipped.is_empty() {
+        let by: Vec<String> = analysis
+            .skipped
+            .iter()
+            .map(|(pattern, n)| format!("{n} by `{}`", sanitize(pattern)))
+            .collect();
+        let total: usize = analysis.skipped.values().sum();
+        let _ = writeln!(
+            out,
+            "{total} file{} skipped: {}",
+            plural(total),
+            by.join(", ")
+        );
+    }
+    out
 }
 
 fn plural(n: usize) -> &'static str {

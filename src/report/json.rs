@@ -25,6 +25,8 @@ struct Summary<'a> {
     nodes: usize,
     edges: usize,
     by_rule: BTreeMap<&'a str, usize>,
+    /// Files not read, by the exclusion pattern that skipped them.
+    skipped: &'a BTreeMap<String, usize>,
 }
 
 #[derive(Serialize)]
@@ -108,6 +110,7 @@ pub fn render(analysis: &Analysis) -> String {
             nodes: analysis.graph.inner.node_count(),
             edges: analysis.graph.inner.edge_count(),
             by_rule,
+            skipped: &analysis.skipped,
         },
         diagnostics: analysis
             .diagnostics

@@ -8,7 +8,8 @@ use crate::graph::{Graph, NodeKind};
 use crate::rules::{meta, Rule, RuleMeta};
 use crate::span::Span;
 
-/// Flags a source read by several jobs, and several sources naming one object.
+/// Flags a source read by several jobs, several sources naming one object,
+/// and an external object no source declares that several jobs extract.
 pub struct DuplicateExtract;
 
 static META: RuleMeta = meta!(
@@ -57,6 +58,7 @@ impl Rule for DuplicateExtract {
             }
             out.push(d);
         }
+        out.extend(undeclared_extracts(graph));
         let mut by_object: BTreeMap<&str, Vec<(&str, &Span)>> = BTreeMap::new();
         for (object, source, span) in &graph.source_objects {
             by_object.entry(object).or_default().push((source, span));
@@ -84,4 +86,58 @@ impl Rule for DuplicateExtract {
         }
         out
     }
+}
+
+/// External objects (`postgres://app/public.orders`, `stripe://charges`)
+/// that no `[[source]]` declares and nothing in the repo writes, pulled by
+/// more than one job that lands them somewhere, whatever layer that is: a
+/// team's own copy of a source is the pattern this rule exists for. A task
+/// and the script it runs count once.
+fn undeclared_extracts(graph: &Graph) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (ix, object) in graph
+        .nodes()
+        .filter(|(_, n)| n.kind == NodeKind::Dataset && n.name.contains("://") && !n.external)
+    {
+        if !graph.writers(ix).is_empty() {
+            continue;
+        }
+        let mut extracts: Vec<(String, Option<Span>)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut readers: Vec<_> = graph
+            .out_edges(ix, EdgeKind::Reads)
+            .filter(|(_, job)| graph.node(*job).is_job())
+            .filter(|(_, job)| graph.out_edges(*job, EdgeKind::Writes).next().is_some())
+            .collect();
+        readers.sort_by(|a, b| graph.node(a.1).id.cmp(&graph.node(b.1).id));
+        for (e, job) in readers {
+            if seen.insert(graph.scheduled_as(job)) {
+                extracts.push((graph.node(job).id.clone(), e.span.clone()));
+            }
+        }
+        if extracts.len() < 2 {
+            continue;
+        }
+        let mut d = Diagnostic::new(
+            "duplicate-extract",
+            format!(
+                "`{}` is extracted by {} jobs: {}",
+                object.name,
+                extracts.len(),
+                extracts.iter().map(|e| e.0.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+        .node(object.id.clone())
+        .at(extracts[1].1.clone())
+        .help("declare the object once as a [[source]] with one extract into the raw layer, and let the other jobs read the raw table it lands");
+        for (job, span) in &extracts {
+            d = d.related(
+                format!("extracted by `{job}`"),
+                Some(job.clone()),
+                span.clone(),
+            );
+        }
+        out.push(d);
+    }
+    out
 }

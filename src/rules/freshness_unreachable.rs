@@ -86,7 +86,7 @@ fn slowest_upstream(graph: &Graph, consumer: NodeIndex) -> Option<(NodeIndex, Op
             }
             let Some(c) = &node.cadence else { continue };
             let gap = match c.value {
-                Cadence::OnData => continue,
+                Cadence::OnData | Cadence::Scheduled => continue,
                 ref other => other.max_gap_seconds(),
             };
             let slower = match (&slowest, gap) {

@@ -23,6 +23,7 @@ impl Rule for MissingOwner {
         graph
             .nodes()
             .filter(|(_, n)| n.kind != NodeKind::Dataset && n.owner.is_none())
+            .filter(|(_, n)| !dag_reported(graph, n))
             .map(|(_, n)| {
                 Diagnostic::new("missing-owner", format!("{} `{}` has no owner", n.kind.describe(), n.id))
                     .node(n.id.clone())
@@ -37,4 +38,15 @@ impl Rule for MissingOwner {
             })
             .collect()
     }
+}
+
+/// A job of a DAG that has no owner either: the one finding on the DAG
+/// stands for its tasks and the scripts they run.
+fn dag_reported(graph: &Graph, job: &crate::graph::Node) -> bool {
+    job.is_job()
+        && job
+            .dag
+            .as_ref()
+            .and_then(|d| graph.get(&format!("dag:{d}")))
+            .is_some_and(|(_, dag)| dag.owner.is_none())
 }

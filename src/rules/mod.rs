@@ -100,7 +100,7 @@ macro_rules! meta {
 pub(crate) use meta;
 
 /// Findings made while reading files rather than by checking the graph.
-pub static PARSE_STAGE: [RuleMeta; 4] = [
+pub static PARSE_STAGE: [RuleMeta; 5] = [
     meta!(
         "PL000",
         "parse-error",
@@ -124,6 +124,12 @@ pub static PARSE_STAGE: [RuleMeta; 4] = [
         "unresolved-dynamic",
         Info,
         "a DAG id, schedule or owner that only running the code would reveal"
+    ),
+    meta!(
+        "PL004",
+        "unparsed-sql",
+        Warn,
+        "a SQL statement no dialect tried parses; its reads and writes are recovered from tokens"
     ),
 ];
 

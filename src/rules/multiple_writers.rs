@@ -22,7 +22,10 @@ impl Rule for MultipleWriters {
     fn check(&self, graph: &Graph) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         for (ix, ds) in graph.nodes().filter(|(_, n)| n.kind == NodeKind::Dataset) {
-            let writers = graph.writers(ix);
+            let mut writers = graph.writers(ix);
+            // A task and the SQL script it runs are one writer.
+            let mut seen = std::collections::HashSet::new();
+            writers.retain(|(w, _)| seen.insert(graph.scheduled_as(*w)));
             if writers.len() < 2 {
                 continue;
             }

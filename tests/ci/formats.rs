@@ -295,7 +295,7 @@ fn markdown_has_totals_a_rule_table_and_linked_findings() {
     assert_eq!(code, 1);
     let version = env!("CARGO_PKG_VERSION");
     assert!(md.starts_with(
-        "## pipelint\n\n**50 findings**: 28 errors, 20 warnings, 2 infos in 45 files (106 nodes, 107 edges).\n\n\
+        "## pipelint\n\n**51 findings**: 27 errors, 22 warnings, 2 infos in 45 files (107 nodes, 108 edges).\n\n\
          | rule | code | severity | findings |\n|---|---|---|---:|\n"
     ), "{md}");
     assert!(md.contains(&format!(

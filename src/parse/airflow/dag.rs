@@ -79,6 +79,15 @@ impl<'t> Reader<'t> {
             },
             None => Settings::default(),
         };
+        // A DAG-level `on_failure_callback` answers every failed run: it is the
+        // failure behavior of every task that sets none of its own.
+        let dag_level: Vec<_> = args
+            .keywords
+            .iter()
+            .filter(|e| e.key == "on_failure_callback")
+            .cloned()
+            .collect();
+        let settings = Settings::from_entries(&dag_level, "dag", self.src).overlay(&settings);
         let (cadence, triggered_by) = self.schedule_of(args, &id, span.clone());
         let search_paths = self.search_paths(args, &id);
         self.model.dags.push(DagDraft {

@@ -36,8 +36,10 @@
 //! `Variable.get` / environment / config files.
 
 mod allows;
+mod cosmos;
 mod dag;
 mod dependencies;
+mod generators;
 mod interpreter;
 mod model;
 mod operators;
@@ -77,7 +79,9 @@ pub fn airflow_version<'a>(modules: impl IntoIterator<Item = &'a str>) -> Option
         if m == "airflow.sdk" || m.starts_with("airflow.sdk.") {
             return Some(AirflowVersion::Airflow3);
         }
-        if m == "airflow" || m.starts_with("airflow.") {
+        // astronomer-cosmos builds Airflow DAGs: a file importing only it is a DAG file.
+        let cosmos = m == "cosmos" || m.starts_with("cosmos.");
+        if m == "airflow" || m.starts_with("airflow.") || (cosmos && found.is_none()) {
             found = Some(AirflowVersion::Airflow2);
         }
     }
@@ -98,7 +102,7 @@ pub fn file_airflow_version(file: &Arc<str>, text: &str) -> Option<AirflowVersio
 
 /// The facts of one Python file; files that do not import Airflow give none.
 pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -> FileFacts {
-    if !text.contains("airflow") {
+    if !text.contains("airflow") && !text.contains("cosmos") {
         return FileFacts::default();
     }
     let src = Source::new(file, text);
@@ -129,6 +133,7 @@ pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -
     let mut reader = Reader::new(&src, context, version == AirflowVersion::Airflow3);
     reader.partial = found.first_error.is_some();
     reader.aliases = found.airflow_aliases.iter().cloned().collect();
+    reader.foreign = found.foreign_names.iter().cloned().collect();
     reader.run_module(tree.root_node());
 
     let (edges, complete) = dependencies::resolve_edges(&reader.model);

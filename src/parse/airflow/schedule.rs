@@ -7,14 +7,18 @@
 //! - `timedelta(...)` → `Every(seconds)`; `None` → `Manual`;
 //! - `CronTriggerTimetable` / `CronDataIntervalTimetable` with a literal cron,
 //!   `DeltaDataIntervalTimetable` / `DeltaTriggerTimetable` with a literal delta;
-//! - a Dataset/Asset, a list of them or an `|`/`&` expression → `OnData`, the
-//!   assets going to `DagFact::triggered_by`; `DatasetOrTimeSchedule` /
-//!   `AssetOrTimeSchedule` keep the timetable's cadence and the assets.
+//! - `MultipleCronTriggerTimetable` → its most frequent cron;
+//! - a Dataset/Asset, a list of them, an `AssetAlias` or an `|`/`&` expression
+//!   → `OnData`, the assets going to `DagFact::triggered_by`;
+//!   `DatasetOrTimeSchedule` / `AssetOrTimeSchedule` keep the timetable's
+//!   cadence and the assets.
+//! - a custom timetable (a `…Timetable(...)` call pipelint does not know) is
+//!   `Scheduled`: Airflow runs it, pipelint cannot say when.
 //!
 //! No schedule at all: Airflow 3 (a file importing `airflow.sdk`) defaults to
 //! `None` → `Manual`; Airflow 2 defaults to `timedelta(days=1)` → `Every(1 day)`
-//! (origin `airflow 2 default`). Anything else (a variable read from the
-//! environment, a custom timetable) is an `unresolved-dynamic` note, never a guess.
+//! (origin `airflow 2 default`). A schedule whose value is not known is also an
+//! `unresolved-dynamic` note.
 
 use crate::cadence::Cadence;
 use crate::diagnostic::Diagnostic;
@@ -80,14 +84,8 @@ impl<'t> Reader<'t> {
             Value::Duration(secs) if *secs > 0 => (at(Cadence::Every(*secs)), Vec::new()),
             Value::Timetable(t) => {
                 let assets = self.asset_refs(&t.assets);
-                match &t.cadence {
-                    Some(c) => (at(c.clone()), assets),
-                    None => {
-                        self.model
-                            .unresolved(format!("the {} schedule of DAG `{id}`", t.name), span);
-                        (None, assets)
-                    }
-                }
+                let cadence = t.cadence.clone().unwrap_or(Cadence::Scheduled);
+                (at(cadence), assets)
             }
             v @ (Value::Asset(_) | Value::List(_)) => {
                 let mut assets = Vec::new();
@@ -97,12 +95,13 @@ impl<'t> Reader<'t> {
                     _ => true,
                 };
                 if assets.is_empty() || !all_assets {
-                    self.model
-                        .unresolved(format!("the schedule of DAG `{id}`"), span.clone());
+                    self.model.unresolved(
+                        format!("some assets of the schedule of DAG `{id}`"),
+                        span.clone(),
+                    );
                 }
-                if assets.is_empty() {
-                    return (None, Vec::new());
-                }
+                // An asset alias or an asset held in a variable still makes
+                // the DAG run on data, never by hand.
                 (at(Cadence::OnData), self.asset_refs(&assets))
             }
             _ => {

@@ -98,6 +98,9 @@ pub(super) struct Scan<'t> {
     pub imported_modules: Vec<String>,
     /// `from airflow… import name as alias`: (alias, name).
     pub airflow_aliases: Vec<(String, String)>,
+    /// `from x import name [as alias]` of modules outside Airflow: (local
+    /// name, module), for code that builds DAGs elsewhere.
+    pub foreign_names: Vec<(String, String)>,
 }
 
 /// Visits every node once, iteratively (no recursion, whatever the nesting).
@@ -115,6 +118,13 @@ pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
                 if let Some(m) = node.child_by_field_name("module_name") {
                     if m.kind() == "dotted_name" {
                         let module = dotted(src, m);
+                        if module != "airflow" && !module.starts_with("airflow.") {
+                            let mut c = node.walk();
+                            for name in node.children_by_field_name("name", &mut c) {
+                                let local = name.child_by_field_name("alias").unwrap_or(name);
+                                out.foreign_names.push((dotted(src, local), module.clone()));
+                            }
+                        }
                         if module == "airflow" || module.starts_with("airflow.") {
                             let mut c = node.walk();
                             for name in node.children_by_field_name("name", &mut c) {

@@ -127,3 +127,53 @@ fn a_bad_schedule_is_invalid_config_at_its_line() {
         Some((4, 19))
     );
 }
+
+#[test]
+fn every_non_none_schedule_is_scheduled() {
+    let imports = format!(
+        "{AF3}, AssetAlias\nfrom airflow.timetables.trigger import MultipleCronTriggerTimetable\nfrom plugins.calendars import WorkdayTimetable"
+    );
+    assert_eq!(
+        cadence_of(&imports, "schedule=WorkdayTimetable()").0,
+        Some(Cadence::Scheduled)
+    );
+    assert_eq!(
+        cadence_of(
+            &imports,
+            "schedule=MultipleCronTriggerTimetable(\"0 9 * * *\", \"*/30 * * * *\", timezone=\"UTC\")"
+        )
+        .0,
+        Some(Cadence::Cron("*/30 * * * *".into()))
+    );
+    assert_eq!(
+        cadence_of(&imports, "schedule=[AssetAlias(\"partner-feeds\")]").0,
+        Some(Cadence::OnData)
+    );
+    assert_eq!(
+        cadence_of(&imports, "schedule=AssetAlias(\"partner-feeds\")").0,
+        Some(Cadence::OnData)
+    );
+    assert_eq!(
+        cadence_of(&imports, "schedule=\"@continuous\"").0,
+        Some(Cadence::Continuous)
+    );
+    assert_eq!(
+        cadence_of(AF2, "schedule=\"15 2/4 3-6 * *\"").0,
+        Some(Cadence::Cron("15 2/4 3-6 * *".into()))
+    );
+    assert_eq!(
+        cadence_of(
+            &imports,
+            "schedule=(Asset(\"s3://lake/a\") | Asset(\"s3://lake/b\")) & Asset(\"s3://lake/c\")"
+        ),
+        (
+            Some(Cadence::OnData),
+            Some("schedule".into()),
+            vec![
+                "s3://lake/a".into(),
+                "s3://lake/b".into(),
+                "s3://lake/c".into()
+            ]
+        )
+    );
+}
