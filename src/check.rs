@@ -131,6 +131,8 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
     );
     let mut diagnostics = selection.apply(diagnostics);
     sort(&mut diagnostics);
+    // Two stages may refuse the same link (the walker, then the dbt parser).
+    diagnostics.dedup();
     timer.lap("rules");
     Ok(Analysis {
         root: root.to_path_buf(),

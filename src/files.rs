@@ -12,6 +12,29 @@ use crate::span::{LineIndex, Span};
 /// this big, and a generated dump should not stall a pre-commit hook.
 pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
 
+/// Reads the repo file at repo-relative `rel` under `root` as UTF-8 text,
+/// after [`crate::confine::resolve`] has checked that it lies inside the
+/// root (a link leading outside is a `parse-error` naming the link, and its
+/// target is never opened).
+pub fn read_repo_text(root: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>> {
+    let path = crate::confine::resolve(root, rel).map_err(|why| Box::new(refused(rel, &why)))?;
+    read_text(&path, rel)
+}
+
+/// The `parse-error` for a repo path [`crate::confine::resolve`] refused,
+/// at the start of that path, naming the link (never its target).
+pub fn refused(rel: &Arc<str>, why: &crate::confine::Refusal) -> Diagnostic {
+    let help = if why.is_link() {
+        "symbolic links are read only when they point inside the repo; copy the file in, \
+         or exclude the link with .gitignore or .ignore"
+    } else {
+        "check the path and the file's permissions"
+    };
+    Diagnostic::new("parse-error", why.message(rel))
+        .at(Some(Span::file_start(rel)))
+        .help(help)
+}
+
 /// Reads a repo file as UTF-8 text. Every way it can fail (unreadable, too
 /// large, binary, not UTF-8) is a `parse-error` diagnostic with a location.
 pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>> {

@@ -5,6 +5,7 @@
 pub mod cadence;
 pub mod check;
 pub mod cli;
+pub mod confine;
 pub mod diagnostic;
 pub mod discover;
 pub mod facts;

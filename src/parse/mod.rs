@@ -16,7 +16,7 @@ use rayon::prelude::*;
 
 use crate::discover::{Discovery, FileKind, RepoFile};
 use crate::facts::FileFacts;
-use crate::files::{read_text, SourceMap};
+use crate::files::{read_repo_text, SourceMap};
 use crate::manifest::Manifest;
 use crate::sql_dialect::SqlDialect;
 
@@ -44,7 +44,7 @@ impl ParseContext {
     /// Reads a repo file by its repo-relative path, remembering its text for
     /// reports. Errors are `parse-error` diagnostics.
     pub fn read(&self, rel: &Arc<str>) -> Result<Arc<str>, Box<crate::diagnostic::Diagnostic>> {
-        let text: Arc<str> = Arc::from(read_text(&self.root.join(rel.as_ref()), rel)?);
+        let text: Arc<str> = Arc::from(read_repo_text(&self.root, rel)?);
         self.sources.insert(rel.clone(), text.clone());
         Ok(text)
     }
