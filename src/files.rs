@@ -8,10 +8,6 @@ use std::sync::{Arc, Mutex};
 use crate::diagnostic::Diagnostic;
 use crate::span::{LineIndex, Span};
 
-/// Files larger than this are reported, not read: no real pipeline file is
-/// this big, and a generated dump should not stall a pre-commit hook.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
-
 /// Reads the repo file at repo-relative `rel` under `root` as UTF-8 text,
 /// after [`crate::confine::resolve`] has checked that it lies inside the
 /// root (a link leading outside is a `parse-error` naming the link, and its
@@ -53,12 +49,12 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
             "check the file's permissions",
         )
     })?;
-    if meta.len() > MAX_FILE_BYTES {
+    let max_bytes = crate::limits::get().file_bytes;
+    if meta.len() > max_bytes {
         return Err(error(
             format!(
-                "{rel} is {} MB, over the {} MB limit; it was not read",
-                meta.len() / (1024 * 1024),
-                MAX_FILE_BYTES / (1024 * 1024)
+                "{rel} was not read: {}",
+                crate::limits::over(format!("{} bytes", meta.len()), "max-file-bytes", max_bytes)
             ),
             start,
             "generated or vendored files can be excluded with .gitignore or .ignore",

@@ -13,6 +13,7 @@ pub mod failure;
 pub mod files;
 pub mod fingerprint;
 pub mod graph;
+pub mod limits;
 pub mod manifest;
 pub mod parse;
 pub mod report;

@@ -19,9 +19,6 @@ use crate::parse::inline_allow;
 use crate::span::{LineIndex, Span};
 use crate::sql_dialect::SqlDialect;
 
-/// How deep sqlparser may recurse into nested expressions before giving up.
-const RECURSION_LIMIT: usize = 64;
-
 /// A position in the analysed SQL text: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SqlPos {
@@ -43,6 +40,9 @@ pub struct SqlAccess {
     /// `-- pipelint: allow[rule] reason` comments: their text, position, and
     /// whether each stands alone on its line.
     pub allows: Vec<(String, SqlPos, bool)>,
+    /// The text was over a work limit ([`crate::limits`]): not analyzed in
+    /// full, and not worth trying again in another dialect.
+    pub over_limit: bool,
 }
 
 /// Parses SQL text and lists what it reads and writes. Never panics: what does
@@ -54,7 +54,7 @@ pub struct SqlAccess {
 /// gets its Snowflake or BigQuery SQL read.
 pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAccess {
     let first = analyze_in(sql, dialect);
-    if first.errors.is_empty() || dialect != SqlDialect::Generic {
+    if first.errors.is_empty() || first.over_limit || dialect != SqlDialect::Generic {
         return first;
     }
     let mut best = first;
@@ -91,13 +91,44 @@ fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
         }
     };
     collect_allows(&tokens, &mut access);
-    for statement_tokens in split_statements(tokens) {
+    let limits = crate::limits::get();
+    let statements = split_statements(&tokens);
+    if let Some(range) = statements.get(limits.statements) {
+        access.errors.push((
+            crate::limits::over(
+                format!("{} statements", statements.len()),
+                "max-statements",
+                limits.statements,
+            ) + "; the file was not analyzed",
+            pos(tokens[range.start].span.start),
+        ));
+        access.over_limit = true;
+        return access;
+    }
+    for range in statements {
+        let statement_tokens = &tokens[range];
         let start = statement_tokens
             .first()
             .map_or(SqlPos { line: 1, column: 1 }, |t| pos(t.span.start));
+        let size = statement_tokens
+            .iter()
+            .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+            .count();
+        if size > limits.nodes {
+            access.errors.push((
+                crate::limits::over(
+                    format!("a statement of {size} tokens"),
+                    "max-nodes",
+                    limits.nodes,
+                ),
+                start,
+            ));
+            access.over_limit = true;
+            continue;
+        }
         let mut parser = Parser::new(parser_dialect.as_ref())
-            .with_recursion_limit(RECURSION_LIMIT)
-            .with_tokens_with_locations(statement_tokens);
+            .with_recursion_limit(limits.depth)
+            .with_tokens_with_locations(statement_tokens.to_vec());
         match parser.parse_statement() {
             Ok(statement) => {
                 let trailing = parser.peek_token();
@@ -188,11 +219,11 @@ fn pos(l: Location) -> SqlPos {
 fn parser_message(e: &sqlparser::parser::ParserError) -> String {
     use sqlparser::parser::ParserError;
     match e {
-        ParserError::RecursionLimitExceeded => {
-            format!(
-                "nested deeper than {RECURSION_LIMIT} levels; pipelint stops there to stay safe"
-            )
-        }
+        ParserError::RecursionLimitExceeded => crate::limits::over(
+            "nested deeper than allowed",
+            "max-depth",
+            format!("{} levels", crate::limits::get().depth),
+        ),
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => {
             // sqlparser appends " at Line: L, Column: C"; the span already says where.
             m.split(" at Line: ").next().unwrap_or(m).to_string()
@@ -200,36 +231,39 @@ fn parser_message(e: &sqlparser::parser::ParserError) -> String {
     }
 }
 
-/// Splits a token stream at top-level semicolons, dropping empty statements.
-fn split_statements(tokens: Vec<TokenWithSpan>) -> Vec<Vec<TokenWithSpan>> {
+/// Splits a token stream at top-level semicolons, dropping empty
+/// statements: the index range of each statement's tokens (ranges, not
+/// copies, so a file of many statements holds its tokens once).
+fn split_statements(tokens: &[TokenWithSpan]) -> Vec<std::ops::Range<usize>> {
     let mut out = Vec::new();
-    let mut current = Vec::new();
+    let mut start = 0;
     let mut depth = 0i64;
-    for t in tokens {
+    let mut push = |range: std::ops::Range<usize>| {
+        if tokens[range.clone()]
+            .iter()
+            .any(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+        {
+            out.push(range);
+        }
+    };
+    for (i, t) in tokens.iter().enumerate() {
         match &t.token {
             Token::LParen => depth += 1,
             Token::RParen => depth -= 1,
             Token::SemiColon if depth <= 0 => {
                 depth = 0;
-                push_statement(&mut out, std::mem::take(&mut current));
-                continue;
+                push(start..i);
+                start = i + 1;
             }
-            Token::EOF => continue,
+            Token::EOF => {
+                push(start..i);
+                start = i + 1;
+            }
             _ => {}
         }
-        current.push(t);
     }
-    push_statement(&mut out, current);
+    push(start..tokens.len());
     out
-}
-
-fn push_statement(out: &mut Vec<Vec<TokenWithSpan>>, tokens: Vec<TokenWithSpan>) {
-    if tokens
-        .iter()
-        .any(|t| !matches!(t.token, Token::Whitespace(_)))
-    {
-        out.push(tokens);
-    }
 }
 
 /// Finds `pipelint: allow[rule] reason` in `--` and `/* */` comments.

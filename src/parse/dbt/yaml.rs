@@ -194,6 +194,21 @@ pub fn parse(text: &str) -> Result<YNode, YamlError> {
             offset: index.offset(text, line, column),
         }
     };
+    let max_depth = crate::limits::get().depth;
+    if let Some((line, col)) = crate::limits::yaml_too_deep(text, max_depth) {
+        let line = u32::try_from(line).unwrap_or(u32::MAX).max(1);
+        let column = u32::try_from(col + 1).unwrap_or(u32::MAX);
+        return Err(YamlError {
+            message: crate::limits::over(
+                "nested deeper than allowed",
+                "max-depth",
+                format!("{max_depth} levels"),
+            ),
+            line,
+            column,
+            offset: index.offset(text, line, column),
+        });
+    }
     if let Err(e) = parser.load(&mut loader, false) {
         return Err(located(e.marker(), e.info().to_string()));
     }
