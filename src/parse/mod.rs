@@ -6,6 +6,7 @@ pub mod dbt;
 pub mod inline_allow;
 pub mod manifest;
 pub mod sql;
+pub mod sql_stream;
 pub mod toml_comments;
 
 use std::collections::HashSet;

@@ -12,7 +12,7 @@ use sqlparser::ast::{
     TableFactor, TableObject, Visit, Visitor,
 };
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Whitespace};
 
 use crate::facts::{DataRef, FileFacts, Ident, JobFact, JobKind, Located};
 use crate::parse::inline_allow;
@@ -83,74 +83,101 @@ const GENERIC_FALLBACKS: [SqlDialect; 5] = [
 fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
     let parser_dialect = dialect.parser_dialect();
     let mut access = SqlAccess::default();
-    let tokens = match Tokenizer::new(parser_dialect.as_ref(), sql).tokenize_with_location() {
-        Ok(tokens) => tokens,
-        Err(e) => {
-            access.errors.push((e.message.clone(), pos(e.location)));
-            return access;
-        }
-    };
-    collect_allows(&tokens, &mut access);
     let limits = crate::limits::get();
-    let statements = split_statements(&tokens);
-    if let Some(range) = statements.get(limits.statements) {
-        access.errors.push((
-            crate::limits::over(
-                format!("{} statements", statements.len()),
-                "max-statements",
-                limits.statements,
-            ) + "; the file was not analyzed",
-            pos(tokens[range.start].span.start),
-        ));
-        access.over_limit = true;
-        return access;
-    }
-    for range in statements {
-        let statement_tokens = &tokens[range];
-        let start = statement_tokens
-            .first()
-            .map_or(SqlPos { line: 1, column: 1 }, |t| pos(t.span.start));
-        let size = statement_tokens
-            .iter()
-            .filter(|t| !matches!(t.token, Token::Whitespace(_)))
-            .count();
-        if size > limits.nodes {
-            access.errors.push((
-                crate::limits::over(
-                    format!("a statement of {size} tokens"),
-                    "max-nodes",
-                    limits.nodes,
-                ),
+    let mut count = 0usize;
+    let streamed = super::sql_stream::for_each_piece(sql, parser_dialect.as_ref(), |tokens| {
+        collect_allows(&tokens, &mut access);
+        for range in split_statements(&tokens) {
+            count += 1;
+            let statement_tokens = &tokens[range];
+            let start = statement_tokens
+                .first()
+                .map_or(SqlPos { line: 1, column: 1 }, |t| pos(t.span.start));
+            if count > limits.statements {
+                access.errors.push((
+                    crate::limits::over(
+                        format!("more than {} statements", limits.statements),
+                        "max-statements",
+                        limits.statements,
+                    ) + "; the rest of the file was not analyzed",
+                    start,
+                ));
+                access.over_limit = true;
+                return ControlFlow::Break(());
+            }
+            analyze_statement(
+                statement_tokens,
                 start,
-            ));
-            access.over_limit = true;
-            continue;
+                parser_dialect.as_ref(),
+                &limits,
+                &mut access,
+            );
         }
-        let mut parser = Parser::new(parser_dialect.as_ref())
-            .with_recursion_limit(limits.depth)
-            .with_tokens_with_locations(statement_tokens.to_vec());
-        match parser.parse_statement() {
-            Ok(statement) => {
-                let trailing = parser.peek_token();
-                if trailing.token != Token::EOF {
-                    access.errors.push((
-                        format!(
-                            "unexpected `{}` after the end of a statement",
-                            trailing.token
-                        ),
-                        pos(trailing.span.start),
-                    ));
-                }
-                statement_access(&statement, &mut access);
-            }
-            Err(e) => {
-                let at = parser.peek_token().span.start;
-                let at = if at.line == 0 { start } else { pos(at) };
-                access.errors.push((parser_message(&e), at));
-            }
-        }
+        ControlFlow::Continue(())
+    });
+    if let Err(e) = streamed {
+        access.errors.push((e.message.clone(), pos(e.location)));
     }
     access
+}
+
+/// Parses one statement's tokens and records what it reads and writes, or
+/// why it does not parse (at the token where parsing stopped, or at the
+/// statement's last token when it stopped at the end).
+fn analyze_statement(
+    statement_tokens: &[TokenWithSpan],
+    start: SqlPos,
+    dialect: &dyn sqlparser::dialect::Dialect,
+    limits: &crate::limits::Limits,
+    access: &mut SqlAccess,
+) {
+    let size = statement_tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .count();
+    if size > limits.nodes {
+        access.errors.push((
+            crate::limits::over(
+                format!("a statement of {size} tokens"),
+                "max-nodes",
+                limits.nodes,
+            ),
+            start,
+        ));
+        access.over_limit = true;
+        return;
+    }
+    let mut parser = Parser::new(dialect)
+        .with_recursion_limit(limits.depth)
+        .with_tokens_with_locations(statement_tokens.to_vec());
+    match parser.parse_statement() {
+        Ok(statement) => {
+            let trailing = parser.peek_token();
+            if trailing.token != Token::EOF {
+                access.errors.push((
+                    format!(
+                        "unexpected `{}` after the end of a statement",
+                        trailing.token
+                    ),
+                    pos(trailing.span.start),
+                ));
+            }
+            statement_access(&statement, access);
+        }
+        Err(e) => {
+            let at = parser.peek_token().span.start;
+            let at = if at.line == 0 {
+                statement_tokens
+                    .iter()
+                    .rev()
+                    .find(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+                    .map_or(start, |t| pos(t.span.end))
+            } else {
+                pos(at)
+            };
+            access.errors.push((parser_message(&e), at));
+        }
+    }
 }
 
 /// The facts of a plain `.sql` file: one `script:<path>` job with its reads and
