@@ -91,7 +91,8 @@ fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
             count += 1;
             let statement_tokens = &tokens[range];
             let start = statement_tokens
-                .first()
+                .iter()
+                .find(|t| !matches!(t.token, Token::Whitespace(_)))
                 .map_or(SqlPos { line: 1, column: 1 }, |t| pos(t.span.start));
             if count > limits.statements {
                 access.errors.push((
