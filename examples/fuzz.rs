@@ -154,7 +154,8 @@ fn main() {
             mutate(&mut rng, &mut input, &seeds);
         }
         let _ = std::fs::write(&current, &input);
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scratch.run(&input)));
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scratch.run(&input)));
         cases += 1;
         if outcome.is_err() {
             crashes += 1;
@@ -163,7 +164,11 @@ fn main() {
             eprintln!("fuzz: crash saved to {}", path.display());
         }
         if cases % 500 == 0 {
-            eprintln!("fuzz: {} {cases} cases, {crashes} crashes, {:.0} s", args.name, start.elapsed().as_secs_f64());
+            eprintln!(
+                "fuzz: {} {cases} cases, {crashes} crashes, {:.0} s",
+                args.name,
+                start.elapsed().as_secs_f64()
+            );
         }
     }
     let _ = std::fs::remove_file(&current);

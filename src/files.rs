@@ -31,7 +31,7 @@ pub fn refused(rel: &Arc<str>, why: &crate::confine::Refusal) -> Diagnostic {
         .help(help)
 }
 
-/// Reads a repo file as UTF-8 text. Every way it can fail (unreadable, too
+/// Reads a repo file as UTF-8 text, without a leading byte-order mark. Every way it can fail (unreadable, too
 /// large, binary, not UTF-8) is a `parse-error` diagnostic with a location.
 pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>> {
     let error = |message: String, span: Span, help: &str| {
@@ -75,7 +75,7 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
             "pipelint reads text files; exclude binary files with .gitignore or give them another extension",
         ));
     }
-    String::from_utf8(bytes).map_err(|e| {
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         let pos = e.utf8_error().valid_up_to();
         let (line, column) = line_col_of_bytes(e.as_bytes(), pos);
         error(
@@ -89,7 +89,13 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
             },
             "save the file as UTF-8",
         )
-    })
+    })?;
+    // A byte-order mark is not text: without it, line 1's columns are the
+    // ones an editor shows, and every parser sees the first token.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 fn line_col_of_bytes(bytes: &[u8], pos: usize) -> (u32, u32) {

@@ -166,15 +166,20 @@ fn analyze_statement(
             statement_access(&statement, access);
         }
         Err(e) => {
-            let at = parser.peek_token().span.start;
-            let at = if at.line == 0 {
+            // Where parsing stopped: the next token, else the one it stopped
+            // on, else (past the last token) the end of the statement.
+            let next = parser.peek_token().span.start;
+            let current = parser.get_current_token();
+            let at = if next.line != 0 {
+                pos(next)
+            } else if current.token != Token::EOF && current.span.start.line != 0 {
+                pos(current.span.start)
+            } else {
                 statement_tokens
                     .iter()
                     .rev()
                     .find(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
                     .map_or(start, |t| pos(t.span.end))
-            } else {
-                pos(at)
             };
             access.errors.push((parser_message(&e), at));
         }

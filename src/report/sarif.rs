@@ -100,6 +100,8 @@ pub fn render(analysis: &Analysis) -> String {
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
         .results(analysis.diagnostics.iter().map(result).collect::<Vec<_>>())
+        // Columns count Unicode scalar values (see crate::span).
+        .column_kind(serde_json::json!("unicodeCodePoints"))
         .build();
     let log = Sarif::builder()
         .version(serde_json::json!("2.1.0"))
