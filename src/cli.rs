@@ -77,10 +77,10 @@ struct LimitArgs {
     /// Most statements in one SQL file [default: 250000].
     #[arg(long, value_name = "N")]
     max_statements: Option<usize>,
-    /// Most tokens in one SQL statement, and parse steps of one Python file [default: 100000].
+    /// Most tokens in one SQL statement; a Python file gets one parse step per 20 [default: 2000000].
     #[arg(long, value_name = "N")]
     max_nodes: Option<usize>,
-    /// Deepest nesting of SQL expressions and YAML collections [default: 64].
+    /// Deepest nesting of SQL expressions and YAML collections; SQL operator chains may be 16 times longer [default: 64].
     #[arg(long, value_name = "N")]
     max_depth: Option<usize>,
     /// Template steps one dbt model's render may take [default: 2000000].

@@ -18,11 +18,14 @@ pub struct Limits {
     pub file_bytes: u64,
     /// Most statements in one SQL file (`--max-statements`).
     pub statements: usize,
-    /// Most syntax nodes: tokens of one SQL statement, parse steps of one
-    /// Python file (`--max-nodes`).
+    /// Most syntax nodes: tokens of one SQL statement; a Python file's
+    /// parse gets one tree-sitter progress step (about 100 parser
+    /// operations) per [`NODES_PER_PYTHON_STEP`] (`--max-nodes`).
     pub nodes: usize,
-    /// Deepest nesting: brackets and expressions in SQL, blocks in Python,
-    /// collections in YAML (`--max-depth`).
+    /// Deepest nesting: brackets and expressions in SQL, collections in
+    /// YAML; a chain of SQL operators (`a + b + …`, `… UNION ALL …`) builds
+    /// a tree as deep as it is long, and may be [`CHAIN_PER_DEPTH`] times
+    /// this long (`--max-depth`).
     pub depth: usize,
     /// Template work for one dbt model, in minijinja fuel (`--render-fuel`).
     pub render_fuel: u64,
@@ -33,10 +36,84 @@ pub struct Limits {
 pub const DEFAULT: Limits = Limits {
     file_bytes: 16 * 1024 * 1024,
     statements: 250_000,
-    nodes: 100_000,
+    nodes: 2_000_000,
     depth: 64,
     render_fuel: 2_000_000,
 };
+
+/// Nodes per tree-sitter progress step: real DAG files take one step per
+/// ~130 bytes, so the default budget (100,000 steps) is far above any of
+/// them, and megabytes of noise that keep error recovery busy stop there.
+pub const NODES_PER_PYTHON_STEP: usize = 20;
+
+/// How many operators one chain may have per level of `--max-depth`.
+pub const CHAIN_PER_DEPTH: usize = 16;
+
+/// The longest chain of binary or set operators at one bracket level of a
+/// SQL statement's tokens, not broken by a comma: an upper bound on how
+/// deep the chains make the parsed tree.
+pub fn sql_chain(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> usize {
+    use sqlparser::keywords::Keyword;
+    use sqlparser::tokenizer::Token;
+    let mut levels = vec![0usize];
+    let mut longest = 0;
+    for t in tokens {
+        match &t.token {
+            Token::LParen => levels.push(0),
+            Token::RParen => {
+                if levels.len() > 1 {
+                    levels.pop();
+                }
+            }
+            Token::Comma => {
+                if let Some(n) = levels.last_mut() {
+                    *n = 0;
+                }
+            }
+            Token::Plus
+            | Token::Minus
+            | Token::Mul
+            | Token::Div
+            | Token::Mod
+            | Token::StringConcat
+            | Token::Eq
+            | Token::DoubleEq
+            | Token::Neq
+            | Token::Lt
+            | Token::Gt
+            | Token::LtEq
+            | Token::GtEq
+            | Token::Pipe
+            | Token::Ampersand
+            | Token::Caret
+            | Token::Arrow
+            | Token::LongArrow => bump(&mut levels, &mut longest),
+            Token::Word(w)
+                if matches!(
+                    w.keyword,
+                    Keyword::AND
+                        | Keyword::OR
+                        | Keyword::XOR
+                        | Keyword::UNION
+                        | Keyword::EXCEPT
+                        | Keyword::INTERSECT
+                        | Keyword::MINUS
+                ) =>
+            {
+                bump(&mut levels, &mut longest)
+            }
+            _ => {}
+        }
+    }
+    longest
+}
+
+fn bump(levels: &mut [usize], longest: &mut usize) {
+    if let Some(n) = levels.last_mut() {
+        *n += 1;
+        *longest = (*longest).max(*n);
+    }
+}
 
 impl Default for Limits {
     fn default() -> Limits {

@@ -57,17 +57,17 @@ fn a_dag_indented_511_deep_is_refused_before_the_python_parser() {
 }
 
 #[test]
-fn a_sum_of_260000_terms_is_over_the_node_limit() {
+fn a_sum_of_260000_terms_is_over_the_chain_limit() {
     let sql = format!("SELECT {};\n", vec!["a"; 260_000].join("+"));
     let dir = repo(&[("sql/sum.sql", &sql)]);
     assert_eq!(
         parse_errors(dir.path(), &[]),
-        ["parse-error sql/sum.sql:1:1 SQL does not parse: a statement of 520000 tokens: over the limit of 100000 (raise it with --max-nodes)"]
+        ["parse-error sql/sum.sql:1:1 SQL does not parse: a chain of 259999 operators: over the limit of 1024 operators (64 levels) (raise it with --max-depth)"]
     );
 }
 
 #[test]
-fn or_and_concatenation_chains_are_over_the_node_limit() {
+fn or_and_concatenation_chains_are_over_the_chain_limit() {
     let or = format!(
         "SELECT * FROM t\nWHERE {};\n",
         vec!["a = 1"; 100_000].join(" OR ")
@@ -77,8 +77,8 @@ fn or_and_concatenation_chains_are_over_the_node_limit() {
     assert_eq!(
         parse_errors(dir.path(), &[]),
         [
-            "parse-error sql/concat.sql:1:1 SQL does not parse: a statement of 400002 tokens: over the limit of 100000 (raise it with --max-nodes)",
-            "parse-error sql/or.sql:1:1 SQL does not parse: a statement of 400004 tokens: over the limit of 100000 (raise it with --max-nodes)",
+            "parse-error sql/concat.sql:1:1 SQL does not parse: a chain of 199999 operators: over the limit of 1024 operators (64 levels) (raise it with --max-depth)",
+            "parse-error sql/or.sql:1:1 SQL does not parse: a chain of 200000 operators: over the limit of 1024 operators (64 levels) (raise it with --max-depth)",
         ]
     );
 }
@@ -94,7 +94,7 @@ fn a_long_chain_in_inline_airflow_sql_is_a_parse_error_at_the_string() {
     let dir = repo(&[("dags/sums.py", &dag)]);
     assert_eq!(
         parse_errors(dir.path(), &[]),
-        ["parse-error dags/sums.py:4:47 SQL was not analyzed: a statement of 400000 tokens: over the limit of 100000 (raise it with --max-nodes)"]
+        ["parse-error dags/sums.py:4:47 SQL was not analyzed: a chain of 199999 operators: over the limit of 1024 operators (64 levels) (raise it with --max-depth)"]
     );
 }
 
@@ -109,12 +109,12 @@ fn a_dbt_project_nested_30000_deep_is_refused_without_a_stack_overflow() {
 }
 
 #[test]
-fn a_union_of_300000_selects_is_over_the_node_limit_not_out_of_memory() {
+fn a_union_of_300000_selects_is_over_the_chain_limit_not_out_of_memory() {
     let sql = format!("SELECT 1{};\n", " UNION ALL SELECT 1".repeat(300_000));
     let dir = repo(&[("sql/union.sql", &sql)]);
     assert_eq!(
         parse_errors(dir.path(), &[]),
-        ["parse-error sql/union.sql:1:1 SQL does not parse: a statement of 1200002 tokens: over the limit of 100000 (raise it with --max-nodes)"]
+        ["parse-error sql/union.sql:1:1 SQL does not parse: a chain of 300000 operators: over the limit of 1024 operators (64 levels) (raise it with --max-depth)"]
     );
 }
 
@@ -158,7 +158,7 @@ fn limits_are_raised_and_lowered_from_the_command_line_only() {
     let dir = repo(&[("sql/n.sql", &nested)]);
     assert_eq!(
         parse_errors(dir.path(), &["--max-depth", "8"]),
-        ["parse-error sql/n.sql:1:16 SQL does not parse: nested deeper than allowed: over the limit of 8 levels (raise it with --max-depth)"]
+        ["parse-error sql/n.sql:1:13 SQL does not parse: nested deeper than allowed: over the limit of 8 levels (raise it with --max-depth)"]
     );
     assert_eq!(parse_errors(dir.path(), &[]), Vec::<String>::new());
 }
@@ -293,4 +293,31 @@ fn a_chain_of_100000_dbt_models_is_checked_end_to_end() {
     let p = dir.path().to_string_lossy().into_owned();
     let (code, _, err) = pipelint(&["check", p.as_str(), "-q", "--select", "parse-error"]);
     assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn the_longest_chain_allowed_parses_on_a_small_stack() {
+    use pipelint::sql_dialect::SqlDialect;
+    let max = 64 * pipelint::limits::CHAIN_PER_DEPTH;
+    let sum = format!("SELECT {} FROM raw.t", vec!["a"; max + 1].join(" + "));
+    let union = format!(
+        "SELECT 1 FROM raw.u{}",
+        " UNION ALL SELECT 1 FROM raw.u".repeat(max)
+    );
+    let ors = format!(
+        "SELECT * FROM raw.o WHERE {}",
+        vec!["a = 1"; max / 2].join(" OR ")
+    );
+    std::thread::Builder::new()
+        .stack_size(2 * 1024 * 1024)
+        .spawn(move || {
+            for sql in [sum, union, ors] {
+                let access = pipelint::parse::sql::analyze(&sql, SqlDialect::Generic);
+                assert_eq!(access.errors, [], "{}", &sql[..40]);
+                assert!(!access.reads.is_empty());
+            }
+        })
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
 }

@@ -148,6 +148,20 @@ fn analyze_statement(
         access.over_limit = true;
         return;
     }
+    let chain = crate::limits::sql_chain(statement_tokens);
+    let max_chain = limits.depth.saturating_mul(crate::limits::CHAIN_PER_DEPTH);
+    if chain > max_chain {
+        access.errors.push((
+            crate::limits::over(
+                format!("a chain of {chain} operators"),
+                "max-depth",
+                format!("{max_chain} operators ({} levels)", limits.depth),
+            ),
+            start,
+        ));
+        access.over_limit = true;
+        return;
+    }
     let mut parser = Parser::new(dialect)
         .with_recursion_limit(limits.depth)
         .with_tokens_with_locations(statement_tokens.to_vec());

@@ -56,13 +56,6 @@ impl<'a> Source<'a> {
     }
 }
 
-/// How many parse steps tree-sitter may take per unit of `--max-nodes`:
-/// it reports progress every 100 or so operations, and real DAG files take
-/// a few steps per syntax node; only hostile input (megabytes of noise that
-/// keep its error recovery busy) comes near. Counted in work, not time, so
-/// the same file gives the same result on any machine under any load.
-pub(super) const STEPS_PER_NODE: usize = 1;
-
 /// Parses Python text, or says why not: indentation deeper than
 /// tree-sitter survives is refused before it is called (it would abort the
 /// process), and a parse that takes more steps than the `--max-nodes`
@@ -82,7 +75,9 @@ pub(super) fn parse_python(text: &str) -> Result<Tree, String> {
     parser
         .set_language(&tree_sitter_python::LANGUAGE.into())
         .map_err(|e| e.to_string())?;
-    let budget = limits.nodes.saturating_mul(STEPS_PER_NODE);
+    // Counted in work, not time: the same file gives the same result on
+    // any machine under any load.
+    let budget = limits.nodes / crate::limits::NODES_PER_PYTHON_STEP;
     let mut steps = 0usize;
     let mut within_budget = |_: &ParseState| {
         steps += 1;
