@@ -60,10 +60,8 @@ pub fn sql_chain(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> usize {
     for t in tokens {
         match &t.token {
             Token::LParen => levels.push(0),
-            Token::RParen => {
-                if levels.len() > 1 {
-                    levels.pop();
-                }
+            Token::RParen if levels.len() > 1 => {
+                levels.pop();
             }
             Token::Comma => {
                 if let Some(n) = levels.last_mut() {
