@@ -25,8 +25,15 @@ fn main() {
         eprintln!("usage: dbt_edges PATH [--dbt-manifest]");
         std::process::exit(2);
     };
-    let discovery = pipelint::discover::discover(&root);
-    let parsed = pipelint::parse::parse_repo(&discovery, root, true, use_manifest);
+    let workspace = match pipelint::workspace::Workspace::at_root(&root) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("dbt_edges: {e}");
+            std::process::exit(2);
+        }
+    };
+    let discovery = pipelint::discover::discover(&workspace.root);
+    let parsed = pipelint::parse::parse_repo(&discovery, &workspace, true, use_manifest);
     let checked: HashSet<&DataRef> = parsed
         .facts
         .datasets

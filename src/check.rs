@@ -10,6 +10,7 @@ use crate::graph::{self, Graph};
 use crate::manifest::Manifest;
 use crate::parse::{self, ParseContext};
 use crate::rules::{self, select::Selection, suppress, GRAPH_RULES};
+use crate::workspace::Workspace;
 
 /// What a run is asked to do.
 #[derive(Debug, Default, Clone)]
@@ -22,6 +23,11 @@ pub struct Options {
     pub include_packages: bool,
     /// Read dbt projects from `target/manifest.json` where it exists.
     pub dbt_manifest: bool,
+    /// The repo root (`--root`); default: the git root of the checked path.
+    pub root: Option<PathBuf>,
+    /// The config file (`--config`); default: the nearest `pipeline.toml`
+    /// from the checked path up to the root.
+    pub config: Option<PathBuf>,
 }
 
 /// Why a run could not happen at all (exit code 2).
@@ -47,8 +53,14 @@ impl std::error::Error for RunError {}
 /// The result of a run.
 #[derive(Debug)]
 pub struct Analysis {
-    /// The repo root as given.
+    /// The repo root (see [`crate::workspace`]): output paths are relative to it.
     pub root: PathBuf,
+    /// The checked folder relative to the root (`""` for the whole repo):
+    /// only findings inside it are kept.
+    pub scope: String,
+    /// Notes for stderr about the run itself (e.g. the checked folder holds
+    /// nothing pipelint reads).
+    pub notes: Vec<String>,
     /// The resolved graph.
     pub graph: Graph,
     /// The manifest (default when absent).
@@ -86,24 +98,32 @@ impl Analysis {
     }
 }
 
-/// Analyzes the repo at `root`.
-pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
-    match std::fs::metadata(root) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => {
-            return Err(RunError::BadPath(
-                root.to_path_buf(),
-                "not a directory".into(),
-            ))
-        }
-        Err(e) => return Err(RunError::BadPath(root.to_path_buf(), e.to_string())),
-    }
+/// Analyzes the repo holding `path` and keeps the findings inside `path`:
+/// the whole repo is read from its root (see [`crate::workspace`]), so a
+/// subfolder's findings are exactly the root run's findings located there.
+pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
+    let workspace = Workspace::locate(path, options.root.as_deref(), options.config.as_deref())
+        .map_err(|why| RunError::BadPath(path.to_path_buf(), why))?;
+    let root = workspace.root.as_path();
     let timer = StageTimer::new();
     let discovery = crate::discover::discover(root);
     timer.lap("discover");
+    let mut notes = Vec::new();
+    let reads_something = discovery
+        .files
+        .iter()
+        .map(|f| f.rel.as_ref())
+        .chain(discovery.dbt_projects.iter().map(|p| p.rel.as_ref()))
+        .any(|rel| workspace.in_scope(rel) || (rel.is_empty() && workspace.scope.is_empty()));
+    if !reads_something {
+        notes.push(format!(
+            "{} holds no file pipelint reads (Airflow DAG files, dbt projects, SQL, pipeline.toml, CODEOWNERS)",
+            path.display()
+        ));
+    }
     let parsed = parse::parse_repo(
         &discovery,
-        root.to_path_buf(),
+        &workspace,
         options.include_packages,
         options.dbt_manifest,
     );
@@ -130,12 +150,17 @@ pub fn run(root: &Path, options: &Options) -> Result<Analysis, RunError> {
         &selection,
     );
     let mut diagnostics = selection.apply(diagnostics);
+    if !workspace.scope.is_empty() {
+        diagnostics.retain(|d| d.span.as_ref().is_some_and(|s| workspace.in_scope(&s.file)));
+    }
     sort(&mut diagnostics);
     // Two stages may refuse the same link (the walker, then the dbt parser).
     diagnostics.dedup();
     timer.lap("rules");
     Ok(Analysis {
         root: root.to_path_buf(),
+        scope: workspace.scope,
+        notes,
         graph,
         manifest: parsed.manifest,
         diagnostics,

@@ -43,9 +43,16 @@ enum Command {
 
 #[derive(Debug, Args)]
 struct Common {
-    /// The repo to check.
+    /// The repo, or a folder of it, to check (findings inside it are reported).
     #[arg(default_value = ".")]
     path: PathBuf,
+    /// The repo root, which output paths are relative to (default: the git
+    /// root of PATH, else PATH).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+    /// The config file (default: the nearest `pipeline.toml` from PATH up to the root).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Only run these rules: slugs, codes or code prefixes (`PL4`), comma-separated.
     #[arg(long, value_delimiter = ',')]
     select: Vec<String>,
@@ -242,6 +249,8 @@ fn analyze(common: &Common) -> Result<check::Analysis, String> {
         ignore: common.ignore.clone(),
         include_packages: common.include_packages,
         dbt_manifest: common.dbt_manifest,
+        root: common.root.clone(),
+        config: common.config.clone(),
     };
     crate::limits::set(common.limits.limits());
     let pool = rayon::ThreadPoolBuilder::new()
@@ -249,8 +258,13 @@ fn analyze(common: &Common) -> Result<check::Analysis, String> {
         .stack_size(16 * 1024 * 1024)
         .build()
         .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    pool.install(|| check::run(&common.path, &options))
-        .map_err(|e| e.to_string())
+    let analysis = pool
+        .install(|| check::run(&common.path, &options))
+        .map_err(|e| e.to_string())?;
+    for note in &analysis.notes {
+        eprintln!("pipelint: {}", report::terminal::sanitize(note));
+    }
+    Ok(analysis)
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.

@@ -70,6 +70,9 @@ pub struct Diagnostic {
     /// What tells apart several findings of one rule on one node (the
     /// referenced name, the other node of a pair); part of the fingerprint.
     pub key: Option<String>,
+    /// The highest severity this finding may have, whatever its rule's
+    /// (a dbt exposure without freshness is a hint, not an error).
+    pub at_most: Option<Severity>,
 }
 
 impl Diagnostic {
@@ -85,7 +88,14 @@ impl Diagnostic {
             help: None,
             nodes: Vec::new(),
             key: None,
+            at_most: None,
         }
+    }
+
+    /// Caps the finding's severity at `severity`.
+    pub fn at_most(mut self, severity: Severity) -> Diagnostic {
+        self.at_most = Some(severity);
+        self
     }
 
     /// Sets the discriminator that tells this finding apart from others of the

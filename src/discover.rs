@@ -9,7 +9,7 @@ use crate::span::Span;
 /// What a discovered file is, which decides the parser that reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
-    /// `pipeline.toml` at the repo root.
+    /// A `pipeline.toml` (the run reads the one [`crate::workspace`] picks).
     Manifest,
     /// A `.sql` file outside any dbt project.
     Sql,
@@ -121,8 +121,8 @@ fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Di
             .iter()
             .any(|r| r.is_empty() || rel.starts_with(r.as_str()));
         let kind = match (file_name(&rel), extension(&rel)) {
-            ("pipeline.toml", _) if !rel.contains('/') => Some(FileKind::Manifest),
-            ("CODEOWNERS", _) if matches!(parent(&rel), "" | ".github" | "docs") => {
+            (crate::manifest::MANIFEST_FILE, _) => Some(FileKind::Manifest),
+            _ if crate::workspace::CODEOWNERS_PLACES.contains(&rel.as_ref()) => {
                 Some(FileKind::CodeOwners)
             }
             (_, "sql") if !in_dbt => Some(FileKind::Sql),

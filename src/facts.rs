@@ -112,6 +112,10 @@ pub struct JobFact {
     pub dag: Option<String>,
     /// Where the job is defined.
     pub span: Span,
+    /// The file that is the job, when `span` points elsewhere (a dbt
+    /// model's `.sql` while `span` is its schema YAML entry): path-based
+    /// owners (`[paths]`, CODEOWNERS) are matched on it.
+    pub file: Option<Arc<str>>,
     /// Owner set on the job itself or inherited inside its file (DAG defaults).
     pub owner: Option<Attributed<String>>,
     /// Cadence set on the job itself.
@@ -148,6 +152,7 @@ impl JobFact {
             name: name.into(),
             dag: None,
             span,
+            file: None,
             owner: None,
             cadence: None,
             on_failure: None,
@@ -192,6 +197,9 @@ pub struct SourceFact {
     pub owner: Option<Attributed<String>>,
     /// How often it is extracted (or the freshness it is held to).
     pub cadence: Option<Attributed<Cadence>>,
+    /// The dbt project that declares it (its `source()` calls resolve to
+    /// this declaration); `None` for repo-wide sources (`pipeline.toml`).
+    pub project: Option<String>,
 }
 
 /// Someone outside the pipeline who reads its output.
@@ -207,6 +215,9 @@ pub struct ConsumerFact {
     pub owner: Option<Attributed<String>>,
     /// How fresh the data it reads must be.
     pub freshness: Option<Attributed<Cadence>>,
+    /// Its tool has no freshness field (a dbt exposure, which takes
+    /// `meta.freshness` by convention): a missing one is only a hint.
+    pub freshness_optional: bool,
     /// What it reads.
     pub reads: Vec<Located<DataRef>>,
 }
@@ -265,6 +276,10 @@ pub struct DatasetFact {
     pub layer_hint: Option<String>,
     /// A data-quality check (a dbt test, a check operator) guards it.
     pub checked: bool,
+    /// Read by a tool that is neither job nor consumer (dbt's semantic
+    /// layer, its time spine): it has a reader, but no owner or freshness
+    /// of its own to check.
+    pub served: bool,
 }
 
 /// An inline `pipelint: allow[rule] reason` comment.

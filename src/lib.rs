@@ -21,3 +21,4 @@ pub mod rules;
 pub mod span;
 pub mod sql_dialect;
 pub mod suggest;
+pub mod workspace;

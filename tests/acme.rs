@@ -27,17 +27,17 @@ fn broken_acme_reports_every_violation_exactly() {
             "PL103 cross-dag-without-trigger task:marketing_attribution.attribute_channels dags/marketing_attribution.py:24",
             "PL502 multiple-writers dataset:raw.orders dags/orders_hourly.py:38",
             "PL103 cross-dag-without-trigger task:serving_daily.check_account_health dags/serving_daily.py:67",
-            "PL101 dag-cycle model:cycle_a dbt/models/broken/cycle_a.sql:1",
+            "PL101 dag-cycle model:acme.cycle_a dbt/models/broken/cycle_a.sql:1",
             "PL401 consumer-reads-raw consumer:ops_raw_orders_sheet dbt/models/broken/exposures.yml:12",
-            "PL101 dag-cycle model:fct_orders_v2 dbt/models/broken/fct_orders_v2.sql:1",
+            "PL101 dag-cycle model:acme.fct_orders_v2 dbt/models/broken/fct_orders_v2.sql:1",
             "PL502 multiple-writers dataset:analytics.fct_orders dbt/models/broken/fct_orders_v2.sql:1",
-            "PL403 layer-backflow model:int_backflow dbt/models/broken/int_backflow.sql:2",
+            "PL403 layer-backflow model:acme.int_backflow dbt/models/broken/int_backflow.sql:2",
             "PL601 publish-without-check dataset:mart.mart_orders_raw dbt/models/broken/mart_orders_raw.sql:1",
             "PL602 orphan-serving dataset:mart.mart_orders_raw dbt/models/broken/mart_orders_raw.sql:1",
-            "PL402 layer-skip model:mart_orders_raw dbt/models/broken/mart_orders_raw.sql:3",
-            "PL102 unresolved-reference model:orders_typo dbt/models/broken/orders_typo.sql:2",
-            "PL201 missing-owner model:unowned_report dbt/models/broken/unowned_report.sql:1",
-            "PL101 dag-cycle model:fct_orders dbt/models/marts/schema.yml:4",
+            "PL402 layer-skip model:acme.mart_orders_raw dbt/models/broken/mart_orders_raw.sql:3",
+            "PL102 unresolved-reference model:acme.orders_typo dbt/models/broken/orders_typo.sql:2",
+            "PL201 missing-owner model:acme.unowned_report dbt/models/broken/unowned_report.sql:1",
+            "PL101 dag-cycle model:acme.fct_orders dbt/models/marts/schema.yml:4",
             "PL501 duplicate-extract source:raw.orders dbt/models/staging/sources.yml:10",
             "PL301 missing-cadence source:crm.contacts dbt/models/staging/sources.yml:48",
             "PL201 missing-owner source:salesforce_accounts pipeline.toml:47",
@@ -122,8 +122,8 @@ fn a_cycle_runs_across_tools() {
         .collect();
     assert!(
         messages.contains(
-            &"cycle through 3 jobs: model:fct_orders → dataset:analytics.fct_orders → script:sql/adhoc/backfill_orders.sql → \
-              dataset:raw.orders → model:stg_orders → dataset:analytics.stg_orders → model:fct_orders"
+            &"cycle through 3 jobs: model:acme.fct_orders → dataset:analytics.fct_orders → script:sql/adhoc/backfill_orders.sql → \
+              dataset:raw.orders → model:acme.stg_orders → dataset:analytics.stg_orders → model:acme.fct_orders"
         ),
         "{messages:#?}"
     );
@@ -152,8 +152,8 @@ fn graph_json_shows_resolved_nodes_and_edges() {
         "source:stripe_payments -reads-> task:payments_15m.extract_payments",
         "task:payments_15m.extract_payments -writes-> dataset:raw.payments",
         "task:events_continuous.stream_events -after-> task:events_continuous.load_events",
-        "dataset:raw.payments -reads-> model:stg_payments",
-        "model:fct_orders -writes-> dataset:analytics.fct_orders",
+        "dataset:raw.payments -reads-> model:acme.stg_payments",
+        "model:acme.fct_orders -writes-> dataset:analytics.fct_orders",
         "dataset:mart.account_health -reads-> consumer:salesforce_reverse_etl",
         "dataset:s3://acme-lake/raw/events -reads-> script:sql/load_events.sql",
     ] {
@@ -176,7 +176,7 @@ fn graph_json_shows_resolved_nodes_and_edges() {
     assert_eq!(sessions["owner_from"], "[paths.\"sql/curated/**\"]");
     assert_eq!(sessions["cadence"], "daily 03:00");
     assert_eq!(sessions["on_failure"], "retry(2)");
-    let model = node("model:fct_orders");
+    let model = node("model:acme.fct_orders");
     assert_eq!(model["owner"], "analytics-eng");
     let ds = graph["nodes"]
         .as_array()
@@ -266,16 +266,16 @@ fn findings_inside_installed_dbt_packages_need_include_packages() {
     let (_, doc) = check_json(&p, &["--fail-on", "info"]);
     assert_eq!(
         findings(&doc),
-        ["PL201 missing-owner model:sessions models/sessions.sql:1"]
+        ["PL201 missing-owner model:shop.sessions models/sessions.sql:1"]
     );
     let (_, doc) = check_json(&p, &["--fail-on", "info", "--include-packages"]);
     assert_eq!(
         findings(&doc),
         [
-            "PL201 missing-owner model:evt_events dbt_packages/evt/models/evt_events.sql:1",
+            "PL201 missing-owner model:evt.evt_events dbt_packages/evt/models/evt_events.sql:1",
             "PL201 missing-owner source:tracker.events dbt_packages/evt/models/sources.yml:6",
             "PL301 missing-cadence source:tracker.events dbt_packages/evt/models/sources.yml:6",
-            "PL201 missing-owner model:sessions models/sessions.sql:1",
+            "PL201 missing-owner model:shop.sessions models/sessions.sql:1",
         ]
     );
 }

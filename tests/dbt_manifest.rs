@@ -42,21 +42,21 @@ fn shop_with_manifest(edit: impl FnOnce(&str) -> String) -> tempfile::TempDir {
 }
 
 const SHOP_EDGES: &[&str] = &[
-    "dataset:country_codes -reads-> model:stg_customers",
+    "dataset:country_codes -reads-> model:shop.stg_customers",
     "dataset:mart.dim_customers -reads-> consumer:weekly_revenue",
     "dataset:mart.orders_fact -reads-> consumer:weekly_revenue",
-    "dataset:raw.shop_app.customer -reads-> model:stg_customers",
-    "dataset:raw.shop_app.orders -reads-> model:stg_orders",
-    "dataset:raw.shop_app.orders -reads-> snapshot:orders_snapshot",
-    "dataset:staging.stg_customers -reads-> model:dim_customers",
-    "dataset:staging.stg_customers -reads-> model:fct_orders",
-    "dataset:staging.stg_orders -reads-> model:fct_orders",
-    "model:dim_customers -writes-> dataset:mart.dim_customers",
-    "model:fct_orders -writes-> dataset:mart.orders_fact",
-    "model:stg_customers -writes-> dataset:staging.stg_customers",
-    "model:stg_orders -writes-> dataset:staging.stg_orders",
-    "seed:country_codes -writes-> dataset:country_codes",
-    "snapshot:orders_snapshot -writes-> dataset:snapshots.orders_snapshot",
+    "dataset:raw.shop_app.customer -reads-> model:shop.stg_customers",
+    "dataset:raw.shop_app.orders -reads-> model:shop.stg_orders",
+    "dataset:raw.shop_app.orders -reads-> snapshot:shop.orders_snapshot",
+    "dataset:staging.stg_customers -reads-> model:shop.dim_customers",
+    "dataset:staging.stg_customers -reads-> model:shop.fct_orders",
+    "dataset:staging.stg_orders -reads-> model:shop.fct_orders",
+    "model:shop.dim_customers -writes-> dataset:mart.dim_customers",
+    "model:shop.fct_orders -writes-> dataset:mart.orders_fact",
+    "model:shop.stg_customers -writes-> dataset:staging.stg_customers",
+    "model:shop.stg_orders -writes-> dataset:staging.stg_orders",
+    "seed:shop.country_codes -writes-> dataset:country_codes",
+    "snapshot:shop.orders_snapshot -writes-> dataset:snapshots.orders_snapshot",
     "source:shop.customers -writes-> dataset:raw.shop_app.customer",
     "source:shop.orders -writes-> dataset:raw.shop_app.orders",
 ];
@@ -97,7 +97,7 @@ fn the_manifest_is_what_is_read() {
         .copied()
         .filter(|e| !e.contains("dim_customers"))
         .collect();
-    expected.insert(0, "dataset:country_codes -reads-> model:fct_orders");
+    expected.insert(0, "dataset:country_codes -reads-> model:shop.fct_orders");
     assert_eq!(edges(&graph), expected);
     // Without the flag the project's files are rendered, as always.
     let rendered: serde_json::Value = serde_json::from_str(&graph_text(dir.path(), &[])).unwrap();
@@ -168,7 +168,7 @@ fn nulls_where_dbt_writes_them_are_read() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|n| n["id"] == "model:dim_customers")
+        .find(|n| n["id"] == "model:shop.dim_customers")
         .unwrap();
     assert!(dim["owner"].is_null(), "no groups, no group owner: {dim}");
 }

@@ -21,6 +21,7 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
         defaults: NameDefaults {
             schema: manifest.project.default_schema.clone(),
             database: manifest.project.default_database.clone(),
+            dialect: manifest.project.dialect,
         },
         nodes: BTreeMap::new(),
         edges: Vec::new(),
@@ -104,15 +105,25 @@ enum Target {
     Nothing(&'static str, String, Option<String>),
 }
 
+/// One declaration of a dbt source table: the declaring project, the
+/// source id and the landing dataset.
+type SourceDecl = (Option<String>, String, Option<String>);
+
 /// Resolves references to datasets and sources.
 struct Resolver<'f> {
     defaults: NameDefaults,
     /// Canonical external object (`system`) → source id.
     systems: HashMap<String, String>,
-    /// `source.table` → (source id, landing dataset).
-    dbt_sources: HashMap<String, (String, Option<String>)>,
-    /// Model name → output dataset.
+    /// `source.table` → (declaring dbt project, source id, landing dataset)
+    /// for each declaration, in file order.
+    dbt_sources: HashMap<String, Vec<SourceDecl>>,
+    /// `project.name` (`project.name.vN` for a version) of each dbt model,
+    /// seed and snapshot → output dataset.
     models: BTreeMap<String, String>,
+    /// Bare dbt node name → the `project.name` keys holding it, for refs
+    /// that name no project (Airflow tools): they resolve when one project
+    /// has the name.
+    bare_models: BTreeMap<String, Vec<String>>,
     _facts: std::marker::PhantomData<&'f ()>,
 }
 
@@ -131,7 +142,10 @@ impl<'f> Resolver<'f> {
                 .lands_in
                 .as_ref()
                 .and_then(|l| normalize(&l.value, defaults));
-            dbt_sources.entry(s.name.clone()).or_insert((id, landing));
+            dbt_sources
+                .entry(s.name.clone())
+                .or_insert_with(Vec::new)
+                .push((s.project.clone(), id, landing));
         }
         let mut models = BTreeMap::new();
         for j in jobs {
@@ -151,16 +165,32 @@ impl<'f> Resolver<'f> {
                 models.entry(name.to_string()).or_insert(out);
             }
         }
+        let mut bare_models: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for key in models.keys() {
+            if let Some((_, bare)) = key.split_once('.') {
+                bare_models
+                    .entry(bare.to_string())
+                    .or_default()
+                    .push(key.clone());
+            }
+        }
         Resolver {
             defaults: defaults.clone(),
             systems,
             dbt_sources,
             models,
+            bare_models,
             _facts: std::marker::PhantomData,
         }
     }
 
     fn resolve(&self, r: &DataRef) -> Target {
+        self.resolve_in(r, None)
+    }
+
+    /// Resolves a reference made by a node of the dbt project `project`:
+    /// its `source()` calls name that project's declarations first.
+    fn resolve_in(&self, r: &DataRef, project: Option<&str>) -> Target {
         match r {
             DataRef::Table(_) | DataRef::Uri(_) => match normalize(r, &self.defaults) {
                 Some(name) => match self.systems.get(&name) {
@@ -174,11 +204,18 @@ impl<'f> Resolver<'f> {
                 name,
                 version,
             } => {
+                let qualified = match package {
+                    Some(p) => format!("{p}.{name}"),
+                    None => match self.bare_models.get(name).map(Vec::as_slice) {
+                        Some([only]) => only.clone(),
+                        _ => name.clone(),
+                    },
+                };
                 let key = match version {
-                    Some(v) if self.models.contains_key(&format!("{name}.v{v}")) => {
-                        format!("{name}.v{v}")
+                    Some(v) if self.models.contains_key(&format!("{qualified}.v{v}")) => {
+                        format!("{qualified}.v{v}")
                     }
-                    _ => name.clone(),
+                    _ => qualified,
                 };
                 match self.models.get(&key) {
                     Some(ds) => Target::Dataset(ds.clone()),
@@ -187,7 +224,7 @@ impl<'f> Resolver<'f> {
                             .as_ref()
                             .map_or(name.clone(), |p| format!("{p}.{name}"));
                         let near =
-                            crate::suggest::closest(name, self.models.keys().map(String::as_str))
+                            crate::suggest::closest(&shown, self.models.keys().map(String::as_str))
                                 .map(str::to_string);
                         Target::Nothing("model", shown, near)
                     }
@@ -195,9 +232,14 @@ impl<'f> Resolver<'f> {
             }
             DataRef::DbtSource { source, table } => {
                 let key = format!("{source}.{table}");
-                match self.dbt_sources.get(&key) {
-                    Some((_, Some(ds))) => Target::Dataset(ds.clone()),
-                    Some((id, None)) => Target::Source(id.clone()),
+                let declared = self.dbt_sources.get(&key).and_then(|all| {
+                    all.iter()
+                        .find(|d| project.is_some() && d.0.as_deref() == project)
+                        .or_else(|| all.first())
+                });
+                match declared {
+                    Some((_, _, Some(ds))) => Target::Dataset(ds.clone()),
+                    Some((_, id, None)) => Target::Source(id.clone()),
                     None => {
                         let near = crate::suggest::closest(
                             &key,
@@ -231,6 +273,9 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
         kind,
         name,
         layer: None,
+        served: false,
+        freshness_optional: false,
+        file: None,
         owner: None,
         cadence: None,
         on_failure: None,
@@ -253,6 +298,7 @@ impl Builder {
                 j.name.clone(),
                 Some(j.span.clone()),
             );
+            n.file.clone_from(&j.file);
             n.owner.clone_from(&j.owner);
             n.cadence.clone_from(&j.cadence);
             n.on_failure.clone_from(&j.on_failure);
@@ -296,6 +342,7 @@ impl Builder {
             n.owner.clone_from(&c.owner);
             n.cadence.clone_from(&c.freshness);
             n.consumer_kind = Some(c.kind.clone());
+            n.freshness_optional = c.freshness_optional;
             self.nodes.entry(id).or_insert(n);
         }
     }
@@ -356,7 +403,7 @@ impl Builder {
     }
 
     fn add_read(&mut self, reader: &str, r: &Located<DataRef>, resolver: &Resolver) {
-        match resolver.resolve(&r.value) {
+        match resolver.resolve_in(&r.value, dbt_project_of(reader)) {
             Target::Dataset(name) => {
                 let ds = self.dataset(&name, &r.span);
                 self.edge(&ds, reader, EdgeKind::Reads, Some(&r.span));
@@ -389,7 +436,7 @@ impl Builder {
         }
         for r in &job.reads {
             // A job reading what it writes (incremental merge) is no dependency.
-            if let Target::Dataset(name) = resolver.resolve(&r.value) {
+            if let Target::Dataset(name) = resolver.resolve_in(&r.value, dbt_project_of(&job.id)) {
                 if written.contains(&name) {
                     continue;
                 }
@@ -600,6 +647,7 @@ impl Builder {
                 if let Some(n) = self.nodes.get_mut(&id) {
                     n.external |= d.external;
                     n.checked |= d.checked;
+                    n.served |= d.served;
                 }
             }
         }
@@ -724,9 +772,21 @@ impl Builder {
     }
 }
 
+/// The dbt project of a dbt node id (`model:<project>.<name>`).
+fn dbt_project_of(id: &str) -> Option<&str> {
+    let rest = id
+        .strip_prefix("model:")
+        .or_else(|| id.strip_prefix("seed:"))
+        .or_else(|| id.strip_prefix("snapshot:"))?;
+    rest.split_once('.').map(|(project, _)| project)
+}
+
 /// The external object of each source: its `system`, else its landing table.
+/// Each dbt project declares the raw tables it reads: declarations of one
+/// object in two projects are not two extracts, so only the first project's
+/// declarations of an object are kept (with every repo-wide source).
 fn source_objects(facts: &FileFacts, defaults: &NameDefaults) -> Vec<(String, String, Span)> {
-    let mut out: Vec<(String, String, Span)> = facts
+    let mut keyed: Vec<(String, Option<&str>, String, Span)> = facts
         .sources
         .iter()
         .filter_map(|s| {
@@ -735,9 +795,26 @@ fn source_objects(facts: &FileFacts, defaults: &NameDefaults) -> Vec<(String, St
                 (None, Some(l)) => normalize(&l.value, defaults)?,
                 (None, None) => return None,
             };
-            Some((key, format!("source:{}", s.name), s.span.clone()))
+            Some((
+                key,
+                s.project.as_deref(),
+                format!("source:{}", s.name),
+                s.span.clone(),
+            ))
         })
         .collect();
-    out.sort();
+    keyed.sort();
+    let mut first_project: HashMap<String, Option<&str>> = HashMap::new();
+    let mut out: Vec<(String, String, Span)> = Vec::new();
+    for (key, project, id, span) in keyed {
+        if let Some(p) = project {
+            let first = first_project.entry(key.clone()).or_insert(Some(p));
+            if *first != Some(p) {
+                continue;
+            }
+        }
+        out.push((key, id, span));
+    }
+    out.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
     out
 }

@@ -71,9 +71,9 @@ pub fn annotate(
             });
         }
         let file = node
-            .span
-            .as_ref()
-            .map(|s| s.file.clone())
+            .file
+            .clone()
+            .or_else(|| node.span.as_ref().map(|s| s.file.clone()))
             .filter(|f| Some(f.as_ref()) != manifest_file);
         if let (Some(file), true) = (&file, node.kind != NodeKind::Dataset) {
             for p in manifest
@@ -87,13 +87,8 @@ pub fn annotate(
                 on_failure = on_failure.or_else(|| p.on_failure.clone());
             }
             if let Some((o, span)) = codeowners.and_then(|c| c.owner_of(file)) {
-                owner = owner.or_else(|| {
-                    Some(Attributed::new(
-                        o.to_string(),
-                        "CODEOWNERS",
-                        Some(span.clone()),
-                    ))
-                });
+                owner =
+                    owner.or_else(|| Some(Attributed::new(o, "CODEOWNERS", Some(span.clone()))));
             }
         }
         if node.kind == NodeKind::Dataset {

@@ -74,6 +74,15 @@ pub struct Node {
     pub name: String,
     /// Index into [`Graph::layers`], for datasets placed in a layer.
     pub layer: Option<usize>,
+    /// The file path-based owners are matched on, when not `span`'s file
+    /// (see [`crate::facts::JobFact::file`]).
+    pub file: Option<std::sync::Arc<str>>,
+    /// Read by a tool outside the graph's jobs and consumers (dbt's
+    /// semantic layer): a serving dataset with a reader.
+    pub served: bool,
+    /// A consumer whose tool has no freshness field (see
+    /// [`crate::facts::ConsumerFact::freshness_optional`]).
+    pub freshness_optional: bool,
     /// Owner and where it came from.
     pub owner: Option<Attributed<String>>,
     /// Cadence (freshness for consumers) and where it came from.

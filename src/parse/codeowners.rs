@@ -1,41 +1,98 @@
-//! GitHub's CODEOWNERS file: the last place owners are inherited from.
+//! `CODEOWNERS` as GitHub and GitLab read it: the last place owners are
+//! inherited from.
+//!
+//! A rule is a .gitignore-style pattern and its owners; the last matching
+//! rule wins, and a rule without owners leaves the path unowned. GitLab
+//! adds sections (`[Section]`, optional `^[Section]`, approval counts
+//! `[Section][2]`, default owners `[Section] @team`): each section is read
+//! on its own and a path's owners are those of every section that matches
+//! it, in file order. Escaped spaces (`\ `) belong to the pattern.
 
 use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
 
-/// The CODEOWNERS rules, in file order (the last matching rule wins).
+/// One pattern line.
+#[derive(Debug)]
+struct Rule {
+    matcher: globset::GlobSet,
+    /// Owners as written; empty clears ownership.
+    owners: Vec<String>,
+    span: Span,
+}
+
+/// A GitLab section (the rules before the first header form an unnamed one).
+#[derive(Debug, Default)]
+struct Section {
+    rules: Vec<Rule>,
+}
+
+/// The CODEOWNERS rules, by section in file order.
 #[derive(Debug, Default)]
 pub struct CodeOwners {
-    rules: Vec<(globset::GlobSet, String, Span)>,
+    sections: Vec<Section>,
+}
+
+/// The owners of one path and the line that names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owners<'a> {
+    /// Every owner, shortened (see [`CodeOwners::owner_of`]); the first is
+    /// the primary owner.
+    pub all: Vec<String>,
+    /// The line of the first section's matching rule.
+    pub span: &'a Span,
 }
 
 impl CodeOwners {
-    /// The owner of a repo-relative path, with the line that says so. Team
-    /// handles are shortened to the team name (`@acme/data-eng` → `data-eng`)
-    /// so they compare with `[teams]`.
-    pub fn owner_of(&self, rel: &str) -> Option<(&str, &Span)> {
-        self.rules
-            .iter()
-            .rev()
-            .find(|(set, _, _)| set.is_match(rel))
-            .map(|(_, owner, span)| (owner.as_str(), span))
+    /// The primary owner of a repo-relative path, with the line that says
+    /// so. Team handles are shortened to the team name (`@acme/data-eng` →
+    /// `data-eng`) so they compare with `[teams]`.
+    pub fn owner_of(&self, rel: &str) -> Option<(String, &Span)> {
+        let owners = self.owners_of(rel)?;
+        let first = owners.all.first()?.clone();
+        Some((first, owners.span))
+    }
+
+    /// Every owner of a repo-relative path: in each section the last
+    /// matching rule counts, and the sections' owners are joined in file
+    /// order. `None` when no section gives the path an owner.
+    pub fn owners_of(&self, rel: &str) -> Option<Owners<'_>> {
+        let mut all: Vec<String> = Vec::new();
+        let mut span = None;
+        for section in &self.sections {
+            let Some(rule) = section.rules.iter().rev().find(|r| r.matcher.is_match(rel)) else {
+                continue;
+            };
+            if rule.owners.is_empty() {
+                continue;
+            }
+            span.get_or_insert(&rule.span);
+            for o in &rule.owners {
+                let short = short_owner(o);
+                if !all.contains(&short) {
+                    all.push(short);
+                }
+            }
+        }
+        Some(Owners { all, span: span? })
     }
 }
 
 /// Reads a CODEOWNERS file; a pattern that does not compile is an
 /// `invalid-config` finding on its line.
 pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnostic>) {
-    let mut owners = CodeOwners::default();
+    let mut owners = CodeOwners {
+        sections: vec![Section::default()],
+    };
+    let mut defaults: Vec<String> = Vec::new();
     let mut diags = Vec::new();
     let mut offset = 0;
     for (i, line) in text.split('\n').enumerate() {
         let line_offset = offset;
         offset += line.len() + 1;
-        let content = line.split('#').next().unwrap_or("").trim();
-        let mut words = content.split_whitespace();
-        let (Some(pattern), Some(owner)) = (words.next(), words.next()) else {
+        let words = split_line(line.trim_end_matches('\r'));
+        let Some((first, rest)) = words.split_first() else {
             continue;
         };
         let span = Span {
@@ -45,8 +102,32 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
             offset: line_offset,
             len: line.len(),
         };
+        if let Some(section_defaults) = section_header(first, rest) {
+            defaults = section_defaults;
+            owners.sections.push(Section::default());
+            continue;
+        }
+        let (pattern, excluded) = match first.strip_prefix('!') {
+            Some(p) => (p, true),
+            None => (first.as_str(), false),
+        };
+        let listed: Vec<String> = if excluded {
+            Vec::new()
+        } else if rest.is_empty() {
+            defaults.clone()
+        } else {
+            rest.to_vec()
+        };
         match compile(pattern) {
-            Ok(set) => owners.rules.push((set, short_owner(owner), span)),
+            Ok(matcher) => {
+                if let Some(section) = owners.sections.last_mut() {
+                    section.rules.push(Rule {
+                        matcher,
+                        owners: listed,
+                        span,
+                    });
+                }
+            }
             Err(e) => diags.push(
                 Diagnostic::new(
                     "invalid-config",
@@ -60,36 +141,95 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
     (owners, diags)
 }
 
+/// The words of a line, comments dropped: `#` starts a comment at the
+/// start of the line or after a blank; `\ ` and `\#` are literal.
+fn split_line(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if matches!(chars.peek(), Some(' ' | '#' | '\t')) => {
+                word.push(chars.next().unwrap_or(' '));
+            }
+            '#' if word.is_empty() => break,
+            c if c.is_whitespace() => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
+}
+
+/// A GitLab section header — `[Name]`, `^[Name]`, `[Name][2]`, the name
+/// possibly split over several words — and its default owners.
+fn section_header(first: &str, rest: &[String]) -> Option<Vec<String>> {
+    let head = first.strip_prefix('^').unwrap_or(first);
+    if !head.starts_with('[') {
+        return None;
+    }
+    let words: Vec<&str> = std::iter::once(head)
+        .chain(rest.iter().map(String::as_str))
+        .collect();
+    let joined = words.join(" ");
+    let close = joined.find(']')?;
+    let mut after = &joined[close + 1..];
+    if let Some(count) = after.strip_prefix('[') {
+        let end = count.find(']')?;
+        if !count[..end].chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        after = &count[end + 1..];
+    }
+    if !after.is_empty() && !after.starts_with(' ') {
+        return None;
+    }
+    Some(after.split_whitespace().map(str::to_string).collect())
+}
+
 /// `@org/team` → `team`, `@user` → `user`; e-mail addresses stay as they are.
 fn short_owner(owner: &str) -> String {
     let o = owner.trim_start_matches('@');
     o.rsplit_once('/').map_or(o, |(_, team)| team).to_string()
 }
 
-/// Translates a .gitignore-style pattern to globs over repo-relative paths.
+/// Translates a .gitignore-style pattern to globs over repo-relative paths:
+/// a `/` at the start or in the middle anchors it at the root, a trailing
+/// `/` matches only a directory's contents, and a pattern matches a
+/// directory's contents as well as the path itself (except `dir/*`, which
+/// GitHub reads as the files directly in `dir`).
 fn compile(pattern: &str) -> Result<globset::GlobSet, globset::Error> {
     let anchored = pattern.starts_with('/') || pattern.trim_end_matches('/').contains('/');
     let body = pattern.trim_start_matches('/');
     let dir_only = body.ends_with('/');
     let body = body.trim_end_matches('/');
-    let base = if anchored {
+    let base = if body.is_empty() {
+        "**".to_string()
+    } else if anchored || body.starts_with("**") {
         body.to_string()
     } else {
         format!("**/{body}")
     };
     let mut builder = globset::GlobSetBuilder::new();
-    if !dir_only {
-        builder.add(
-            globset::GlobBuilder::new(&base)
-                .literal_separator(true)
-                .build()?,
-        );
-    }
-    builder.add(
-        globset::GlobBuilder::new(&format!("{base}/**"))
+    let glob = |g: &str| {
+        globset::GlobBuilder::new(g)
             .literal_separator(true)
-            .build()?,
-    );
+            .backslash_escape(true)
+            .build()
+    };
+    if !dir_only {
+        builder.add(glob(&base)?);
+    }
+    // GitHub: `docs/*` owns the files directly in `docs/`, not deeper ones.
+    if !body.ends_with("/*") {
+        builder.add(glob(&format!("{base}/**"))?);
+    }
     builder.build()
 }
 
@@ -97,22 +237,93 @@ fn compile(pattern: &str) -> Result<globset::GlobSet, globset::Error> {
 mod tests {
     use super::*;
 
+    fn parse(text: &str) -> (CodeOwners, Vec<Diagnostic>) {
+        parse_codeowners(&Arc::from("CODEOWNERS"), text)
+    }
+
+    fn owners(c: &CodeOwners, rel: &str) -> Option<(Vec<String>, u32)> {
+        c.owners_of(rel).map(|o| (o.all, o.span.line))
+    }
+
+    fn v(owners: &[&str], line: u32) -> Option<(Vec<String>, u32)> {
+        Some((owners.iter().map(|s| s.to_string()).collect(), line))
+    }
+
     #[test]
     fn last_matching_rule_wins() {
-        let file: Arc<str> = Arc::from("CODEOWNERS");
-        let (owners, diags) = parse_codeowners(
-            &file,
-            "* @acme/data-eng\n/sql/ @acme/analytics-eng # curated\n*.py @alice\n",
-        );
+        let (c, diags) =
+            parse("* @acme/data-eng\n/sql/ @acme/analytics-eng # curated\n*.py @alice\n");
         assert!(diags.is_empty());
         assert_eq!(
-            owners.owner_of("sql/fct.sql").map(|o| o.0),
-            Some("analytics-eng")
+            c.owner_of("sql/fct.sql").map(|o| o.0),
+            Some("analytics-eng".to_string())
         );
-        assert_eq!(owners.owner_of("dags/x.py").map(|o| o.0), Some("alice"));
+        assert_eq!(c.owner_of("dags/x.py").map(|o| o.0), Some("alice".into()));
         assert_eq!(
-            owners.owner_of("README.md").map(|(o, s)| (o, s.line)),
-            Some(("data-eng", 1))
+            c.owner_of("README.md").map(|(o, s)| (o, s.line)),
+            Some(("data-eng".to_string(), 1))
         );
+    }
+
+    #[test]
+    fn every_owner_is_kept_and_an_ownerless_pattern_clears() {
+        let (c, diags) = parse("* @acme/data-eng @bob\n/vendor/\ndocs/ @writers\n");
+        assert!(diags.is_empty());
+        assert_eq!(owners(&c, "x.sql"), v(&["data-eng", "bob"], 1));
+        assert_eq!(owners(&c, "vendor/lib/a.py"), None);
+        assert_eq!(owners(&c, "src/docs/a.md"), v(&["writers"], 3));
+    }
+
+    #[test]
+    fn anchored_directory_and_escaped_patterns() {
+        let (c, diags) = parse(
+            "/dags/ @air\ndocs/* @writers\n**/logs @ops\nmy\\ folder/ @spaces\n\\#notes @hash\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(owners(&c, "dags/a.py"), v(&["air"], 1));
+        assert_eq!(owners(&c, "sub/dags/a.py"), None);
+        assert_eq!(owners(&c, "docs/a.md"), v(&["writers"], 2));
+        assert_eq!(owners(&c, "docs/deep/a.md"), None);
+        assert_eq!(owners(&c, "x/logs/a.log"), v(&["ops"], 3));
+        assert_eq!(owners(&c, "my folder/a.sql"), v(&["spaces"], 4));
+        assert_eq!(owners(&c, "#notes"), v(&["hash"], 5));
+    }
+
+    #[test]
+    fn gitlab_sections_are_read_each_on_its_own() {
+        let text = "\
+* @platform
+[Data Engineering] @data-eng
+/dags/
+/dags/ml/ @ml
+^[Optional Review][2] @reviewers
+/dags/
+[Empty]
+/dags/legacy/
+";
+        let (c, diags) = parse(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(owners(&c, "README.md"), v(&["platform"], 1));
+        assert_eq!(
+            owners(&c, "dags/a.py"),
+            v(&["platform", "data-eng", "reviewers"], 1)
+        );
+        assert_eq!(
+            owners(&c, "dags/ml/train.py"),
+            v(&["platform", "ml", "reviewers"], 1)
+        );
+        // A section without default owners leaves an ownerless entry unowned.
+        assert_eq!(
+            owners(&c, "dags/legacy/x.py"),
+            v(&["platform", "data-eng", "reviewers"], 1)
+        );
+    }
+
+    #[test]
+    fn a_pattern_that_cannot_compile_is_reported() {
+        let (_, diags) = parse("src/[ab @x\n");
+        assert_eq!(diags.len(), 1);
+        assert_eq!(diags[0].rule, "invalid-config");
+        assert_eq!(diags[0].span.as_ref().map(|s| s.line), Some(1));
     }
 }

@@ -497,6 +497,7 @@ impl<'a> Reader<'a> {
         let system = self.string(t, "system");
         let lands_in = self.data_refs(t, "lands_in").into_iter().next();
         Some(SourceFact {
+            project: None,
             owner: self.owner(t, "[[source]]"),
             cadence: self.cadence(t, "cadence", "[[source]]"),
             name: name.value,
@@ -522,6 +523,7 @@ impl<'a> Reader<'a> {
             None => "consumer".to_string(),
         };
         Some(ConsumerFact {
+            freshness_optional: false,
             owner: self.owner(t, "[[consumer]]"),
             freshness: self.cadence(t, "freshness", "[[consumer]]"),
             reads: self.data_refs(t, "reads"),

@@ -20,6 +20,7 @@ use crate::facts::FileFacts;
 use crate::files::{read_repo_text, SourceMap};
 use crate::manifest::Manifest;
 use crate::sql_dialect::SqlDialect;
+use crate::workspace::Workspace;
 
 pub use codeowners::CodeOwners;
 
@@ -66,16 +67,18 @@ pub struct Parsed {
 
 /// Parses every discovered file: the manifest first (it sets the dialect),
 /// then all other files and dbt projects in parallel. Output order is the
-/// sorted file order, whatever the thread count. `include_packages` and
-/// `dbt_manifest` are the [`ParseContext`] switches of the same names.
+/// sorted file order, whatever the thread count. The config is the one
+/// `workspace` names; any other `pipeline.toml` below it is reported, not
+/// read. `include_packages` and `dbt_manifest` are the [`ParseContext`]
+/// switches of the same names.
 pub fn parse_repo(
     discovery: &Discovery,
-    root: PathBuf,
+    workspace: &Workspace,
     include_packages: bool,
     dbt_manifest: bool,
 ) -> Parsed {
     let mut context = ParseContext {
-        root,
+        root: workspace.root.clone(),
         dialect: SqlDialect::default(),
         paths: discovery.all_paths.iter().cloned().collect(),
         include_packages,
@@ -87,26 +90,47 @@ pub fn parse_repo(
         .diagnostics
         .extend(discovery.diagnostics.iter().cloned());
     let mut manifest = Manifest::default();
+    if let Some((path, shown)) = &workspace.config {
+        match read_text(path, shown) {
+            Ok(text) => {
+                let text: Arc<str> = Arc::from(text);
+                context.sources.insert(shown.clone(), text.clone());
+                let (m, f) = manifest::parse_manifest(shown, &text);
+                manifest = m;
+                facts.extend(f);
+            }
+            Err(d) => facts.diagnostics.push(*d),
+        }
+    }
+    let config_dir = workspace.config_dir();
+    let config_file = workspace.config.as_ref().map(|c| c.1.as_ref());
     let mut codeowners = None;
+    for place in crate::workspace::CODEOWNERS_PLACES {
+        let Some(file) = discovery
+            .files
+            .iter()
+            .find(|f| f.kind == FileKind::CodeOwners && f.rel.as_ref() == place)
+        else {
+            continue;
+        };
+        match context.read(&file.rel) {
+            Ok(text) => {
+                let (c, diags) = codeowners::parse_codeowners(&file.rel, &text);
+                codeowners = Some(c);
+                facts.diagnostics.extend(diags);
+            }
+            Err(d) => facts.diagnostics.push(*d),
+        }
+        break;
+    }
     for file in &discovery.files {
-        match file.kind {
-            FileKind::Manifest => match context.read(&file.rel) {
-                Ok(text) => {
-                    let (m, f) = manifest::parse_manifest(&file.rel, &text);
-                    manifest = m;
-                    facts.extend(f);
-                }
-                Err(d) => facts.diagnostics.push(*d),
-            },
-            FileKind::CodeOwners => match context.read(&file.rel) {
-                Ok(text) => {
-                    let (c, diags) = codeowners::parse_codeowners(&file.rel, &text);
-                    codeowners = Some(c);
-                    facts.diagnostics.extend(diags);
-                }
-                Err(d) => facts.diagnostics.push(*d),
-            },
-            _ => {}
+        let nested = file.kind == FileKind::Manifest
+            && Some(file.rel.as_ref()) != config_file
+            && config_dir.is_none_or(|dir| crate::workspace::within(dir, &file.rel));
+        if nested {
+            facts
+                .diagnostics
+                .push(unread_config(&file.rel, config_file));
         }
     }
     context.dialect = manifest.project.dialect;
@@ -129,6 +153,21 @@ pub fn parse_repo(
         codeowners,
         context,
     }
+}
+
+/// A `pipeline.toml` below the run's config: pipelint reads one config per
+/// run, so this one would be silently ignored.
+fn unread_config(rel: &Arc<str>, config: Option<&str>) -> crate::diagnostic::Diagnostic {
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let read = config.map_or_else(|| "no config".to_string(), |c| format!("the config `{c}`"));
+    crate::diagnostic::Diagnostic::new(
+        "invalid-config",
+        format!(
+            "`{rel}` is not read: a run from here uses {read}; this file applies only when pipelint checks `{dir}` or a folder inside it"
+        ),
+    )
+    .at(Some(crate::span::Span::file_start(rel)))
+    .help("merge its settings into the config this run reads, or check its folder on its own (`pipelint check DIR` or `--config FILE`)")
 }
 
 fn parse_file(file: &RepoFile, context: &ParseContext) -> FileFacts {

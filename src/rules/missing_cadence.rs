@@ -6,7 +6,7 @@ use petgraph::graph::NodeIndex;
 use petgraph::visit::EdgeRef;
 
 use crate::cadence::Cadence;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::facts::EdgeKind;
 use crate::graph::{Graph, NodeKind};
 use crate::rules::{meta, Rule, RuleMeta};
@@ -55,15 +55,20 @@ impl Rule for MissingCadence {
                 _ => ("no cadence", "schedule the extract: a DAG schedule, `cadence` in its [[task]] entry, or a [paths] default"),
             };
             match &n.cadence {
-                None => out.push(
-                    Diagnostic::new(
+                None => {
+                    let d = Diagnostic::new(
                         "missing-cadence",
                         format!("{} `{}` has {what}", n.kind.describe(), n.id),
                     )
                     .node(n.id.clone())
-                    .at(n.span.clone())
-                    .help(help),
-                ),
+                    .at(n.span.clone());
+                    // dbt exposures have no freshness field: a hint only.
+                    out.push(if n.freshness_optional {
+                        d.at_most(Severity::Info).help("dbt exposures have no freshness field: add `meta: {freshness: \"daily 07:00\"}` (or under `config: meta:`) to hold what it reads to a bar")
+                    } else {
+                        d.help(help)
+                    });
+                }
                 Some(c) if c.value == Cadence::Manual && n.kind == NodeKind::Dag => {
                     if let Some(consumer) = downstream_consumer(
                         graph,

@@ -46,11 +46,15 @@ impl Rule for OrphanServing {
     }
 }
 
-/// Whether a consumer reads the dataset, directly or through jobs downstream.
+/// Whether a consumer (or dbt's semantic layer) reads the dataset,
+/// directly or through jobs downstream.
 fn reaches_consumer(graph: &Graph, start: NodeIndex) -> bool {
     let mut seen = HashSet::from([start]);
     let mut queue = VecDeque::from([start]);
     while let Some(n) = queue.pop_front() {
+        if graph.node(n).served {
+            return true;
+        }
         for kind in [EdgeKind::Reads, EdgeKind::Writes] {
             for (_, next) in graph.out_edges(n, kind) {
                 if graph.node(next).kind == NodeKind::Consumer {

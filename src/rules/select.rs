@@ -99,6 +99,9 @@ impl Selection {
                     .copied()
                     .or_else(|| crate::rules::find(d.rule).map(|m| m.default_severity))
                     .unwrap_or(Severity::Error);
+                if let Some(cap) = d.at_most {
+                    d.severity = d.severity.min(cap);
+                }
                 d
             })
             .collect()

@@ -11,10 +11,28 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Exit code, stdout and stderr of `pipelint ARGS`.
+/// Exit code, stdout and stderr of `pipelint ARGS`. A fixture is checked as
+/// a repo of its own: `check`/`graph` on a path inside `fixtures/` get
+/// `--root` set to that path unless the test gives one (the git
+/// root would otherwise be this repo's).
 pub fn pipelint(args: &[&str]) -> (i32, String, String) {
+    let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    if matches!(args.first().map(String::as_str), Some("check" | "graph"))
+        && !args.iter().any(|a| a == "--root")
+    {
+        let fixture = args
+            .iter()
+            .skip(1)
+            .find(|a| Path::new(a.as_str()).starts_with(&fixtures))
+            .cloned();
+        if let Some(fixture) = fixture {
+            args.push("--root".into());
+            args.push(fixture);
+        }
+    }
     let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
-        .args(args)
+        .args(&args)
         .env("NO_COLOR", "1")
         .output()
         .expect("the pipelint binary runs");

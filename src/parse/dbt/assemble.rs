@@ -311,8 +311,18 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .map(|n| (n.file.kind != NodeKind::Seed).then(|| render_node(&jinja, &n.file, &n.config)))
         .collect();
 
+    let root_package = pkgs[0].project.name.clone();
+    let projects = packages::declared_projects(&pkgs[0].project.dir, context);
     emit(
-        &mut facts, &missing, nodes, rendered, &schema, &props, &singular,
+        &mut facts,
+        &root_package,
+        &projects,
+        &missing,
+        nodes,
+        rendered,
+        &schema,
+        &props,
+        &singular,
     );
     facts
 }
@@ -334,8 +344,11 @@ pub(super) fn props_index(
 /// Turns nodes, what rendering (or dbt's manifest) found in them, and the
 /// schema YAML into facts: jobs, datasets, sources, consumers, and one
 /// diagnostic per package that refs point into but is not installed.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn emit(
     facts: &mut FileFacts,
+    root_package: &str,
+    projects: &[String],
     missing: &[DeclaredPackage],
     nodes: Vec<PendingNode>,
     rendered: Vec<Option<RenderedNode>>,
@@ -363,10 +376,17 @@ pub(super) fn emit(
         }
     }
     let known: BTreeSet<&str> = finals.iter().map(|(n, _, _)| n.name.as_str()).collect();
+    let namespace = Namespace::new(
+        root_package,
+        finals
+            .iter()
+            .map(|(n, _, _)| (n.package.as_str(), n.name.as_str())),
+    );
     let missing_names: BTreeSet<&str> = missing.iter().map(|d| d.name.as_str()).collect();
     let mut into_missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut unattributed: BTreeSet<String> = BTreeSet::new();
     let mut namespace_uses: BTreeSet<String> = BTreeSet::new();
+    let snapshot_sources = snapshot_sources(&finals, schema);
     let mut jobs = Vec::new();
     for (node, config, r) in &finals {
         let props = props.get(&(node.kind, node.package.clone(), node.name.clone()));
@@ -377,11 +397,12 @@ pub(super) fn emit(
             NodeKind::Seed => (JobKind::Seed, "seed"),
         };
         let mut job = JobFact::new(
-            format!("{prefix}:{}", node.name),
+            node_id(prefix, &node.package, &node.name),
             job_kind,
             &node.name,
             span.clone(),
         );
+        job.file = Some(node.rel.clone());
         job.owner = owner(config, &groups, &node.rel);
         if let Some(r) = r {
             if let Some((message, at)) = &r.failure {
@@ -402,6 +423,31 @@ pub(super) fn emit(
             }
             namespace_uses.extend(r.missing_namespaces.iter().cloned());
             for read in &r.reads {
+                if let DataRef::Model {
+                    package: Some(p),
+                    name,
+                    ..
+                } = &read.value
+                {
+                    let reachable = p == &node.package
+                        || namespace.has_package(p)
+                        || missing_names.contains(p.as_str())
+                        || projects.contains(p);
+                    if !reachable {
+                        job.partial = true;
+                        facts.diagnostics.push(
+                            Diagnostic::new(
+                                "unresolved-reference",
+                                format!("`ref('{p}', '{name}')` names project `{p}`, which is neither installed nor declared in dependencies.yml"),
+                            )
+                            .node(job.id.clone())
+                            .at(Some(read.span.clone()))
+                            .key(format!("{p}.{name}"))
+                            .help(format!("add `projects: [{{name: {p}}}]` to dependencies.yml, or install `{p}` as a package")),
+                        );
+                        continue;
+                    }
+                }
                 if let DataRef::Model { package, name, .. } = &read.value {
                     let unresolved = !known.contains(name.as_str());
                     if unresolved && !missing.is_empty() {
@@ -420,7 +466,19 @@ pub(super) fn emit(
                         }
                     }
                 }
-                job.reads.push(read.clone());
+                if let DataRef::DbtSource { source, table } = &read.value {
+                    let key = (node.package.clone(), source.clone(), table.clone());
+                    if let Some(snapshot) = snapshot_sources.get(&key) {
+                        let output = DataRef::Model {
+                            package: Some(node.package.clone()),
+                            name: snapshot.clone(),
+                            version: None,
+                        };
+                        job.reads.push(Located::new(output, read.span.clone()));
+                        continue;
+                    }
+                }
+                job.reads.push(namespace.qualify(&node.package, read));
             }
         }
         let target = Located::new(table_ref(config, &node.name), span.clone());
@@ -435,6 +493,7 @@ pub(super) fn emit(
                 NodeKind::Snapshot | NodeKind::Seed => None,
             },
             checked,
+            served: node.kind == NodeKind::Model && node.name == TIME_SPINE,
         });
         jobs.push(job);
     }
@@ -467,6 +526,9 @@ pub(super) fn emit(
     }
 
     for s in &schema.sources {
+        if snapshot_sources.contains_key(&(s.package.clone(), s.source.clone(), s.table.clone())) {
+            continue;
+        }
         let name = format!("{}.{}", s.source, s.table);
         let mut parts = Vec::new();
         if let Some(db) = &s.database {
@@ -476,6 +538,7 @@ pub(super) fn emit(
         parts.push(s.identifier.clone());
         let lands = Located::new(idents(parts), s.span.clone());
         facts.sources.push(SourceFact {
+            project: Some(s.package.clone()),
             name,
             system: None,
             lands_in: Some(lands.clone()),
@@ -497,10 +560,22 @@ pub(super) fn emit(
                 || singular
                     .sources
                     .contains(&(s.source.clone(), s.table.clone())),
+            served: false,
+        });
+    }
+    for (package, read, span) in &schema.semantic_reads {
+        let read = namespace.qualify(package, &Located::new(read.clone(), span.clone()));
+        facts.datasets.push(DatasetFact {
+            name: read,
+            external: false,
+            layer_hint: None,
+            checked: false,
+            served: true,
         });
     }
     for e in &schema.exposures {
         facts.consumers.push(ConsumerFact {
+            freshness_optional: true,
             name: e.name.clone(),
             kind: e.kind.clone(),
             span: e.span.clone(),
@@ -515,9 +590,118 @@ pub(super) fn emit(
             reads: e
                 .reads
                 .iter()
-                .map(|(d, s)| Located::new(d.clone(), s.clone()))
+                .map(|(d, s)| namespace.qualify(root_package, &Located::new(d.clone(), s.clone())))
                 .collect(),
         });
+    }
+}
+
+/// Source tables that are the output of a snapshot their own project
+/// builds (same schema and table, and database when both name one), by
+/// (package, source, table) → snapshot name: reading them reads the
+/// snapshot, not external raw data.
+fn snapshot_sources(
+    finals: &[(NodeFile, PartialConfig, Option<RenderedNode>)],
+    schema: &SchemaFacts,
+) -> BTreeMap<(String, String, String), String> {
+    let lower = |s: &str| s.to_lowercase();
+    let mut outputs: BTreeMap<(String, String, String), (Option<String>, String)> = BTreeMap::new();
+    for (node, config, _) in finals.iter().filter(|f| f.0.kind == NodeKind::Snapshot) {
+        let Some(schema_name) = &config.schema else {
+            continue;
+        };
+        let table = config
+            .alias
+            .as_ref()
+            .map_or(node.name.as_str(), |a| a.value.as_str());
+        outputs.insert(
+            (
+                node.package.clone(),
+                lower(&schema_name.value),
+                lower(table),
+            ),
+            (
+                config.database.as_ref().map(|d| lower(&d.value)),
+                node.name.clone(),
+            ),
+        );
+    }
+    let mut out = BTreeMap::new();
+    for s in &schema.sources {
+        let key = (s.package.clone(), lower(&s.schema), lower(&s.identifier));
+        if let Some((database, snapshot)) = outputs.get(&key) {
+            let same_db = match (database, &s.database) {
+                (Some(a), Some(b)) => *a == lower(b),
+                _ => true,
+            };
+            if same_db {
+                out.insert(
+                    (s.package.clone(), s.source.clone(), s.table.clone()),
+                    snapshot.clone(),
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The model MetricFlow reads as its time spine by default.
+const TIME_SPINE: &str = "metricflow_time_spine";
+
+/// The node id of a dbt node, qualified by its project as dbt's `unique_id`
+/// is: `model:<project>.<name>` (`prefix` is `model`, `seed` or `snapshot`).
+pub fn node_id(prefix: &str, package: &str, name: &str) -> String {
+    format!("{prefix}:{package}.{name}")
+}
+
+/// The nodes of a project and its installed packages, to resolve a `ref`
+/// as dbt does: a two-argument `ref` names its package; a one-argument
+/// `ref` is looked up in the calling node's package, then the root
+/// project, then any installed package. A ref found nowhere stays in the
+/// caller's package, so it never resolves into another project of the repo.
+struct Namespace<'a> {
+    root: &'a str,
+    by_name: BTreeMap<&'a str, BTreeSet<&'a str>>,
+}
+
+impl<'a> Namespace<'a> {
+    fn new(root: &'a str, nodes: impl Iterator<Item = (&'a str, &'a str)>) -> Namespace<'a> {
+        let mut by_name: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (package, name) in nodes {
+            by_name.entry(name).or_default().insert(package);
+        }
+        Namespace { root, by_name }
+    }
+
+    /// Whether `package` is the root project or an installed package.
+    fn has_package(&self, package: &str) -> bool {
+        package == self.root || self.by_name.values().any(|ps| ps.contains(package))
+    }
+
+    /// The read with its `ref`'s package filled in.
+    fn qualify(&self, caller: &str, read: &Located<DataRef>) -> Located<DataRef> {
+        let DataRef::Model {
+            package: None,
+            name,
+            version,
+        } = &read.value
+        else {
+            return read.clone();
+        };
+        let packages = self.by_name.get(name.as_str());
+        let package = [caller, self.root]
+            .into_iter()
+            .find(|p| packages.is_some_and(|ps| ps.contains(p)))
+            .or_else(|| packages.and_then(|ps| ps.iter().next().copied()))
+            .unwrap_or(caller);
+        Located::new(
+            DataRef::Model {
+                package: Some(package.to_string()),
+                name: name.clone(),
+                version: version.clone(),
+            },
+            read.span.clone(),
+        )
     }
 }
 

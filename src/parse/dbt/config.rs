@@ -90,9 +90,13 @@ impl PartialConfig {
             Some(Setting::new(value, Some(node.span(file))))
         };
         match key {
-            "schema" => self.schema = text(value).filter(|s| !s.value.is_empty()),
+            // A snapshot's `target_schema`/`target_database` name its table
+            // as `schema`/`database` name a model's.
+            "schema" | "target_schema" => self.schema = text(value).filter(|s| !s.value.is_empty()),
             "alias" => self.alias = text(value).filter(|s| !s.value.is_empty()),
-            "database" | "project" => self.database = text(value).filter(|s| !s.value.is_empty()),
+            "database" | "project" | "target_database" => {
+                self.database = text(value).filter(|s| !s.value.is_empty())
+            }
             "materialized" => self.materialized = text(value),
             // `group: null` takes a node out of its folder's group.
             "group" => {

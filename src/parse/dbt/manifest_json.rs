@@ -387,7 +387,17 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
     }
 
     let props = props_index(&schema);
-    emit(&mut facts, &[], nodes, rendered, &schema, &props, &singular);
+    emit(
+        &mut facts,
+        &root.name,
+        &super::packages::declared_projects(&root.dir, context),
+        &[],
+        nodes,
+        rendered,
+        &schema,
+        &props,
+        &singular,
+    );
     facts
 }
 

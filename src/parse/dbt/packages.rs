@@ -78,6 +78,25 @@ pub fn declared(dir: &str, context: &ParseContext) -> Vec<DeclaredPackage> {
     out
 }
 
+/// The other dbt projects the project in `dir` may `ref` (dbt Mesh):
+/// `projects:` in its `dependencies.yml`.
+pub fn declared_projects(dir: &str, context: &ParseContext) -> Vec<String> {
+    let rel: Arc<str> = Arc::from(join_rel(dir, "dependencies.yml"));
+    if !context.paths.contains(&rel) {
+        return Vec::new();
+    }
+    let Ok(doc) = context.read(&rel).map(|text| yaml::parse(&text)) else {
+        return Vec::new();
+    };
+    let Ok(doc) = doc else { return Vec::new() };
+    doc.get("projects")
+        .map(YNode::items)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|p| p.get("name").and_then(YNode::scalar_text))
+        .collect()
+}
+
 /// Names match across `-`/`_` and case (`dbt-utils` installs as `dbt_utils`).
 pub fn same_package(a: &str, b: &str) -> bool {
     let norm = |s: &str| s.to_ascii_lowercase().replace('-', "_");

@@ -95,6 +95,11 @@ pub struct SchemaFacts {
     pub exposures: Vec<Exposure>,
     /// Groups.
     pub groups: Vec<Group>,
+    /// Models the semantic layer reads (`semantic_models:` `model:`, and
+    /// models declared as a `time_spine`), with the package of the file;
+    /// `metrics:` and `saved_queries:` (and their `exports`) are built on
+    /// semantic models, so they read these too.
+    pub semantic_reads: Vec<(String, DataRef, Span)>,
     /// Problems found.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -133,6 +138,56 @@ pub fn read_schema_file(
         package,
         render,
     };
+    let file_package = package;
+    for semantic in doc.get("semantic_models").map(YNode::items).unwrap_or(&[]) {
+        let Some(model) = semantic.get("model") else {
+            continue;
+        };
+        let Some(text) = model.scalar_text() else {
+            continue;
+        };
+        let (calls, _) = scan_calls(&format!("{{{{ {text} }}}}"));
+        for call in calls
+            .iter()
+            .filter(|c| c.is_literal() && c.kind == CallKind::Ref)
+        {
+            let args: Vec<String> = call.args.iter().flatten().cloned().collect();
+            let (package, name) = match args.as_slice() {
+                [name] => (None, name.clone()),
+                [package, name] => (Some(package.clone()), name.clone()),
+                _ => continue,
+            };
+            let version = call
+                .kwarg("version")
+                .or(call.kwarg("v"))
+                .map(str::to_string);
+            out.semantic_reads.push((
+                file_package.to_string(),
+                DataRef::Model {
+                    package,
+                    name,
+                    version,
+                },
+                model.span(file),
+            ));
+        }
+    }
+    for entry in doc.get("models").map(YNode::items).unwrap_or(&[]) {
+        if let (Some(_), Some(name)) = (
+            entry.get("time_spine"),
+            entry.get("name").and_then(YNode::scalar_text),
+        ) {
+            out.semantic_reads.push((
+                package.to_string(),
+                DataRef::Model {
+                    package: None,
+                    name,
+                    version: None,
+                },
+                entry.span(file),
+            ));
+        }
+    }
     for (key, list) in [
         ("models", &mut out.models),
         ("seeds", &mut out.seeds),
@@ -242,7 +297,14 @@ impl Reader<'_> {
                     .into_iter()
                     .flatten()
                     .collect(),
-                None if table.get("freshness").is_some() => Vec::new(),
+                None if table.get("freshness").is_some()
+                    || table
+                        .get("config")
+                        .and_then(|c| c.get("freshness"))
+                        .is_some() =>
+                {
+                    Vec::new()
+                }
                 None => source_freshness.into_iter().collect(),
             };
             out.push(SourceTable {
@@ -293,10 +355,13 @@ impl Reader<'_> {
     fn exposure(&self, entry: &YNode, diagnostics: &mut Vec<Diagnostic>) -> Option<Exposure> {
         let name = entry.get("name")?.scalar_text()?;
         let kind = consumer_kind(entry.get("type").and_then(YNode::scalar_text).as_deref());
-        let meta = entry
-            .get("meta")
-            .or_else(|| entry.get("config").and_then(|c| c.get("meta")));
-        let freshness = meta.and_then(|m| m.get("freshness")).and_then(|node| {
+        let metas = [
+            entry.get("meta"),
+            entry.get("config").and_then(|c| c.get("meta")),
+        ];
+        let in_meta = |key: &str| metas.iter().flatten().find_map(|m| m.get(key));
+        let freshness = in_meta("freshness");
+        let freshness = freshness.and_then(|node| {
             let text = node.scalar_text()?;
             match Cadence::parse(&text) {
                 Ok(c) => Some(Setting::new(c, Some(node.span(self.file)))),
@@ -345,7 +410,7 @@ impl Reader<'_> {
             }
         }
         let owner = entry.get("owner").and_then(|o| self.person(o)).or_else(|| {
-            let node = meta?.get("owner")?;
+            let node = in_meta("owner")?;
             owner_text(node).map(|v| Setting::new(v, Some(node.span(self.file))))
         });
         Some(Exposure {

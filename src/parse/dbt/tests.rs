@@ -91,12 +91,12 @@ fn acme_models_reads_writes_owners_and_lines() {
     assert_eq!(
         jobs,
         vec![
-            "model:dim_customer [ref:stg_accounts@7, ref:stg_orders@8] -> analytics.dim_customer owner=analytics-eng (group analytics) at models/marts/schema.yml:9",
-            "model:fct_orders [ref:stg_orders@6, ref:stg_payments@10] -> analytics.fct_orders owner=analytics-eng (group analytics) at models/marts/schema.yml:4",
-            "model:mart_revenue [ref:fct_orders@6, ref:dim_customer@7] -> analytics.mart_revenue owner=analytics-eng (group analytics) at models/marts/schema.yml:14",
-            "model:stg_accounts [source:raw.accounts@8] -> analytics.stg_accounts owner=analytics-eng (group analytics) at models/staging/schema.yml:12",
-            "model:stg_orders [source:raw.orders@2] -> analytics.stg_orders owner=analytics-eng (group analytics) at models/staging/schema.yml:4",
-            "model:stg_payments [source:raw.payments@7] -> analytics.stg_payments owner=analytics-eng (group analytics) at models/staging/schema.yml:8",
+            "model:acme.dim_customer [ref:stg_accounts@7, ref:stg_orders@8] -> analytics.dim_customer owner=analytics-eng (group analytics) at models/marts/schema.yml:9",
+            "model:acme.fct_orders [ref:stg_orders@6, ref:stg_payments@10] -> analytics.fct_orders owner=analytics-eng (group analytics) at models/marts/schema.yml:4",
+            "model:acme.mart_revenue [ref:fct_orders@6, ref:dim_customer@7] -> analytics.mart_revenue owner=analytics-eng (group analytics) at models/marts/schema.yml:14",
+            "model:acme.stg_accounts [source:raw.accounts@8] -> analytics.stg_accounts owner=analytics-eng (group analytics) at models/staging/schema.yml:12",
+            "model:acme.stg_orders [source:raw.orders@2] -> analytics.stg_orders owner=analytics-eng (group analytics) at models/staging/schema.yml:4",
+            "model:acme.stg_payments [source:raw.payments@7] -> analytics.stg_payments owner=analytics-eng (group analytics) at models/staging/schema.yml:8",
         ]
     );
     let mut datasets: Vec<String> = facts
@@ -188,20 +188,23 @@ fn acme_sources_and_exposures() {
 fn broken_acme_keeps_every_violation_visible_in_facts() {
     let facts = parse_fixture("fixtures/acme-broken/dbt");
     let job = |id: &str| facts.jobs.iter().find(|j| j.id == id).unwrap();
-    assert_eq!(show(&job("model:cycle_a").reads[0].value), "ref:cycle_c");
     assert_eq!(
-        show(&job("model:orders_typo").reads[0].value),
+        show(&job("model:acme.cycle_a").reads[0].value),
+        "ref:cycle_c"
+    );
+    assert_eq!(
+        show(&job("model:acme.orders_typo").reads[0].value),
         "ref:stg_order"
     );
     assert_eq!(
-        show(&job("model:mart_orders_raw").writes[0].value),
+        show(&job("model:acme.mart_orders_raw").writes[0].value),
         "mart.mart_orders_raw"
     );
     assert_eq!(
-        show(&job("model:fct_orders_v2").writes[0].value),
+        show(&job("model:acme.fct_orders_v2").writes[0].value),
         "analytics.fct_orders"
     );
-    assert!(job("model:unowned_report").owner.is_none());
+    assert!(job("model:acme.unowned_report").owner.is_none());
     let contacts = facts
         .sources
         .iter()
@@ -242,8 +245,8 @@ fn root_project_config_overrides_a_package_models_config_call() {
     assert_eq!(
         job_lines(&facts),
         vec![
-            "model:evt_events [source:tracker.events] -> events.evt_events",
-            "model:sessions [ref:evt_events] -> sessions",
+            "model:evt.evt_events [source:tracker.events] -> events.evt_events",
+            "model:shop.sessions [ref:evt_events] -> sessions",
         ]
     );
     assert_eq!(
@@ -343,12 +346,12 @@ fn manifest_and_rendering_give_the_same_facts() {
             "dataset snapshots.orders_snapshot at snapshots/orders_snapshot.sql:1 external=false layer=- checked=false",
             "dataset staging.stg_customers at models/staging/schema.yml:27 external=false layer=curated checked=false",
             "dataset staging.stg_orders at models/staging/schema.yml:21 external=false layer=curated checked=true",
-            "job model:dim_customers [ref:stg_customers@2] -> mart.dim_customers owner=finance-analytics (group finance) at models/marts/schema.yml:16 partial=false",
-            "job model:fct_orders [ref:stg_orders@3, ref:stg_customers@1] -> mart.orders_fact owner=analytics-eng (meta.owner) at models/marts/schema.yml:10 partial=false",
-            "job model:stg_customers [ref:country_codes@3, source:shop.customers@2] -> staging.stg_customers owner=analytics-eng (meta.owner) at models/staging/schema.yml:27 partial=false",
-            "job model:stg_orders [source:shop.orders@2] -> staging.stg_orders owner=analytics-eng (meta.owner) at models/staging/schema.yml:21 partial=false",
-            "job seed:country_codes [] -> country_codes owner=- (-) at seeds/country_codes.csv:1 partial=false",
-            "job snapshot:orders_snapshot [source:shop.orders@3] -> snapshots.orders_snapshot owner=- (-) at snapshots/orders_snapshot.sql:1 partial=false",
+            "job model:shop.dim_customers [ref:stg_customers@2] -> mart.dim_customers owner=finance-analytics (group finance) at models/marts/schema.yml:16 partial=false",
+            "job model:shop.fct_orders [ref:stg_orders@3, ref:stg_customers@1] -> mart.orders_fact owner=analytics-eng (meta.owner) at models/marts/schema.yml:10 partial=false",
+            "job model:shop.stg_customers [ref:country_codes@3, source:shop.customers@2] -> staging.stg_customers owner=analytics-eng (meta.owner) at models/staging/schema.yml:27 partial=false",
+            "job model:shop.stg_orders [source:shop.orders@2] -> staging.stg_orders owner=analytics-eng (meta.owner) at models/staging/schema.yml:21 partial=false",
+            "job seed:shop.country_codes [] -> country_codes owner=- (-) at seeds/country_codes.csv:1 partial=false",
+            "job snapshot:shop.orders_snapshot [source:shop.orders@3] -> snapshots.orders_snapshot owner=- (-) at snapshots/orders_snapshot.sql:1 partial=false",
             "source shop.customers -> raw.shop_app.customer every=every 12h owner=data-eng at models/staging/schema.yml:17",
             "source shop.orders -> raw.shop_app.orders every=every 12h owner=data-eng at models/staging/schema.yml:13",
         ]

@@ -1,0 +1,172 @@
+//! The repo root, its config and its owners, and dbt projects as separate
+//! namespaces, on a monorepo fixture: two dbt projects under `transform/`,
+//! GitLab CODEOWNERS in `.gitlab/`, a nested `pipeline.toml`.
+
+mod common;
+
+use std::path::Path;
+
+use common::{check_json, findings, fixture, pipelint};
+
+fn monorepo() -> std::path::PathBuf {
+    fixture("workspace/monorepo")
+}
+
+/// `check PATH --root ROOT`, findings as `CODE rule node file:line`.
+fn check_in(root: &Path, sub: &str) -> Vec<String> {
+    let root_arg = root.to_string_lossy().into_owned();
+    let path = if sub.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(sub)
+    };
+    let (_, doc) = check_json(&path, &["--root", &root_arg, "--fail-on", "info"]);
+    findings(&doc)
+}
+
+#[test]
+fn the_root_run_reads_every_convention() {
+    assert_eq!(
+        check_in(&monorepo(), ""),
+        [
+            // The Finance section's owner-less pattern clears `legacy/`.
+            "PL201 missing-owner model:finance.old_revenue transform/finance/models/legacy/old_revenue.sql:1",
+            "PL201 missing-owner model:finance.shop_refunds transform/finance/models/legacy/shop_refunds.sql:1",
+            // A cross-project ref without dependencies.yml.
+            "PL102 unresolved-reference model:finance.shop_refunds transform/finance/models/legacy/shop_refunds.sql:2",
+            // The nested config is reported, not ignored.
+            "PL001 invalid-config - transform/finance/pipeline.toml:1",
+            // An exposure has no freshness field: a hint, not an error.
+            "PL301 missing-cadence consumer:order_history_app transform/shop/models/docs/marts.yml:47",
+            // `config: freshness: null` turns the source's freshness off.
+            "PL301 missing-cadence source:app.refunds transform/shop/models/staging/_sources.yml:10",
+        ]
+    );
+}
+
+#[test]
+fn exposures_without_freshness_are_info() {
+    let root = monorepo();
+    let (_, doc) = check_json(
+        &root,
+        &["--root", &root.to_string_lossy(), "--fail-on", "info"],
+    );
+    let severities: Vec<(String, String)> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "missing-cadence")
+        .map(|d| {
+            (
+                d["node"].as_str().unwrap().to_string(),
+                d["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        severities,
+        [
+            ("consumer:order_history_app".to_string(), "info".to_string()),
+            ("source:app.refunds".to_string(), "error".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_subfolder_reports_exactly_the_root_runs_findings_inside_it() {
+    let root = monorepo();
+    let all = check_in(&root, "");
+    for sub in ["transform/shop", "transform/shop/models", "transform"] {
+        let inside: Vec<String> = all
+            .iter()
+            .filter(|f| {
+                f.rsplit_once(' ')
+                    .is_some_and(|(_, at)| at.starts_with(&format!("{sub}/")))
+            })
+            .cloned()
+            .collect();
+        assert_eq!(check_in(&root, sub), inside, "{sub}");
+    }
+}
+
+#[test]
+fn a_subfolder_with_its_own_config_is_configured_by_it() {
+    let found = check_in(&monorepo(), "transform/finance");
+    assert!(
+        !found.iter().any(|f| f.contains("invalid-config")),
+        "{found:?}"
+    );
+    assert!(found
+        .iter()
+        .any(|f| f.starts_with("PL201 missing-owner model:finance.old_revenue")));
+}
+
+#[test]
+fn each_dbt_project_is_its_own_namespace() {
+    let root = monorepo();
+    let p = root.to_string_lossy().into_owned();
+    let (code, stdout, stderr) = pipelint(&["graph", &p, "--root", &p]);
+    assert_eq!(code, 0, "{stderr}");
+    let edges = common::edges(&serde_json::from_str(&stdout).unwrap());
+    for edge in [
+        // Both projects have a stg_orders; each ref stays in its project.
+        "dataset:finance.stg_orders -reads-> model:finance.revenue",
+        "dataset:shop_staging.stg_orders -reads-> model:shop.fct_orders",
+        // The one cross-project ref, declared in dependencies.yml.
+        "dataset:shop_marts.fct_orders -reads-> model:finance.revenue",
+        // A source() naming the project's own snapshot reads the snapshot.
+        "dataset:snapshots.orders_snapshot -reads-> model:shop.stg_order_history",
+    ] {
+        assert!(edges.iter().any(|e| e == edge), "{edge} not in {edges:#?}");
+    }
+    assert!(!edges.iter().any(|e| e.starts_with("source:history")));
+}
+
+#[test]
+fn the_root_is_the_git_root_of_the_checked_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&monorepo(), tmp.path());
+    std::fs::create_dir(tmp.path().join(".git")).unwrap();
+    let (_, doc) = check_json(&tmp.path().join("transform/shop"), &["--fail-on", "info"]);
+    let expected: Vec<String> = check_in(&monorepo(), "transform/shop");
+    assert_eq!(findings(&doc), expected);
+
+    // A folder holding nothing pipelint reads says so.
+    std::fs::create_dir(tmp.path().join("empty")).unwrap();
+    let empty = tmp.path().join("empty");
+    let (code, _, stderr) = pipelint(&["check", &empty.to_string_lossy()]);
+    assert_eq!(code, 0);
+    assert!(stderr.contains("holds no file pipelint reads"), "{stderr}");
+}
+
+#[test]
+fn an_explicit_config_replaces_the_nearest() {
+    let root = monorepo();
+    let p = root.to_string_lossy().into_owned();
+    let config = root.join("transform/finance/pipeline.toml");
+    let (_, doc) = check_json(
+        &root,
+        &[
+            "--root",
+            &p,
+            "--config",
+            &config.to_string_lossy(),
+            "--fail-on",
+            "info",
+        ],
+    );
+    // The root pipeline.toml lies above the config in use: not reported.
+    assert!(!findings(&doc).iter().any(|f| f.contains("invalid-config")));
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
