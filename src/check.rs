@@ -154,7 +154,8 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         diagnostics.retain(|d| d.span.as_ref().is_some_and(|s| workspace.in_scope(&s.file)));
     }
     sort(&mut diagnostics);
-    // Two stages may refuse the same link (the walker, then the dbt parser).
+    // The same finding can come twice: a link refused by the walker and
+    // the dbt parser, a local dbt package read by each project using it.
     diagnostics.dedup();
     timer.lap("rules");
     Ok(Analysis {

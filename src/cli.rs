@@ -32,6 +32,12 @@ enum Command {
     Check(CheckArgs),
     /// Print the resolved graph (nodes and edges), to see what was extracted.
     Graph(GraphArgs),
+    /// What a change reaches: everything downstream of some nodes, with owners and cadences.
+    Impact(ImpactArgs),
+    /// Architecture metrics of a repo: layering, coverage, DAG boundaries, ETL vs ELT.
+    Metrics(MetricsArgs),
+    /// Audit many repos in parallel: one table, a row per repo (or `audit merge` shard outputs).
+    Audit(AuditArgs),
     /// List every rule: code, slug, default severity, summary.
     Rules,
     /// Explain a rule: what it flags, why, examples, how to fix or allow it.
@@ -75,7 +81,7 @@ struct Common {
 
 /// Per-file work limits (see `crate::limits`): raisable here, on the
 /// command line, and never from the repo's own `pipeline.toml`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 #[command(next_help_heading = "Limits (per file; a file over one is a parse-error naming it)")]
 struct LimitArgs {
     /// Largest file read, in bytes [default: 16777216].
@@ -133,12 +139,221 @@ struct GraphArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = GraphFormat::Json)]
     format: GraphFormat,
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+/// What part of the graph a diagram shows.
+#[derive(Debug, Args)]
+struct ViewArgs {
+    /// Show only these nodes (ids or unique names) and what is around them.
+    #[arg(long, value_delimiter = ',')]
+    focus: Vec<String>,
+    /// With --focus: how many hops upstream to show (default: all).
+    #[arg(long, value_name = "N")]
+    upstream: Option<usize>,
+    /// With --focus: how many hops downstream to show (default: all).
+    #[arg(long, value_name = "N")]
+    downstream: Option<usize>,
+    /// One box per DAG, folder or dbt project, with edge counts.
+    #[arg(long, value_enum)]
+    collapse: Option<crate::view::Collapse>,
+}
+
+impl ViewArgs {
+    fn options(&self, max_edges: Option<(usize, &'static str)>) -> crate::view::ViewOptions {
+        crate::view::ViewOptions {
+            focus: self.focus.clone(),
+            upstream: self.upstream,
+            downstream: self.downstream,
+            collapse: self.collapse,
+            max_edges,
+        }
+    }
+
+    fn is_whole_graph(&self) -> bool {
+        self.focus.is_empty() && self.collapse.is_none()
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 enum GraphFormat {
-    /// `{"nodes":[…],"edges":[…]}`, sorted.
+    /// `{"nodes":[…],"edges":[…]}`, sorted (the view's boxes and arrows
+    /// with --focus or --collapse).
     Json,
+    /// A Mermaid flowchart (left to right, a subgraph per layer).
+    Mermaid,
+    /// Graphviz DOT (`dot -Tsvg`).
+    Dot,
+    /// A standalone SVG laid out by pipelint.
+    Svg,
+    /// One self-contained HTML page: pannable, searchable diagram.
+    Html,
+}
+
+#[derive(Debug, Args)]
+struct ImpactArgs {
+    /// The changed nodes: ids (`dataset:raw.orders`) or unique names (`raw.orders`).
+    #[arg(required = true)]
+    nodes: Vec<String>,
+    /// The repo (or a folder inside it).
+    #[arg(short = 'C', long = "path", default_value = ".")]
+    path: PathBuf,
+    /// The repo root (default: the git root of the path, else the path).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ImpactFormat::Table)]
+    format: ImpactFormat,
+    /// Read dbt projects from their `target/manifest.json` where it exists.
+    #[arg(long)]
+    dbt_manifest: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum ImpactFormat {
+    /// Everything reached, one row each.
+    Table,
+    /// `{"changed":[…],"reached":[…],"sources":[…]}`.
+    Json,
+    /// A Mermaid flowchart of the changed nodes and their downstream.
+    Mermaid,
+    /// A pull-request comment: the consumers reached, then the table.
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+struct MetricsArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = MetricsFormat::Table)]
+    format: MetricsFormat,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum MetricsFormat {
+    /// One metric a line.
+    Table,
+    /// The metrics as one JSON object.
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+struct AuditArgs {
+    #[command(subcommand)]
+    merge: Option<AuditCommand>,
+    /// The repos to audit.
+    repos: Vec<PathBuf>,
+    /// A file listing repos, one path a line (relative to the file; `#` comments).
+    #[arg(long, value_name = "FILE")]
+    repos_file: Option<PathBuf>,
+    /// Only the K-th of N slices of the repo list (1-based), by a hash of each repo's name.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<crate::audit::Shard>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+    format: AuditFormat,
+    /// Read dbt projects from their `target/manifest.json` where it exists.
+    #[arg(long)]
+    dbt_manifest: bool,
+    /// Worker threads (default: one per core). Output is the same for any count.
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Join the JSON outputs of sharded audits into one table.
+    Merge {
+        /// `audit --format json` outputs.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
+        format: AuditFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuditFormat {
+    /// A terminal table.
+    Table,
+    /// A Markdown table.
+    Markdown,
+    /// JSON (with each repo's diagram), for `audit merge`.
+    Json,
+    /// CSV.
+    Csv,
+    /// A self-contained page: sortable table and each repo's diagram.
+    Html,
+}
+
+fn render_audit(report: &crate::audit::Report, format: AuditFormat) -> String {
+    match format {
+        AuditFormat::Table => report::audit::text(report),
+        AuditFormat::Markdown => report::audit::markdown(report),
+        AuditFormat::Json => report::audit::json(report),
+        AuditFormat::Csv => report::audit::csv(report),
+        AuditFormat::Html => report::audit::html(report),
+    }
+}
+
+fn audit(args: AuditArgs) -> Result<ExitCode, String> {
+    if let Some(AuditCommand::Merge { files, format }) = args.merge {
+        let mut reports = Vec::new();
+        for f in &files {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| format!("cannot read {}: {e}", f.display()))?;
+            reports.push(
+                serde_json::from_str(&text)
+                    .map_err(|e| format!("{} is not an audit JSON output: {e}", f.display()))?,
+            );
+        }
+        print(&render_audit(&crate::audit::merge(reports)?, format))?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut repos = args.repos.clone();
+    if let Some(file) = &args.repos_file {
+        repos.extend(crate::audit::read_repos_file(file)?);
+    }
+    if repos.is_empty() {
+        return Err("no repos to audit: give folders or --repos-file".into());
+    }
+    let options = crate::audit::AuditOptions {
+        check: Options {
+            dbt_manifest: args.dbt_manifest,
+            ..Options::default()
+        },
+        shard: args.shard,
+        diagrams: matches!(args.format, AuditFormat::Json | AuditFormat::Html),
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(crate::audit::shard_len(&repos, args.shard) as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} repos {elapsed}")
+        {
+            bar.set_style(style);
+        }
+        bar
+    });
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .stack_size(16 * 1024 * 1024)
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let done = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let found = pool.install(|| crate::audit::run(&repos, &options, &done));
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    print(&render_audit(&found, args.format))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -213,6 +428,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Format::Json => report::json::render(&analysis),
                 Format::Sarif => report::sarif::render(&analysis),
                 Format::Github => report::github::render(&analysis),
+                Format::Markdown => report::markdown::render(
+                    &analysis,
+                    &report::markdown::MarkdownOptions::from_env(),
+                ),
+                Format::Gitlab => report::gitlab::render(&analysis),
+                Format::Junit => report::junit::render(&analysis),
                 Format::Human => {
                     let color = !args.no_color
                         && std::env::var_os("NO_COLOR").is_none()
@@ -233,11 +454,78 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Audit(args) => audit(args),
+        Command::Metrics(args) => {
+            let analysis = analyze(&args.common)?;
+            let m = crate::metrics::compute(&analysis.graph);
+            print(&match args.format {
+                MetricsFormat::Table => report::metrics::text(&m),
+                MetricsFormat::Json => report::metrics::json(&m),
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Impact(args) => {
+            let common = Common {
+                path: args.path.clone(),
+                select: Vec::new(),
+                ignore: Vec::new(),
+                include_packages: false,
+                dbt_manifest: args.dbt_manifest,
+                threads: None,
+                root: args.root.clone(),
+                config: None,
+                limits: LimitArgs::default(),
+            };
+            let analysis = analyze(&common)?;
+            let graph = &analysis.graph;
+            let changed = args
+                .nodes
+                .iter()
+                .map(|n| crate::graph::resolve(graph, n))
+                .collect::<Result<Vec<_>, _>>()?;
+            let found = crate::impact::impact(graph, &changed);
+            print(&match args.format {
+                ImpactFormat::Table => report::impact::text(&found),
+                ImpactFormat::Json => report::impact::json(&found),
+                ImpactFormat::Markdown => report::impact::markdown(&found),
+                ImpactFormat::Mermaid => {
+                    let options = crate::view::ViewOptions {
+                        focus: found.changed.clone(),
+                        upstream: Some(0),
+                        downstream: None,
+                        collapse: None,
+                        max_edges: Some((report::diagram::mermaid::MAX_EDGES, "Mermaid")),
+                    };
+                    report::diagram::mermaid::render(&crate::view::build(&analysis, &options)?)
+                }
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Graph(args) => {
             let analysis = analyze(&args.common)?;
-            match args.format {
-                GraphFormat::Json => print(&report::graph_json::render(&analysis.graph))?,
+            if matches!(args.format, GraphFormat::Json) && args.view.is_whole_graph() {
+                print(&report::graph_json::render(&analysis.graph))?;
+                return Ok(ExitCode::SUCCESS);
             }
+            use report::diagram;
+            let max_edges = match args.format {
+                GraphFormat::Mermaid => Some((diagram::mermaid::MAX_EDGES, "Mermaid")),
+                GraphFormat::Dot => Some((diagram::dot::MAX_EDGES, "Graphviz")),
+                GraphFormat::Svg | GraphFormat::Html => Some((diagram::svg::MAX_EDGES, "the page")),
+                GraphFormat::Json => None,
+            };
+            let view = crate::view::build(&analysis, &args.view.options(max_edges))?;
+            for note in &view.notes {
+                eprintln!("pipelint: {}", report::terminal::safe_line(note));
+            }
+            let title = format!("pipelint graph: {}", repo_name(&args.common.path));
+            print(&match args.format {
+                GraphFormat::Json => diagram::json(&view),
+                GraphFormat::Mermaid => diagram::mermaid::render(&view),
+                GraphFormat::Dot => diagram::dot::render(&view),
+                GraphFormat::Svg => diagram::svg::render(&view),
+                GraphFormat::Html => diagram::html::render(&view, &title),
+            })?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -265,6 +553,15 @@ fn analyze(common: &Common) -> Result<check::Analysis, String> {
         eprintln!("pipelint: {}", report::terminal::sanitize(note));
     }
     Ok(analysis)
+}
+
+/// The name of a repo for titles: its folder's name (never its absolute path).
+fn repo_name(root: &std::path::Path) -> String {
+    let canonical = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    canonical
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "repo".into())
 }
 
 /// Writes to stdout; a closed pipe (`| head`) is not an error worth a panic.

@@ -136,6 +136,10 @@ pub struct JobFact {
     pub is_check: bool,
     /// The file did not parse completely: reads and writes may be missing.
     pub partial: bool,
+    /// The operator that runs it, as the orchestrator names it
+    /// (`SQLExecuteQueryOperator`, `KubernetesPodOperator`, `@task`), for
+    /// tasks; where the work runs follows from it (see [`crate::compute`]).
+    pub operator: Option<String>,
 }
 
 impl JobFact {
@@ -162,6 +166,7 @@ impl JobFact {
             runs: Vec::new(),
             is_check: false,
             partial: false,
+            operator: None,
         }
     }
 }

@@ -114,6 +114,10 @@ fn each_dbt_project_is_its_own_namespace() {
         "dataset:shop_staging.stg_orders -reads-> model:shop.fct_orders",
         // The one cross-project ref, declared in dependencies.yml.
         "dataset:shop_marts.fct_orders -reads-> model:finance.revenue",
+        // Versions: `ref('dim_customers')` is the latest_version (1), `v=2` the other.
+        "dataset:shop_marts.dim_customers_v1 -reads-> consumer:crm_sync",
+        "dataset:shop_marts.dim_customers_v2 -reads-> consumer:crm_sync",
+        "model:shop.dim_customers.v2 -writes-> dataset:shop_marts.dim_customers_v2",
         // A source() naming the project's own snapshot reads the snapshot.
         "dataset:snapshots.orders_snapshot -reads-> model:shop.stg_order_history",
     ] {

@@ -286,6 +286,7 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
         checked: false,
         external: false,
         partial: false,
+        operator: None,
     }
 }
 
@@ -305,6 +306,7 @@ impl Builder {
             n.dag.clone_from(&j.dag);
             n.checked = j.is_check;
             n.partial = j.partial;
+            n.operator.clone_from(&j.operator);
             self.nodes.insert(n.id.clone(), n);
         }
         for d in &facts.dags {

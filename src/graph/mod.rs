@@ -3,6 +3,7 @@
 mod build;
 mod inherit;
 mod names;
+mod walk;
 
 use std::collections::HashMap;
 
@@ -17,6 +18,7 @@ use crate::span::Span;
 
 pub use build::build;
 pub use names::{normalize, NameDefaults};
+pub use walk::{reach, resolve};
 
 /// What a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -103,6 +105,8 @@ pub struct Node {
     pub external: bool,
     /// The file that defines the job did not parse completely.
     pub partial: bool,
+    /// The operator running a task (`SQLExecuteQueryOperator`, `@task`).
+    pub operator: Option<String>,
 }
 
 impl Node {

@@ -37,6 +37,47 @@ pub struct RuleMeta {
     pub doc: &'static str,
 }
 
+impl RuleMeta {
+    /// The "What it does" section of the rule's page, as one paragraph of
+    /// text (SARIF `fullDescription`).
+    pub fn what_it_does(&self) -> String {
+        let mut lines = self
+            .doc
+            .lines()
+            .skip_while(|l| l.trim() != "## What it does")
+            .skip(1)
+            .take_while(|l| !l.starts_with("## "));
+        let mut text = String::new();
+        for line in lines.by_ref() {
+            let line = line.trim();
+            if line.is_empty() && !text.is_empty() {
+                break;
+            }
+            if !line.is_empty() {
+                if !text.is_empty() {
+                    text.push(' ');
+                }
+                text.push_str(line);
+            }
+        }
+        if text.is_empty() {
+            text.push_str(self.summary);
+        }
+        text
+    }
+
+    /// A stable link to the rule's page: `rules/<slug>.md` in the repository
+    /// at the tag of this version.
+    pub fn page_url(&self) -> String {
+        format!(
+            "{}/blob/v{}/rules/{}.md",
+            env!("CARGO_PKG_REPOSITORY"),
+            env!("CARGO_PKG_VERSION"),
+            self.slug
+        )
+    }
+}
+
 /// A check over the joined graph.
 pub trait Rule: Sync {
     /// The rule's identity and documentation.

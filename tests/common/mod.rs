@@ -12,14 +12,16 @@ pub fn fixture(name: &str) -> PathBuf {
 }
 
 /// Exit code, stdout and stderr of `pipelint ARGS`. A fixture is checked as
-/// a repo of its own: `check`/`graph` on a path inside `fixtures/` get
+/// a repo of its own: `check`/`graph`/`metrics`/`impact` on a path inside `fixtures/` get
 /// `--root` set to that path unless the test gives one (the git
 /// root would otherwise be this repo's).
 pub fn pipelint(args: &[&str]) -> (i32, String, String) {
     let mut args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    if matches!(args.first().map(String::as_str), Some("check" | "graph"))
-        && !args.iter().any(|a| a == "--root")
+    if matches!(
+        args.first().map(String::as_str),
+        Some("check" | "graph" | "metrics" | "impact")
+    ) && !args.iter().any(|a| a == "--root")
     {
         let fixture = args
             .iter()

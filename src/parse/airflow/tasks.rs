@@ -40,6 +40,7 @@ impl<'t> Reader<'t> {
         let Some(task) = self.add_task(&task_id, name_at, args, false) else {
             return Value::Unknown;
         };
+        self.model.tasks[task].job.operator = Some(class.to_string());
         self.operator_io(task, class, args);
         self.xcom_upstreams(task, args, node);
         Value::Tasks {
@@ -76,6 +77,7 @@ impl<'t> Reader<'t> {
             return Value::Unknown;
         };
         self.model.tasks[task].role = def.role;
+        self.model.tasks[task].job.operator = Some("@task".to_string());
         self.operator_io(task, "@task", &task_args);
         self.xcom_upstreams(task, &task_args, node);
         self.xcom_upstreams(task, args, node);

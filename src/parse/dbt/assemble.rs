@@ -106,13 +106,25 @@ pub(super) fn load_packages(
         is_root: true,
     }];
     for dir in packages::installed_dirs(&root, &declared, context) {
+        let local = declared
+            .iter()
+            .any(|d| d.local.as_deref() == Some(dir.as_str()));
+        // A local package that is the project itself, or holds it, is
+        // already being read.
+        if local && crate::workspace::within(&dir, &root.dir) {
+            continue;
+        }
         let file: Arc<str> = Arc::from(join_rel(&dir, "dbt_project.yml"));
         let parsed = context
             .read(&file)
             .and_then(|text| DbtProject::parse(&file, &dir, &text));
         match parsed {
             Ok(project) if !project.name.is_empty() => {
-                facts.package_dirs.push(Arc::from(dir.as_str()));
+                // A local package is the repo's own code, checked as the
+                // project it also is; an installed one is someone else's.
+                if !local {
+                    facts.package_dirs.push(Arc::from(dir.as_str()));
+                }
                 pkgs.push(Package {
                     files: packages::package_files(&dir, context),
                     project,
@@ -337,7 +349,12 @@ pub(super) fn props_index(
         .map(|p| (NodeKind::Model, p))
         .chain(schema.seeds.iter().map(|p| (NodeKind::Seed, p)))
         .chain(schema.snapshots.iter().map(|p| (NodeKind::Snapshot, p)))
-        .map(|(k, p)| ((k, p.package.clone(), p.name.clone()), p))
+        .flat_map(|(k, p)| {
+            // A versioned model's files are its versions (`dim_v2.sql`).
+            std::iter::once(p.name.clone())
+                .chain(p.versions.iter().map(|(_, stem)| stem.clone()))
+                .map(move |name| ((k, p.package.clone(), name), p))
+        })
         .collect()
 }
 
@@ -376,11 +393,18 @@ pub(super) fn emit(
         }
     }
     let known: BTreeSet<&str> = finals.iter().map(|(n, _, _)| n.name.as_str()).collect();
+    let versions = ModelVersions::new(schema);
+    let mut known = known;
+    known.extend(versions.base_names());
     let namespace = Namespace::new(
         root_package,
-        finals
-            .iter()
-            .map(|(n, _, _)| (n.package.as_str(), n.name.as_str())),
+        finals.iter().map(|(n, _, _)| {
+            let base = versions
+                .of(&n.package, &n.name)
+                .map_or(n.name.as_str(), |v| v.0);
+            (n.package.as_str(), base)
+        }),
+        &versions,
     );
     let missing_names: BTreeSet<&str> = missing.iter().map(|d| d.name.as_str()).collect();
     let mut into_missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -396,10 +420,17 @@ pub(super) fn emit(
             NodeKind::Snapshot => (JobKind::Snapshot, "snapshot"),
             NodeKind::Seed => (JobKind::Seed, "seed"),
         };
+        let version = (node.kind == NodeKind::Model)
+            .then(|| versions.of(&node.package, &node.name))
+            .flatten();
+        let (id_name, short) = match version {
+            Some((base, v)) => (format!("{base}.v{v}"), base.to_string()),
+            None => (node.name.clone(), node.name.clone()),
+        };
         let mut job = JobFact::new(
-            node_id(prefix, &node.package, &node.name),
+            node_id(prefix, &node.package, &id_name),
             job_kind,
-            &node.name,
+            short,
             span.clone(),
         );
         job.file = Some(node.rel.clone());
@@ -662,15 +693,61 @@ pub fn node_id(prefix: &str, package: &str, name: &str) -> String {
 struct Namespace<'a> {
     root: &'a str,
     by_name: BTreeMap<&'a str, BTreeSet<&'a str>>,
+    versions: &'a ModelVersions<'a>,
+}
+
+/// Versioned models (`versions:` in schema YAML): which file is which
+/// version, and the version an unversioned `ref` means (`latest_version`).
+struct ModelVersions<'a> {
+    /// (package, file stem) → (model name, version).
+    by_file: BTreeMap<(&'a str, &'a str), (&'a str, &'a str)>,
+    /// (package, model name) → latest version.
+    latest: BTreeMap<(&'a str, &'a str), &'a str>,
+}
+
+impl<'a> ModelVersions<'a> {
+    fn new(schema: &'a SchemaFacts) -> ModelVersions<'a> {
+        let mut by_file = BTreeMap::new();
+        let mut latest = BTreeMap::new();
+        for p in schema.models.iter().filter(|p| !p.versions.is_empty()) {
+            for (v, stem) in &p.versions {
+                by_file.insert(
+                    (p.package.as_str(), stem.as_str()),
+                    (p.name.as_str(), v.as_str()),
+                );
+            }
+            if let Some(l) = &p.latest_version {
+                latest.insert((p.package.as_str(), p.name.as_str()), l.as_str());
+            }
+        }
+        ModelVersions { by_file, latest }
+    }
+
+    /// The model name and version a node file is, when versioned.
+    fn of(&self, package: &str, stem: &str) -> Option<(&'a str, &'a str)> {
+        self.by_file.get(&(package, stem)).copied()
+    }
+
+    fn base_names(&self) -> impl Iterator<Item = &'a str> + '_ {
+        self.latest.keys().map(|(_, name)| *name)
+    }
 }
 
 impl<'a> Namespace<'a> {
-    fn new(root: &'a str, nodes: impl Iterator<Item = (&'a str, &'a str)>) -> Namespace<'a> {
+    fn new(
+        root: &'a str,
+        nodes: impl Iterator<Item = (&'a str, &'a str)>,
+        versions: &'a ModelVersions<'a>,
+    ) -> Namespace<'a> {
         let mut by_name: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for (package, name) in nodes {
             by_name.entry(name).or_default().insert(package);
         }
-        Namespace { root, by_name }
+        Namespace {
+            root,
+            by_name,
+            versions,
+        }
     }
 
     /// Whether `package` is the root project or an installed package.
@@ -678,10 +755,11 @@ impl<'a> Namespace<'a> {
         package == self.root || self.by_name.values().any(|ps| ps.contains(package))
     }
 
-    /// The read with its `ref`'s package filled in.
+    /// The read with its `ref`'s package filled in, and the latest
+    /// version for an unversioned `ref` to a versioned model.
     fn qualify(&self, caller: &str, read: &Located<DataRef>) -> Located<DataRef> {
         let DataRef::Model {
-            package: None,
+            package,
             name,
             version,
         } = &read.value
@@ -689,16 +767,25 @@ impl<'a> Namespace<'a> {
             return read.clone();
         };
         let packages = self.by_name.get(name.as_str());
-        let package = [caller, self.root]
-            .into_iter()
-            .find(|p| packages.is_some_and(|ps| ps.contains(p)))
-            .or_else(|| packages.and_then(|ps| ps.iter().next().copied()))
-            .unwrap_or(caller);
+        let package = match package {
+            Some(p) => p.as_str(),
+            None => [caller, self.root]
+                .into_iter()
+                .find(|p| packages.is_some_and(|ps| ps.contains(p)))
+                .or_else(|| packages.and_then(|ps| ps.iter().next().copied()))
+                .unwrap_or(caller),
+        };
+        let version = version.clone().or_else(|| {
+            self.versions
+                .latest
+                .get(&(package, name.as_str()))
+                .map(|v| v.to_string())
+        });
         Located::new(
             DataRef::Model {
                 package: Some(package.to_string()),
                 name: name.clone(),
-                version: version.clone(),
+                version,
             },
             read.span.clone(),
         )

@@ -248,6 +248,8 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
                 span,
                 config: PartialConfig::default(),
                 tested: tested_nodes.contains(id),
+                versions: Vec::new(),
+                latest_version: None,
             };
             match kind {
                 NodeKind::Model => schema.models.push(props),

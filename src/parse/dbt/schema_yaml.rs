@@ -25,6 +25,11 @@ pub struct NodeProps {
     pub config: PartialConfig,
     /// A data test is declared on the node or one of its columns.
     pub tested: bool,
+    /// A versioned model's versions: `v` and the file stem that defines it
+    /// (`defined_in`, else `<name>_v<v>`), in file order.
+    pub versions: Vec<(String, String)>,
+    /// `latest_version`, else the highest `v`.
+    pub latest_version: Option<String>,
 }
 
 /// One table of a `sources:` entry.
@@ -254,15 +259,35 @@ impl Reader<'_> {
         let name_node = entry.get("name")?;
         let name = name_node.scalar_text()?;
         let mut tested = has_tests(entry);
+        let mut versions = Vec::new();
         for version in entry.get("versions").map(YNode::items).unwrap_or(&[]) {
             tested |= has_tests(version);
+            let Some(v) = version.get("v").and_then(YNode::scalar_text) else {
+                continue;
+            };
+            let stem = version
+                .get("defined_in")
+                .and_then(YNode::scalar_text)
+                .unwrap_or_else(|| format!("{name}_v{v}"));
+            versions.push((v, stem));
         }
+        let latest_version = entry
+            .get("latest_version")
+            .and_then(YNode::scalar_text)
+            .or_else(|| {
+                versions
+                    .iter()
+                    .max_by(|a, b| version_order(&a.0, &b.0))
+                    .map(|(v, _)| v.clone())
+            });
         Some(NodeProps {
             package: self.package.to_string(),
             name,
             span: entry.span(self.file),
             config: self.config(entry),
             tested,
+            versions,
+            latest_version,
         })
     }
 
@@ -448,6 +473,14 @@ fn freshness_node(entry: &YNode) -> Option<&YNode> {
         .get("freshness")
         .or_else(|| entry.get("config").and_then(|c| c.get("freshness")))
         .filter(|f| !f.is_null())
+}
+
+/// Orders versions as dbt does: numerically when both are numbers.
+fn version_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    }
 }
 
 /// Whether an entry or one of its columns declares a data test.

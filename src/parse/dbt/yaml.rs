@@ -177,37 +177,52 @@ impl YNode {
 }
 
 /// Parses the first document of `text` (dbt files hold one). An empty file is
-/// a null node.
+/// a null node. YAML is accepted where PyYAML (dbt's parser) accepts it: a
+/// flow collection whose lines are indented no deeper than the key that
+/// opens it (`tags: [` … `]` at the key's column), which YAML 1.2 rejects,
+/// is read as PyYAML reads it.
 pub fn parse(text: &str) -> Result<YNode, YamlError> {
-    let index = LineIndex::new(text);
-    let mut parser = Parser::new_from_str(text);
+    match parse_mapped(text, text, &[]) {
+        Ok(node) => Ok(node),
+        Err(strict) => match relax_flow_indentation(text) {
+            Some((relaxed, shifts)) => parse_mapped(&relaxed, text, &shifts).map_err(|_| strict),
+            None => Err(strict),
+        },
+    }
+}
+
+/// Parses `source`, reporting positions in `original`: `shifts[i]` columns
+/// were added at the start of line `i + 1`.
+fn parse_mapped(source: &str, original: &str, shifts: &[u32]) -> Result<YNode, YamlError> {
+    let index = LineIndex::new(original);
+    let position = Position {
+        text: original,
+        index: &index,
+        shifts,
+    };
+    let mut parser = Parser::new_from_str(source);
     let mut loader: YamlLoader<'_, MarkedYaml<'_>> = YamlLoader::default();
     loader.allow_duplicate_keys(true);
     loader.alias_limit(ALIAS_LIMIT);
     let located = |marker: &saphyr::Marker, message: String| {
-        let line = u32::try_from(marker.line()).unwrap_or(u32::MAX).max(1);
-        let column = u32::try_from(marker.col() + 1).unwrap_or(u32::MAX);
+        let (line, column, offset) = position.of(marker);
         YamlError {
             message,
             line,
             column,
-            offset: index.offset(text, line, column),
+            offset,
         }
     };
     let max_depth = crate::limits::get().depth;
-    if let Some((line, col)) = crate::limits::yaml_too_deep(text, max_depth) {
-        let line = u32::try_from(line).unwrap_or(u32::MAX).max(1);
-        let column = u32::try_from(col + 1).unwrap_or(u32::MAX);
-        return Err(YamlError {
-            message: crate::limits::over(
+    if let Some(marker) = crate::limits::yaml_too_deep(source, max_depth) {
+        return Err(located(
+            &marker,
+            crate::limits::over(
                 "nested deeper than allowed",
                 "max-depth",
                 format!("{max_depth} levels"),
             ),
-            line,
-            column,
-            offset: index.offset(text, line, column),
-        });
+        ));
     }
     if let Err(e) = parser.load(&mut loader, false) {
         return Err(located(e.marker(), e.info().to_string()));
@@ -220,24 +235,88 @@ pub fn parse(text: &str) -> Result<YNode, YamlError> {
         return Ok(YNode::null());
     };
     let converter = Converter {
-        text,
-        index: &index,
+        position: &position,
     };
-    converter.convert(doc, 0).map_err(|(marker, message)| {
+    converter
+        .convert(doc, 0)
+        .map_err(|(marker, message)| located(&marker, message))
+}
+
+/// Maps parser markers to positions in the original text.
+struct Position<'a> {
+    text: &'a str,
+    index: &'a LineIndex,
+    shifts: &'a [u32],
+}
+
+impl Position<'_> {
+    /// 1-based line and column, and byte offset, in the original text.
+    fn of(&self, marker: &saphyr::Marker) -> (u32, u32, usize) {
         let line = u32::try_from(marker.line()).unwrap_or(u32::MAX).max(1);
-        let column = u32::try_from(marker.col() + 1).unwrap_or(u32::MAX);
-        YamlError {
-            message,
-            line,
-            column,
-            offset: index.offset(text, line, column),
+        let shift = usize::try_from(line - 1)
+            .ok()
+            .and_then(|i| self.shifts.get(i))
+            .copied()
+            .unwrap_or(0);
+        let column = u32::try_from(marker.col() + 1)
+            .unwrap_or(u32::MAX)
+            .saturating_sub(shift)
+            .max(1);
+        (line, column, self.index.offset(self.text, line, column))
+    }
+}
+
+/// The text with every line inside a flow collection (`[…]`, `{…}` opened
+/// in block context) indented one column deeper than the line that opened
+/// it, and the columns added per line; `None` when no line needed it.
+fn relax_flow_indentation(text: &str) -> Option<(String, Vec<u32>)> {
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut shifts = Vec::new();
+    let mut depth = 0usize;
+    let mut open_indent = 0usize;
+    let mut quote: Option<char> = None;
+    let mut changed = false;
+    for line in text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches(' ').len();
+        let mut shift = 0;
+        if depth > 0 && quote.is_none() && indent <= open_indent && !line.trim().is_empty() {
+            shift = open_indent + 1 - indent;
+            out.extend(std::iter::repeat_n(' ', shift));
+            changed = true;
         }
-    })
+        shifts.push(u32::try_from(shift).unwrap_or(u32::MAX));
+        out.push_str(line);
+        let mut prev = ' ';
+        let mut value_start = true;
+        for c in line.chars() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '#') if prev.is_whitespace() => break,
+                (None, '"' | '\'') if depth > 0 || value_start => quote = Some(c),
+                (None, '[' | '{') if depth > 0 || value_start => {
+                    if depth == 0 {
+                        open_indent = indent;
+                    }
+                    depth += 1;
+                }
+                (None, ']' | '}') if depth > 0 => depth -= 1,
+                _ => {}
+            }
+            // A flow collection or quoted scalar starts a value: at the line
+            // start, after `- `, or after `: `.
+            value_start = c.is_whitespace() && (value_start || matches!(prev, ':' | '-'));
+            prev = c;
+        }
+        if depth == 0 {
+            quote = None;
+        }
+    }
+    changed.then_some((out, shifts))
 }
 
 struct Converter<'a> {
-    text: &'a str,
-    index: &'a LineIndex,
+    position: &'a Position<'a>,
 }
 
 impl Converter<'_> {
@@ -250,9 +329,7 @@ impl Converter<'_> {
         if depth > MAX_DEPTH {
             return Err((start, format!("nested deeper than {MAX_DEPTH} levels")));
         }
-        let line = u32::try_from(start.line()).unwrap_or(u32::MAX).max(1);
-        let column = u32::try_from(start.col() + 1).unwrap_or(u32::MAX);
-        let offset = self.index.offset(self.text, line, column);
+        let (line, column, offset) = self.position.of(&start);
         let kind = match &node.data {
             YamlData::Value(scalar) => scalar_kind(scalar),
             YamlData::Representation(text, _, _) => YKind::Str(text.to_string()),
@@ -335,5 +412,21 @@ mod tests {
     fn deep_nesting_is_refused() {
         let text = format!("{}1{}", "[".repeat(70), "]".repeat(70));
         assert!(parse(&text).is_err());
+    }
+
+    #[test]
+    fn flow_lines_at_the_keys_indentation_keep_their_positions() {
+        let text = "models:\n  shop:\n    +tags: [\n    nightly,\n    ]\n";
+        let doc = parse(text).expect("PyYAML reads it");
+        let tags = doc
+            .get("models")
+            .and_then(|m| m.get("shop"))
+            .and_then(|s| s.get("+tags"));
+        let item = &tags.expect("tags").items()[0];
+        assert_eq!(item.as_str(), Some("nightly"));
+        assert_eq!((item.line, item.column), (4, 5));
+        assert_eq!(&text[item.offset..item.offset + 7], "nightly");
+        // Still an error where PyYAML has one.
+        assert!(parse("tags: [a,\nb\n").is_err());
     }
 }
