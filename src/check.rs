@@ -219,7 +219,8 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
     });
     recorded.sort();
     sort(&mut diagnostics);
-    // A local dbt package is read by each project using it: one report each.
+    // The same finding can come twice: a link refused by the walker and
+    // the dbt parser, a local dbt package read by each project using it.
     diagnostics.dedup();
     timer.lap("rules");
     Ok(Analysis {

@@ -75,6 +75,43 @@ struct Common {
     /// Worker threads (default: one per core). Output is the same for any count.
     #[arg(long)]
     threads: Option<usize>,
+    #[command(flatten)]
+    limits: LimitArgs,
+}
+
+/// Per-file work limits (see `crate::limits`): raisable here, on the
+/// command line, and never from the repo's own `pipeline.toml`.
+#[derive(Debug, Default, Args)]
+#[command(next_help_heading = "Limits (per file; a file over one is a parse-error naming it)")]
+struct LimitArgs {
+    /// Largest file read, in bytes [default: 16777216].
+    #[arg(long, value_name = "BYTES")]
+    max_file_bytes: Option<u64>,
+    /// Most statements in one SQL file [default: 250000].
+    #[arg(long, value_name = "N")]
+    max_statements: Option<usize>,
+    /// Most tokens in one SQL statement; a Python file gets one parse step per 20 [default: 2000000].
+    #[arg(long, value_name = "N")]
+    max_nodes: Option<usize>,
+    /// Deepest nesting of SQL expressions and YAML collections; SQL operator chains may be 16 times longer [default: 64].
+    #[arg(long, value_name = "N")]
+    max_depth: Option<usize>,
+    /// Template steps one dbt model's render may take [default: 2000000].
+    #[arg(long, value_name = "N")]
+    render_fuel: Option<u64>,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> crate::limits::Limits {
+        let d = crate::limits::DEFAULT;
+        crate::limits::Limits {
+            file_bytes: self.max_file_bytes.unwrap_or(d.file_bytes),
+            statements: self.max_statements.unwrap_or(d.statements),
+            nodes: self.max_nodes.unwrap_or(d.nodes),
+            depth: self.max_depth.unwrap_or(d.depth),
+            render_fuel: self.render_fuel.unwrap_or(d.render_fuel),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -440,6 +477,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 threads: None,
                 root: args.root.clone(),
                 config: None,
+                limits: LimitArgs::default(),
             };
             let analysis = analyze(&common)?;
             let graph = &analysis.graph;
@@ -522,6 +560,7 @@ fn analyze_at(
     root: &std::path::Path,
     options: Options,
 ) -> Result<check::Analysis, String> {
+    crate::limits::set(common.limits.limits());
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(common.threads.unwrap_or(0))
         .stack_size(16 * 1024 * 1024)

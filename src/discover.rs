@@ -1,7 +1,7 @@
 //! Finding the files of a repo and what each one is, honouring .gitignore.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
@@ -56,16 +56,29 @@ pub struct Discovery {
     pub skipped: std::collections::BTreeMap<String, usize>,
 }
 
-/// Walks `root`, honouring .gitignore/.ignore, following symlinks (loops are
-/// reported), and classifies what it finds.
+/// Walks `root`, honouring the repo's own .gitignore/.ignore files (never
+/// ignore files above the root, the user's global git excludes or
+/// `.git/info/exclude`, so the result is the same on every machine), and
+/// classifies what it finds. Symbolic links are followed only where they
+/// resolve inside the root (see [`crate::confine`]); the others, and names
+/// that are not UTF-8, are `parse-error`s naming the link, never opened.
 pub fn discover(root: &Path) -> Discovery {
     let mut found: Vec<(PathBuf, Arc<str>)> = Vec::new();
+    let refused: Arc<Mutex<Vec<Diagnostic>>> = Arc::default();
+    let walker = {
+        let root = root.to_path_buf();
+        let refused = refused.clone();
+        ignore::WalkBuilder::new(root.clone())
+            .follow_links(true)
+            .hidden(false)
+            .parents(false)
+            .git_global(false)
+            .git_exclude(false)
+            .require_git(false)
+            .filter_entry(move |e| admit(&root, e, &refused))
+            .build()
+    };
     let mut diagnostics = Vec::new();
-    let walker = ignore::WalkBuilder::new(root)
-        .follow_links(true)
-        .hidden(false)
-        .filter_entry(|e| e.file_name() != ".git")
-        .build();
     for entry in walker {
         match entry {
             Ok(e) => {
@@ -76,6 +89,9 @@ pub fn discover(root: &Path) -> Discovery {
             }
             Err(err) => diagnostics.push(walk_error(root, &err)),
         }
+    }
+    if let Ok(mut refused) = refused.lock() {
+        diagnostics.append(&mut refused);
     }
     found.sort_by(|a, b| a.1.cmp(&b.1));
     let mut discovery = classify(found, diagnostics);
@@ -128,9 +144,28 @@ fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Di
 fn walk_error(root: &Path, err: &ignore::Error) -> Diagnostic {
     let (path, message) = describe_walk_error(err);
     let rel: Arc<str> = path.map_or_else(|| Arc::from("."), |p| rel_path(root, &p));
-    Diagnostic::new("parse-error", format!("cannot walk {rel}: {message}"))
+    let link_refusal = std::fs::symlink_metadata(root.join(rel.as_ref()))
+        .is_ok_and(|m| m.file_type().is_symlink())
+        .then(|| crate::confine::resolve(root, &rel).err())
+        .flatten();
+    let message = match link_refusal {
+        Some(why) => why.message(&rel),
+        None if is_loop(err) => format!("{rel} is {message}"),
+        None => format!("cannot walk {rel}: {message}"),
+    };
+    Diagnostic::new("parse-error", message)
         .at(Some(Span::file_start(&rel)))
         .help("fix the link or the permissions, or exclude the path with .gitignore or .ignore")
+}
+
+fn is_loop(err: &ignore::Error) -> bool {
+    match err {
+        ignore::Error::Loop { .. } => true,
+        ignore::Error::WithPath { err, .. }
+        | ignore::Error::WithDepth { err, .. }
+        | ignore::Error::WithLineNumber { err, .. } => is_loop(err),
+        _ => false,
+    }
 }
 
 fn describe_walk_error(err: &ignore::Error) -> (Option<PathBuf>, String) {
@@ -139,12 +174,51 @@ fn describe_walk_error(err: &ignore::Error) -> (Option<PathBuf>, String) {
         ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
             describe_walk_error(err)
         }
-        ignore::Error::Loop { child, ancestor } => (
+        ignore::Error::Loop { child, .. } => (
             Some(child.clone()),
-            format!("symbolic link loop back to {}", ancestor.display()),
+            "a symbolic link that loops back to a folder above it; it was not followed".into(),
         ),
         other => (None, other.to_string()),
     }
+}
+
+/// Whether the walker may enter or list `e`: not `.git`, a UTF-8 name, and
+/// a symbolic link only when it resolves inside the root. Refusals are
+/// recorded as diagnostics.
+fn admit(root: &Path, e: &ignore::DirEntry, refused: &Mutex<Vec<Diagnostic>>) -> bool {
+    if e.file_name() == ".git" {
+        return false;
+    }
+    let refusal = if let Err(name) = crate::confine::name_text(e.file_name()) {
+        let parent = e
+            .path()
+            .parent()
+            .map(|p| rel_path(root, p))
+            .unwrap_or_default();
+        let rel: Arc<str> = if parent.is_empty() {
+            Arc::from(name)
+        } else {
+            Arc::from(format!("{parent}/{name}"))
+        };
+        Diagnostic::new(
+            "parse-error",
+            format!("{rel}: the name is not valid UTF-8; it was not read"),
+        )
+        .at(Some(Span::file_start(&rel)))
+        .help("rename it to UTF-8, or exclude it with .gitignore or .ignore")
+    } else if e.path_is_symlink() {
+        let rel = rel_path(root, e.path());
+        match crate::confine::resolve(root, &rel) {
+            Ok(_) => return true,
+            Err(why) => crate::files::refused(&rel, &why),
+        }
+    } else {
+        return true;
+    };
+    if let Ok(mut r) = refused.lock() {
+        r.push(refusal);
+    }
+    false
 }
 
 /// The repo-relative path of `path`, with `/` separators.

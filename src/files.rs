@@ -8,11 +8,30 @@ use std::sync::{Arc, Mutex};
 use crate::diagnostic::Diagnostic;
 use crate::span::{LineIndex, Span};
 
-/// Files larger than this are reported, not read: no real pipeline file is
-/// this big, and a generated dump should not stall a pre-commit hook.
-pub const MAX_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Reads the repo file at repo-relative `rel` under `root` as UTF-8 text,
+/// after [`crate::confine::resolve`] has checked that it lies inside the
+/// root (a link leading outside is a `parse-error` naming the link, and its
+/// target is never opened).
+pub fn read_repo_text(root: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>> {
+    let path = crate::confine::resolve(root, rel).map_err(|why| Box::new(refused(rel, &why)))?;
+    read_text(&path, rel)
+}
 
-/// Reads a repo file as UTF-8 text. Every way it can fail (unreadable, too
+/// The `parse-error` for a repo path [`crate::confine::resolve`] refused,
+/// at the start of that path, naming the link (never its target).
+pub fn refused(rel: &Arc<str>, why: &crate::confine::Refusal) -> Diagnostic {
+    let help = if why.is_link() {
+        "symbolic links are read only when they point inside the repo; copy the file in, \
+         or exclude the link with .gitignore or .ignore"
+    } else {
+        "check the path and the file's permissions"
+    };
+    Diagnostic::new("parse-error", why.message(rel))
+        .at(Some(Span::file_start(rel)))
+        .help(help)
+}
+
+/// Reads a repo file as UTF-8 text, without a leading byte-order mark. Every way it can fail (unreadable, too
 /// large, binary, not UTF-8) is a `parse-error` diagnostic with a location.
 pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>> {
     let error = |message: String, span: Span, help: &str| {
@@ -30,12 +49,12 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
             "check the file's permissions",
         )
     })?;
-    if meta.len() > MAX_FILE_BYTES {
+    let max_bytes = crate::limits::get().file_bytes;
+    if meta.len() > max_bytes {
         return Err(error(
             format!(
-                "{rel} is {} MB, over the {} MB limit; it was not read",
-                meta.len() / (1024 * 1024),
-                MAX_FILE_BYTES / (1024 * 1024)
+                "{rel} was not read: {}",
+                crate::limits::over(format!("{} bytes", meta.len()), "max-file-bytes", max_bytes)
             ),
             start,
             "generated or vendored files can be excluded with .gitignore or .ignore",
@@ -56,7 +75,7 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
             "pipelint reads text files; exclude binary files with .gitignore or give them another extension",
         ));
     }
-    String::from_utf8(bytes).map_err(|e| {
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         let pos = e.utf8_error().valid_up_to();
         let (line, column) = line_col_of_bytes(e.as_bytes(), pos);
         error(
@@ -70,7 +89,13 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
             },
             "save the file as UTF-8",
         )
-    })
+    })?;
+    // A byte-order mark is not text: without it, line 1's columns are the
+    // ones an editor shows, and every parser sees the first token.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
+    Ok(text)
 }
 
 fn line_col_of_bytes(bytes: &[u8], pos: usize) -> (u32, u32) {

@@ -66,7 +66,7 @@ fn a_baseline_round_trip_reports_nothing_and_survives_moved_lines() {
     assert_eq!(code, 0, "{out}");
     assert_eq!(
         out,
-        "0 errors, 0 warnings, 0 info in 45 files (106 nodes, 107 edges)\n"
+        "0 errors, 0 warnings, 0 info in 45 files (107 nodes, 108 edges)\n"
     );
 
     // A line above everything in every file: every finding moves, none is new.
@@ -115,7 +115,7 @@ fn a_baseline_reports_exactly_the_new_violation_and_counts_the_fixed() {
     assert_eq!(
         out,
         "1 baselined finding is fixed: run --write-baseline to shrink the file\n\
-         0 errors, 0 warnings, 0 info in 45 files (106 nodes, 108 edges)\n"
+         0 errors, 0 warnings, 0 info in 45 files (107 nodes, 109 edges)\n"
     );
 }
 
@@ -155,7 +155,7 @@ fn the_manifest_names_the_baseline_applied_by_default() {
     .unwrap();
     let (_, doc) = check_json(&repo, &["--select", "invalid-config"]);
     assert!(
-        findings(&doc).contains(&"PL001 invalid-config - pipeline.toml:5".to_string()),
+        findings(&doc).contains(&"PL001 invalid-config - pipeline.toml:4".to_string()),
         "{doc}"
     );
 }
@@ -299,7 +299,7 @@ fn report_flags_output_file_exit_zero_statistics_quiet() {
     assert_eq!((code, out.as_str()), (0, ""));
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
-    assert_eq!(doc["summary"]["errors"], 28);
+    assert_eq!(doc["summary"]["errors"], 27);
 
     let (code, out, _) = pipelint(&["check", s(&p), "--statistics"]);
     assert_eq!(code, 1);
@@ -308,13 +308,13 @@ fn report_flags_output_file_exit_zero_statistics_quiet() {
     assert_eq!(lines[1], "PL302  missing-failure-behavior  warn          9");
     assert_eq!(
         lines.last().copied(),
-        Some("28 errors, 20 warnings, 2 info in 45 files (106 nodes, 107 edges)")
+        Some("27 errors, 22 warnings, 2 info in 45 files (107 nodes, 108 edges)")
     );
     assert!(!out.contains('|'), "no frames: {out}");
 
     let (_, out, _) = pipelint(&["check", s(&p), "-q"]);
-    assert_eq!(out.lines().count(), 50 + 1);
-    assert!(out.ends_with("28 errors, 20 warnings, 2 info in 45 files (106 nodes, 107 edges)\n"));
+    assert_eq!(out.lines().count(), 51 + 1);
+    assert!(out.ends_with("27 errors, 22 warnings, 2 info in 45 files (107 nodes, 108 edges)\n"));
 
     let (_, out, _) = pipelint(&["check", s(&p)]);
     // The message once per finding: in the header only.

@@ -6,6 +6,7 @@ pub mod dbt;
 pub mod inline_allow;
 pub mod manifest;
 pub mod sql;
+pub mod sql_stream;
 pub mod toml_comments;
 
 use std::collections::HashSet;
@@ -16,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::discover::{Discovery, FileKind, RepoFile};
 use crate::facts::FileFacts;
-use crate::files::{read_text, SourceMap};
+use crate::files::{read_repo_text, read_text, SourceMap};
 use crate::manifest::Manifest;
 use crate::sql_dialect::SqlDialect;
 use crate::workspace::Workspace;
@@ -45,7 +46,7 @@ impl ParseContext {
     /// Reads a repo file by its repo-relative path, remembering its text for
     /// reports. Errors are `parse-error` diagnostics.
     pub fn read(&self, rel: &Arc<str>) -> Result<Arc<str>, Box<crate::diagnostic::Diagnostic>> {
-        let text: Arc<str> = Arc::from(read_text(&self.root.join(rel.as_ref()), rel)?);
+        let text: Arc<str> = Arc::from(read_repo_text(&self.root, rel)?);
         self.sources.insert(rel.clone(), text.clone());
         Ok(text)
     }
@@ -90,7 +91,15 @@ pub fn parse_repo(
         .extend(discovery.diagnostics.iter().cloned());
     let mut manifest = Manifest::default();
     if let Some((path, shown)) = &workspace.config {
-        match read_text(path, shown) {
+        // A config inside the repo is the repo's own file: confined like
+        // every other (a `pipeline.toml` linked outside is not read). One
+        // named on the command line outside the repo is the person's choice.
+        let read = if path.starts_with(&workspace.root) {
+            read_repo_text(&workspace.root, shown)
+        } else {
+            read_text(path, shown)
+        };
+        match read {
             Ok(text) => {
                 let text: Arc<str> = Arc::from(text);
                 context.sources.insert(shown.clone(), text.clone());

@@ -18,7 +18,7 @@ use sqlparser::ast::{
     TableFactor, TableObject, Value, Visit, Visitor,
 };
 use sqlparser::parser::Parser;
-use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer, Whitespace};
+use sqlparser::tokenizer::{Location, Token, TokenWithSpan, Whitespace};
 
 use crate::facts::{DataRef, FileFacts, Ident, JobFact, JobKind, Located};
 use crate::parse::inline_allow;
@@ -26,8 +26,6 @@ use crate::span::{LineIndex, Span};
 use crate::sql_dialect::SqlDialect;
 
 /// How deep sqlparser may recurse into nested expressions before giving up.
-const RECURSION_LIMIT: usize = 64;
-
 /// A position in the analysed SQL text: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SqlPos {
@@ -50,6 +48,9 @@ pub struct SqlAccess {
     /// The text cannot even be split into tokens (an unterminated string or
     /// comment): nothing of it is read.
     pub fatal: Option<(String, SqlPos)>,
+    /// A work limit stopped the analysis (`--max-statements`, `--max-nodes`,
+    /// `--max-depth`): no other dialect is tried.
+    pub over_limit: bool,
     /// Some reads or writes come from a token scan of a statement that did
     /// not parse, not from a parsed statement.
     pub recovered: bool,
@@ -89,7 +90,7 @@ impl SqlAccess {
 /// gets its Snowflake or BigQuery SQL read.
 pub fn analyze(sql: &str, dialect: SqlDialect) -> SqlAccess {
     let first = analyze_in(sql, dialect);
-    if first.failures() == 0 || dialect != SqlDialect::Generic {
+    if first.failures() == 0 || first.over_limit || dialect != SqlDialect::Generic {
         return first;
     }
     let mut best = first;
@@ -118,64 +119,142 @@ const GENERIC_FALLBACKS: [SqlDialect; 5] = [
 fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
     let parser_dialect = dialect.parser_dialect();
     let mut access = SqlAccess::default();
-    let tokens = match Tokenizer::new(parser_dialect.as_ref(), sql).tokenize_with_location() {
-        Ok(tokens) => tokens,
-        Err(e) => {
-            access.fatal = Some((e.message.clone(), pos(e.location)));
-            return access;
-        }
-    };
-    collect_allows(&tokens, &mut access);
-    for piece in prelex::split(tokens) {
-        let prelex::Piece::Statement(statement_tokens) = piece else {
-            continue;
-        };
-        let start = statement_tokens
-            .iter()
-            .find(|t| prelex::significant(&t.token))
-            .map_or(SqlPos { line: 1, column: 1 }, |t| pos(t.span.start));
-        let mut parser = Parser::new(parser_dialect.as_ref())
-            .with_recursion_limit(RECURSION_LIMIT)
-            .with_tokens_with_locations(statement_tokens.clone());
-        let failure = match parser.parse_statement() {
-            Ok(statement) => {
-                let trailing = parser.peek_token();
-                if trailing.token == Token::EOF {
-                    statement_access(&statement, &mut access);
-                    continue;
-                }
-                (
-                    format!(
-                        "unexpected `{}` after the end of a statement",
-                        trailing.token
-                    ),
-                    pos(trailing.span.start),
-                )
+    let limits = crate::limits::get();
+    let mut count = 0usize;
+    let streamed = super::sql_stream::for_each_piece(sql, parser_dialect.as_ref(), |tokens| {
+        collect_allows(&tokens, &mut access);
+        for piece in prelex::split(tokens) {
+            let prelex::Piece::Statement(statement_tokens) = piece else {
+                continue;
+            };
+            count += 1;
+            let start = statement_tokens
+                .iter()
+                .find(|t| prelex::significant(&t.token))
+                .map_or(SqlPos { line: 1, column: 1 }, |t| pos(t.span.start));
+            if count > limits.statements {
+                let message = crate::limits::over(
+                    format!("more than {} statements", limits.statements),
+                    "max-statements",
+                    limits.statements,
+                ) + "; the rest of the file was not analyzed";
+                access.fatal.get_or_insert((message, start));
+                access.over_limit = true;
+                return ControlFlow::Break(());
             }
-            Err(e) => {
-                let at = parser.peek_token().span.start;
-                let at = if at.line == 0 { start } else { pos(at) };
-                if matches!(e, sqlparser::parser::ParserError::RecursionLimitExceeded) {
-                    // Too deep to read safely: not readable at all.
-                    access.fatal.get_or_insert((parser_message(&e), at));
-                    continue;
-                }
-                (parser_message(&e), at)
+            if let Some(message) = over_limits(&statement_tokens, &limits) {
+                access.fatal.get_or_insert((message, start));
+                access.over_limit = true;
+                continue;
             }
-        };
-        let found = recover::scan(&statement_tokens);
-        access.recovered = true;
-        access.reads.extend(found.reads);
-        access.writes.extend(found.writes);
-        if !uses_session_variables(&statement_tokens) {
-            access.errors.push(Unparsed {
-                message: failure.0,
-                at: failure.1,
-                statement: excerpt(&statement_tokens),
-            });
+            analyze_statement(
+                &statement_tokens,
+                start,
+                parser_dialect.as_ref(),
+                &limits,
+                &mut access,
+            );
         }
+        ControlFlow::Continue(())
+    });
+    if let Err(e) = streamed {
+        access
+            .fatal
+            .get_or_insert((e.message.clone(), pos(e.location)));
     }
     access
+}
+
+/// Why one statement is too large to parse safely, if it is: more tokens
+/// than `--max-nodes`, or an operator chain deeper than `--max-depth` allows
+/// (a chain builds a tree as deep as it is long).
+fn over_limits(tokens: &[TokenWithSpan], limits: &crate::limits::Limits) -> Option<String> {
+    let size = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_)))
+        .count();
+    if size > limits.nodes {
+        return Some(crate::limits::over(
+            format!("a statement of {size} tokens"),
+            "max-nodes",
+            limits.nodes,
+        ));
+    }
+    let chain = crate::limits::sql_chain(tokens);
+    let max_chain = limits.depth.saturating_mul(crate::limits::CHAIN_PER_DEPTH);
+    (chain > max_chain).then(|| {
+        crate::limits::over(
+            format!("a chain of {chain} operators"),
+            "max-depth",
+            format!("{max_chain} operators ({} levels)", limits.depth),
+        )
+    })
+}
+
+/// Parses one statement's tokens and records what it reads and writes. One
+/// that does not parse has its reads and writes recovered from its tokens and
+/// is listed (at the token where parsing stopped, or at the statement's last
+/// token when it stopped at the end), unless it uses session variables.
+fn analyze_statement(
+    statement_tokens: &[TokenWithSpan],
+    start: SqlPos,
+    dialect: &dyn sqlparser::dialect::Dialect,
+    limits: &crate::limits::Limits,
+    access: &mut SqlAccess,
+) {
+    let mut parser = Parser::new(dialect)
+        .with_recursion_limit(limits.depth)
+        .with_tokens_with_locations(statement_tokens.to_vec());
+    let failure = match parser.parse_statement() {
+        Ok(statement) => {
+            let trailing = parser.peek_token();
+            if trailing.token == Token::EOF {
+                statement_access(&statement, access);
+                return;
+            }
+            (
+                format!(
+                    "unexpected `{}` after the end of a statement",
+                    trailing.token
+                ),
+                pos(trailing.span.start),
+            )
+        }
+        Err(e) => {
+            // Where parsing stopped: the next token, else the one it stopped
+            // on, else (past the last token) the end of the statement.
+            let next = parser.peek_token().span.start;
+            let current = parser.get_current_token();
+            let at = if next.line != 0 {
+                pos(next)
+            } else if current.token != Token::EOF && current.span.start.line != 0 {
+                pos(current.span.start)
+            } else {
+                statement_tokens
+                    .iter()
+                    .rev()
+                    .find(|t| prelex::significant(&t.token) && t.token != Token::EOF)
+                    .map_or(start, |t| pos(t.span.end))
+            };
+            if matches!(e, sqlparser::parser::ParserError::RecursionLimitExceeded) {
+                // Too deep to read safely: not readable at all.
+                access.fatal.get_or_insert((parser_message(&e), at));
+                return;
+            }
+            (parser_message(&e), at)
+        }
+    };
+    let found = recover::scan(statement_tokens);
+    access.recovered = true;
+    access.reads.extend(found.reads);
+    access.writes.extend(found.writes);
+    if !uses_session_variables(statement_tokens) {
+        access.errors.push(Unparsed {
+            message: failure.0,
+            at: failure.1,
+            statement: excerpt(statement_tokens),
+        });
+    }
 }
 
 /// Whether a statement uses Snowflake session variables (`$var`,
@@ -341,11 +420,11 @@ pub(super) fn pos(l: Location) -> SqlPos {
 fn parser_message(e: &sqlparser::parser::ParserError) -> String {
     use sqlparser::parser::ParserError;
     match e {
-        ParserError::RecursionLimitExceeded => {
-            format!(
-                "nested deeper than {RECURSION_LIMIT} levels; pipelint stops there to stay safe"
-            )
-        }
+        ParserError::RecursionLimitExceeded => crate::limits::over(
+            "nested deeper than allowed",
+            "max-depth",
+            format!("{} levels", crate::limits::get().depth),
+        ),
         ParserError::TokenizerError(m) | ParserError::ParserError(m) => {
             // sqlparser appends " at Line: L, Column: C"; the span already says where.
             m.split(" at Line: ").next().unwrap_or(m).to_string()

@@ -26,7 +26,9 @@ impl Rule for DagCycle {
 
     fn check(&self, graph: &Graph) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        for scc in petgraph::algo::tarjan_scc(&graph.inner) {
+        // Kosaraju: petgraph runs it with explicit stacks (tarjan_scc
+        // recurses once per node and overflows on a long chain of models).
+        for scc in petgraph::algo::kosaraju_scc(&graph.inner) {
             if scc.len() < 2 {
                 continue;
             }

@@ -129,7 +129,7 @@ fn the_gitlab_job_writes_the_reports_it_uploads_and_fails_on_findings() {
             serde_json::from_str(&std::fs::read_to_string(dir.path().join(quality)).unwrap())
                 .unwrap();
         let xml = std::fs::read_to_string(dir.path().join(junit)).unwrap();
-        let expected = if last == 1 { 50 } else { 0 };
+        let expected = if last == 1 { 51 } else { 0 };
         assert_eq!(issues.as_array().unwrap().len(), expected);
         assert_eq!(xml.matches("<testcase ").count(), expected);
     }

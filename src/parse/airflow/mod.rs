@@ -95,7 +95,7 @@ pub fn file_airflow_version(file: &Arc<str>, text: &str) -> Option<AirflowVersio
         return None;
     }
     let src = Source::new(file, text);
-    let tree = parse_python(text)?;
+    let tree = parse_python(text).ok()?;
     let found = scan(&tree, &src);
     airflow_version(found.imported_modules.iter().map(String::as_str))
 }
@@ -106,19 +106,14 @@ pub fn parse_airflow_file(file: &Arc<str>, text: &str, context: &ParseContext) -
         return FileFacts::default();
     }
     let src = Source::new(file, text);
-    let Some(tree) = parse_python(text) else {
-        return FileFacts {
-            diagnostics: vec![Diagnostic::new(
-                "parse-error",
-                format!(
-                    "the Python parser gave up on this file after {} s",
-                    syntax::PARSE_TIME_LIMIT.as_secs()
-                ),
-            )
+    let tree = match parse_python(text) {
+        Ok(tree) => tree,
+        Err(why) => return FileFacts {
+            diagnostics: vec![Diagnostic::new("parse-error", why)
             .at(Some(Span::file_start(file)))
             .help("a DAG file this large or this broken is not read; fix it or exclude it with .ignore")],
             ..FileFacts::default()
-        };
+        },
     };
     let found = scan(&tree, &src);
     let Some(version) = airflow_version(found.imported_modules.iter().map(String::as_str)) else {

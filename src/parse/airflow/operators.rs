@@ -30,6 +30,7 @@
 //!   that depends on this one → edge from the marker to that task;
 //!   `TriggerDagRunOperator` → edge from the task to `dag:<trigger_dag_id>`.
 
+use crate::diagnostic::Diagnostic;
 use crate::facts::{DataRef, EdgeFact, EdgeKind, Located};
 
 use super::interpreter::{collect_assets, Reader};
@@ -236,6 +237,13 @@ impl<'t> Reader<'t> {
                 continue;
             }
             let refs = self.sql_refs(&text, entry.at, dialect, params);
+            if let Some((message, span)) = &refs.over_limit {
+                self.model.diagnostics.push(
+                    Diagnostic::new("parse-error", format!("SQL was not analyzed: {message}"))
+                        .node(self.model.tasks[task].job.id.clone())
+                        .at(Some(span.clone())),
+                );
+            }
             let job = &mut self.model.tasks[task].job;
             job.partial |= refs.errors;
             job.reads.extend(refs.reads);

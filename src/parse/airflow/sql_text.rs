@@ -25,6 +25,8 @@ pub(super) struct SqlRefs {
     pub writes: Vec<Located<DataRef>>,
     /// Whether some statement did not parse.
     pub errors: bool,
+    /// The SQL was over a work limit: the first such error, and where.
+    pub over_limit: Option<(String, Span)>,
 }
 
 /// Masks Jinja so the SQL parses; every character keeps its position.
@@ -182,6 +184,11 @@ impl<'t> Reader<'t> {
             reads: located(&access.reads),
             writes: located(&access.writes),
             errors: !access.errors.is_empty(),
+            over_limit: access
+                .over_limit
+                .then_some(access.fatal.as_ref())
+                .flatten()
+                .map(|(m, p)| (m.clone(), span_at(*p))),
         }
     }
 

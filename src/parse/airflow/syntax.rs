@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use std::ops::ControlFlow;
-use std::time::{Duration, Instant};
 
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 
@@ -57,33 +56,51 @@ impl<'a> Source<'a> {
     }
 }
 
-/// How long tree-sitter may work on one file. Real files take milliseconds;
-/// only hostile input (megabytes of noise that keep its error recovery busy)
-/// comes near, and then the file is reported instead of stalling the run.
-pub(super) const PARSE_TIME_LIMIT: Duration = Duration::from_secs(10);
-
-/// Parses Python text; `None` when tree-sitter gives up or runs past
-/// `PARSE_TIME_LIMIT` (it otherwise recovers from any input with ERROR nodes).
-pub(super) fn parse_python(text: &str) -> Option<Tree> {
+/// Parses Python text, or says why not: indentation deeper than
+/// tree-sitter survives is refused before it is called (it would abort the
+/// process), and a parse that takes more steps than the `--max-nodes`
+/// budget is stopped (tree-sitter otherwise recovers from any input with
+/// ERROR nodes).
+pub(super) fn parse_python(text: &str) -> Result<Tree, String> {
+    let limits = crate::limits::get();
+    let indent = crate::limits::python_indent_depth(text);
+    let indent_cap = crate::limits::PYTHON_INDENT_CAP;
+    if indent > indent_cap {
+        return Err(format!(
+            "{indent} levels of indentation: over the {indent_cap} the Python parser can take; \
+             the file was not parsed"
+        ));
+    }
     let mut parser = Parser::new();
     parser
         .set_language(&tree_sitter_python::LANGUAGE.into())
-        .ok()?;
-    let start = Instant::now();
-    let mut within_time = |_: &ParseState| {
-        if start.elapsed() > PARSE_TIME_LIMIT {
+        .map_err(|e| e.to_string())?;
+    // Counted in work, not time: the same file gives the same result on
+    // any machine under any load.
+    let budget = limits.nodes / crate::limits::NODES_PER_PYTHON_STEP;
+    let mut steps = 0usize;
+    let mut within_budget = |_: &ParseState| {
+        steps += 1;
+        if steps > budget {
             ControlFlow::Break(())
         } else {
             ControlFlow::Continue(())
         }
     };
-    let options = ParseOptions::new().progress_callback(&mut within_time);
+    let options = ParseOptions::new().progress_callback(&mut within_budget);
     let bytes = text.as_bytes();
-    parser.parse_with_options(
+    let tree = parser.parse_with_options(
         &mut |offset, _| bytes.get(offset..).unwrap_or_default(),
         None,
         Some(options),
-    )
+    );
+    tree.ok_or_else(|| {
+        crate::limits::over(
+            "the Python parser's work on this file",
+            "max-nodes",
+            format!("{budget} steps"),
+        )
+    })
 }
 
 /// Everything found in one pass over all nodes: the first syntax error,

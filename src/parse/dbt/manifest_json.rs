@@ -54,10 +54,11 @@ pub fn project_facts(
     context: &ParseContext,
 ) -> Option<Result<FileFacts, Box<Diagnostic>>> {
     let rel: Arc<str> = Arc::from(manifest_rel(root));
-    let path = context.root.join(rel.as_ref());
-    if !path.is_file() {
-        return None;
-    }
+    let path = match crate::confine::resolve(&context.root, &rel) {
+        Ok(path) if path.is_file() => path,
+        Err(why) if why.is_link() => return Some(Err(Box::new(crate::files::refused(&rel, &why)))),
+        _ => return None,
+    };
     Some(read_manifest(&rel, &path, root).map(|m| facts_from_manifest(root, context, m)))
 }
 

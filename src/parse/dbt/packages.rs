@@ -112,17 +112,20 @@ pub fn installed_dirs(
 ) -> Vec<String> {
     let base = root.rel(&root.packages_install_path);
     let mut dirs = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(context.root.join(&base)) {
+    let inside = |rel: &str| crate::confine::resolve(&context.root, rel).ok();
+    if let Some(Ok(entries)) = inside(&base).map(std::fs::read_dir) {
         for entry in entries.flatten() {
-            let path = entry.path();
-            if path.join("dbt_project.yml").is_file() {
-                dirs.push(rel_path(&context.root, &path).to_string());
+            let rel = rel_path(&context.root, &entry.path());
+            if inside(&join_rel(&rel, "dbt_project.yml")).is_some_and(|p| p.is_file()) {
+                dirs.push(rel.to_string());
             }
         }
     }
     for d in declared {
         if let Some(local) = &d.local {
-            if context.root.join(local).join("dbt_project.yml").is_file() && !dirs.contains(local) {
+            if inside(&join_rel(local, "dbt_project.yml")).is_some_and(|p| p.is_file())
+                && !dirs.contains(local)
+            {
                 dirs.push(local.clone());
             }
         }
@@ -136,6 +139,9 @@ pub fn installed_dirs(
 /// symbolic links are not followed.
 pub fn package_files(dir: &str, context: &ParseContext) -> Vec<Arc<str>> {
     let mut out = Vec::new();
+    if crate::confine::resolve(&context.root, dir).is_err() {
+        return out;
+    }
     walk(&context.root, &context.root.join(dir), 0, &mut out);
     out.sort();
     out

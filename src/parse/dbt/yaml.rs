@@ -213,6 +213,17 @@ fn parse_mapped(source: &str, original: &str, shifts: &[u32]) -> Result<YNode, Y
             offset,
         }
     };
+    let max_depth = crate::limits::get().depth;
+    if let Some(marker) = crate::limits::yaml_too_deep(source, max_depth) {
+        return Err(located(
+            &marker,
+            crate::limits::over(
+                "nested deeper than allowed",
+                "max-depth",
+                format!("{max_depth} levels"),
+            ),
+        ));
+    }
     if let Err(e) = parser.load(&mut loader, false) {
         return Err(located(e.marker(), e.info().to_string()));
     }

@@ -24,10 +24,9 @@ use objects::{Inert, NodeInfo, Relation, RenderRoot, RETURN_SIGNAL};
 use recorder::{Recorder, Recording};
 use values::{kwarg, split_args, string_arg};
 
-/// Fuel (template steps) one template state may use.
-pub const STATE_FUEL: u64 = 400_000;
-/// Fuel all nested macro states of one render may use together.
-pub const TOTAL_FUEL: u64 = 2_000_000;
+/// The share of the render fuel (`--render-fuel`, all nested macro states
+/// of one render together) that one template state may use.
+pub const STATE_FUEL_SHARE: u64 = 5;
 /// Deepest chain of macro calls.
 pub const MAX_MACRO_DEPTH: usize = 24;
 /// Most macro calls in one render.
@@ -202,7 +201,7 @@ impl DbtJinja {
     /// Builds the environment: macros compile lazily on first call.
     pub fn new(mut scope: Scope, macros: Vec<MacroDef>) -> DbtJinja {
         let mut env = Environment::new();
-        env.set_fuel(Some(STATE_FUEL));
+        env.set_fuel(Some(crate::limits::get().render_fuel / STATE_FUEL_SHARE));
         env.set_recursion_limit(RECURSION_LIMIT);
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         env.set_unknown_method_callback(unknown_method);

@@ -10,7 +10,7 @@ use minijinja::{Error, ErrorKind, State, Value};
 
 use super::recorder::{RecordedRef, Recorder};
 use super::values::{kwarg, split_args, string_arg, yaml_to_value};
-use super::{Scope, MAX_MACRO_CALLS, MAX_MACRO_DEPTH, TOTAL_FUEL};
+use super::{Scope, MAX_MACRO_CALLS, MAX_MACRO_DEPTH};
 
 /// What the current render is about: the node, for `this` and `model`.
 #[derive(Debug, Clone, Default)]
@@ -499,7 +499,7 @@ impl Object for MacroRef {
         })();
         let returned = rec.leave_macro();
         let (result, fuel) = outcome?;
-        rec.charge_fuel(fuel, TOTAL_FUEL)
+        rec.charge_fuel(fuel, crate::limits::get().render_fuel)
             .map_err(|m| Error::new(ErrorKind::InvalidOperation, m))?;
         match (returned, result) {
             (Some(value), _) => Ok(value),

@@ -205,7 +205,11 @@ impl Recorder {
         self.with(|i| {
             i.fuel_used = i.fuel_used.saturating_add(fuel);
             if i.fuel_used > budget {
-                Err(format!("over the budget of {budget} template steps"))
+                Err(crate::limits::over(
+                    format!("{} template steps", i.fuel_used),
+                    "render-fuel",
+                    budget,
+                ))
             } else {
                 Ok(())
             }
