@@ -37,26 +37,12 @@ impl Rule for DuplicateExtract {
             if extracts.len() < 2 {
                 continue;
             }
-            let mut d = Diagnostic::new(
-                "duplicate-extract",
-                format!(
-                    "source `{}` is extracted by {} jobs: {}",
-                    source.name,
-                    extracts.len(),
-                    extracts.iter().map(|e| e.0.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            )
-            .node(source.id.clone())
-            .at(extracts[1].1.clone())
-            .help("keep one extract into the raw layer and let the other jobs read the raw table it lands");
-            for (job, span) in &extracts {
-                d = d.related(
-                    format!("extracted by `{job}`"),
-                    Some(job.clone()),
-                    span.clone(),
-                );
-            }
-            out.push(d);
+            out.push(extracted_by(
+                &format!("source `{}`", source.name),
+                &source.id,
+                &extracts,
+                "keep one extract into the raw layer and let the other jobs read the raw table it lands",
+            ));
         }
         out.extend(undeclared_extracts(graph));
         let mut by_object: BTreeMap<&str, Vec<(&str, &Span)>> = BTreeMap::new();
@@ -118,26 +104,42 @@ fn undeclared_extracts(graph: &Graph) -> Vec<Diagnostic> {
         if extracts.len() < 2 {
             continue;
         }
-        let mut d = Diagnostic::new(
-            "duplicate-extract",
-            format!(
-                "`{}` is extracted by {} jobs: {}",
-                object.name,
-                extracts.len(),
-                extracts.iter().map(|e| e.0.as_str()).collect::<Vec<_>>().join(", ")
-            ),
-        )
-        .node(object.id.clone())
-        .at(extracts[1].1.clone())
-        .help("declare the object once as a [[source]] with one extract into the raw layer, and let the other jobs read the raw table it lands");
-        for (job, span) in &extracts {
-            d = d.related(
-                format!("extracted by `{job}`"),
-                Some(job.clone()),
-                span.clone(),
-            );
-        }
-        out.push(d);
+        out.push(extracted_by(
+            &format!("`{}`", object.name),
+            &object.id,
+            &extracts,
+            "declare the object once as a [[source]] with one extract into the raw layer, and let the other jobs read the raw table it lands",
+        ));
     }
     out
+}
+
+/// One finding for an object pulled by several jobs (at least two), located
+/// at the second extract, with every extract as a related place.
+fn extracted_by(
+    what: &str,
+    node: &str,
+    extracts: &[(String, Option<Span>)],
+    help: &str,
+) -> Diagnostic {
+    let jobs: Vec<&str> = extracts.iter().map(|e| e.0.as_str()).collect();
+    let mut d = Diagnostic::new(
+        "duplicate-extract",
+        format!(
+            "{what} is extracted by {} jobs: {}",
+            extracts.len(),
+            jobs.join(", ")
+        ),
+    )
+    .node(node.to_string())
+    .at(extracts.get(1).and_then(|e| e.1.clone()))
+    .help(help);
+    for (job, span) in extracts {
+        d = d.related(
+            format!("extracted by `{job}`"),
+            Some(job.clone()),
+            span.clone(),
+        );
+    }
+    d
 }
