@@ -227,8 +227,12 @@ enum GraphFormat {
 #[derive(Debug, Args)]
 struct ImpactArgs {
     /// The changed nodes: ids (`dataset:raw.orders`) or unique names (`raw.orders`).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "changed_since")]
     nodes: Vec<String>,
+    /// Also every node defined in a file changed since the merge base with
+    /// REF (committed, staged, unstaged and untracked changes).
+    #[arg(long, value_name = "REF")]
+    changed_since: Option<String>,
     /// The repo (or a folder inside it).
     #[arg(short = 'C', long = "path", default_value = ".")]
     path: PathBuf,
@@ -481,11 +485,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             };
             let analysis = analyze(&common)?;
             let graph = &analysis.graph;
-            let changed = args
+            let mut changed = args
                 .nodes
                 .iter()
                 .map(|n| crate::graph::resolve(graph, n))
                 .collect::<Result<Vec<_>, _>>()?;
+            if let Some(reference) = &args.changed_since {
+                let repo = crate::git::Repo::discover(&analysis.root)?;
+                let base = repo.merge_base(reference)?;
+                let files = repo.changed_files(&base)?;
+                changed.extend(crate::impact::defined_in(graph, &files));
+                changed.sort();
+                changed.dedup();
+            }
             let found = crate::impact::impact(graph, &changed);
             print(&match args.format {
                 ImpactFormat::Table => report::impact::text(&found),

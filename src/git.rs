@@ -100,6 +100,48 @@ impl Repo {
         output(c).map_err(|_| format!("`{reference}` and HEAD have no common history"))
     }
 
+    /// The files that differ between `commit` and the working tree (committed,
+    /// staged, unstaged and untracked changes), relative to [`Repo::prefix`]
+    /// and `/`-separated; files outside the prefix are left out.
+    pub fn changed_files(&self, commit: &str) -> Result<Vec<String>, String> {
+        let mut diff = git(&self.top);
+        diff.args([
+            "diff",
+            "--name-only",
+            "-z",
+            "--no-renames",
+            "--no-ext-diff",
+            "--no-textconv",
+            commit,
+            "--",
+        ]);
+        let mut untracked = git(&self.top);
+        untracked.args([
+            "ls-files",
+            "-z",
+            "--others",
+            "--exclude-standard",
+            "--full-name",
+        ]);
+        let mut names = Vec::new();
+        for c in [diff, untracked] {
+            for name in output(c)?.split('\0').filter(|n| !n.is_empty()) {
+                let rel = if self.prefix.is_empty() {
+                    Some(name)
+                } else {
+                    name.strip_prefix(self.prefix.as_str())
+                        .and_then(|r| r.strip_prefix('/'))
+                };
+                if let Some(rel) = rel {
+                    names.push(rel.to_string());
+                }
+            }
+        }
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
     /// Writes the files of `commit`'s whole tree into `dest` (which
     /// must exist), from git objects. Symlinks and submodules are skipped.
     pub fn extract(&self, commit: &str, dest: &Path) -> Result<usize, String> {

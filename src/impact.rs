@@ -189,3 +189,21 @@ pub fn source_reach(graph: &Graph, source: NodeIndex) -> SourceReach {
         consumers,
     }
 }
+
+/// The nodes defined in any of `files` (repo-relative paths): the jobs,
+/// DAGs, sources and consumers a change to those files touches, for
+/// `impact --changed-since`. Datasets are reached through their writers.
+pub fn defined_in(graph: &Graph, files: &[String]) -> Vec<NodeIndex> {
+    let files: HashSet<&str> = files.iter().map(String::as_str).collect();
+    graph
+        .nodes()
+        .filter(|(_, n)| n.kind != crate::graph::NodeKind::Dataset)
+        .filter(|(_, n)| {
+            n.file
+                .as_deref()
+                .or(n.span.as_ref().map(|s| s.file.as_ref()))
+                .is_some_and(|f| files.contains(f))
+        })
+        .map(|(ix, _)| ix)
+        .collect()
+}

@@ -598,3 +598,59 @@ fn impact_flags_a_source_read_by_more_than_one_extract() {
         "- source `source:stripe_payments` is read directly by 3 jobs (a source should be read by one extract)\n"
     ), "{md}");
 }
+
+/// `impact --changed-since REF` starts from the nodes defined in the files
+/// changed since the merge base: a temporary git repo of acme with one
+/// uncommitted edit reaches the dashboard the edited script feeds.
+#[test]
+fn impact_changed_since_starts_from_the_changed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("acme");
+    let copy = std::process::Command::new("cp")
+        .arg("-r")
+        .arg(fixture("acme"))
+        .arg(&repo)
+        .status()
+        .unwrap();
+    assert!(copy.success());
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(&repo)
+            .args(["-c", "user.email=t@example.com", "-c", "user.name=t"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "acme"]);
+    let script = repo.join("sql/serving/daily_active_users.sql");
+    let text = std::fs::read_to_string(&script).unwrap();
+    std::fs::write(&script, format!("{text}-- reworded\n")).unwrap();
+    let r = repo.to_string_lossy().into_owned();
+    let doc = json(&[
+        "impact",
+        "--changed-since",
+        "HEAD",
+        "-C",
+        &r,
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        doc["changed"],
+        serde_json::json!(["script:sql/serving/daily_active_users.sql"])
+    );
+    let reached: Vec<&str> = doc["reached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n["node"].as_str().or(n["id"].as_str()))
+        .collect();
+    assert!(reached.contains(&"consumer:exec_dashboard"), "{doc}");
+    assert!(!reached.contains(&"consumer:churn_model_training"), "{doc}");
+    let (code, _, err) = pipelint(&["impact", "--changed-since", "no-such-ref", "-C", &r]);
+    assert_eq!(code, 2);
+    assert!(err.contains("names no commit"), "{err}");
+}
