@@ -326,3 +326,41 @@ fn the_longest_chain_allowed_parses_on_a_small_stack() {
         .join()
         .expect("no stack overflow");
 }
+
+/// A fuzzer's find: a dbt model whose one line runs past column 65,535 made
+/// minijinja's lexer overflow its 16-bit column counter (a panic in debug
+/// builds). The model is now refused before it is lexed, with one note.
+#[test]
+fn a_model_line_past_column_65535_is_a_note_not_a_panic() {
+    let model = format!(
+        "select * from {{{{ {}source('crm', 'contacts') }}}}\n",
+        "source(' ".repeat(14_363)
+    );
+    let dir = repo(&[
+        (
+            "dbt_project.yml",
+            "name: shop\nversion: \"1.0\"\nprofile: shop\n",
+        ),
+        ("models/wide.sql", &model),
+    ]);
+    let (code, doc) = check_json(dir.path(), &["--select", "unresolved-dynamic,parse-error"]);
+    assert_eq!(code, 0, "{doc}");
+    let found: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{} {}:{}",
+                d["rule"].as_str().unwrap(),
+                d["file"].as_str().unwrap(),
+                d["line"]
+            )
+        })
+        .collect();
+    assert_eq!(found, ["unresolved-dynamic models/wide.sql:1"]);
+    assert!(doc["diagnostics"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("longer than 65535 characters"));
+}

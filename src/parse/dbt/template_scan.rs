@@ -63,7 +63,10 @@ fn is_unicode_space(c: char) -> bool {
 /// Which ranges are data and strings is learnt by lexing a copy in which all
 /// such characters are spaces; after a lexer error nothing more is replaced.
 pub fn normalize_tag_whitespace(text: &str) -> Cow<'_, str> {
-    if text.is_ascii() || !text.chars().any(is_unicode_space) {
+    if text.is_ascii()
+        || !text.chars().any(is_unicode_space)
+        || super::jinja::overlong_line(text).is_some()
+    {
         return Cow::Borrowed(text);
     }
     let spaced = |keep: &dyn Fn(usize) -> bool| -> String {
@@ -109,6 +112,13 @@ pub fn normalize_tag_whitespace(text: &str) -> Cow<'_, str> {
 }
 
 fn lex(text: &str) -> Lexed {
+    if let Some(line) = super::jinja::overlong_line(text) {
+        // minijinja's lexer overflows its column counter on such a line.
+        return Lexed {
+            tokens: Vec::new(),
+            error: Some((format!("line {line} is too long to lex"), 0)),
+        };
+    }
     let text = normalize_tag_whitespace(text);
     let mut tokens = Vec::new();
     let mut error = None;

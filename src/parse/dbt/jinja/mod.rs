@@ -217,7 +217,12 @@ impl DbtJinja {
             sources.insert(template, m.source);
         }
         let sources = Arc::new(sources);
-        env.set_loader(move |name| Ok(sources.get(name).cloned()));
+        env.set_loader(move |name| {
+            Ok(sources
+                .get(name)
+                .filter(|text| overlong_line(text).is_none())
+                .cloned())
+        });
         scope.env_globals = env.globals().map(|(name, _)| name.to_string()).collect();
         DbtJinja {
             env,
@@ -233,6 +238,18 @@ impl DbtJinja {
     /// Renders a node's template text, recording its refs, sources and
     /// config. Unicode whitespace inside tags reads as spaces, as in Jinja2.
     pub fn render(&self, name: &str, text: &str, node: NodeInfo) -> Rendered {
+        if let Some(line) = overlong_line(text) {
+            return Rendered {
+                output: Err((
+                    format!(
+                        "line {line} is longer than {MAX_LINE_CHARS} characters, more than the \
+                         template engine can place; it was not rendered"
+                    ),
+                    u32::try_from(line).ok(),
+                )),
+                recording: Recording::default(),
+            };
+        }
         let text = super::template_scan::normalize_tag_whitespace(text);
         let rec = Arc::new(Recorder::default());
         let package: Arc<str> = Arc::from(node.package.as_str());
@@ -264,6 +281,21 @@ impl DbtJinja {
             .output
             .unwrap_or_else(|_| text.to_string())
     }
+}
+
+/// The longest line minijinja can lex: it counts columns in 16 bits (and
+/// overflows past them), so a longer line is refused before it is compiled.
+const MAX_LINE_CHARS: usize = 65_535;
+
+/// The 1-based number of the first line of `text` longer than
+/// [`MAX_LINE_CHARS`] characters, if any.
+pub(crate) fn overlong_line(text: &str) -> Option<usize> {
+    if text.len() <= MAX_LINE_CHARS {
+        return None;
+    }
+    text.split('\n')
+        .position(|line| line.len() > MAX_LINE_CHARS && line.chars().count() > MAX_LINE_CHARS)
+        .map(|i| i + 1)
 }
 
 /// An error's message, with the causes minijinja chains.

@@ -299,6 +299,27 @@ fn render_errors_carry_the_line() {
     assert_eq!(line, Some(3), "{message}");
 }
 
+/// A fuzzer's find: minijinja counts columns in 16 bits and panicked (in
+/// debug builds; wrapped silently in release) on a syntax error past column
+/// 65,535. Such a line is refused before minijinja sees it.
+#[test]
+fn a_line_past_column_65535_is_refused_not_lexed() {
+    let j = jinja(vec![], "");
+    let text = format!(
+        "select * from {{{{ {}source('crm', 'contacts') }}}}\n",
+        "source(' ".repeat(14_363)
+    );
+    let r = render(&j, &text);
+    let (message, line) = r.output.unwrap_err();
+    assert_eq!(line, Some(1));
+    assert!(
+        message.contains("longer than 65535 characters"),
+        "{message}"
+    );
+    let fine = format!("select 1 -- {}\n{{{{ ref('a') }}}}", "x".repeat(1000));
+    assert_eq!(refs(&render(&j, &fine)), vec!["a"]);
+}
+
 #[test]
 fn bad_ref_arguments_are_recorded_not_fatal() {
     let j = jinja(vec![], "");
