@@ -118,6 +118,20 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
         } else {
             rest.to_vec()
         };
+        if pattern.len() > MAX_PATTERN_BYTES {
+            diags.push(
+                Diagnostic::new(
+                    "invalid-config",
+                    format!(
+                        "CODEOWNERS pattern of {} bytes is longer than the {MAX_PATTERN_BYTES} pipelint compiles; the line was skipped",
+                        pattern.len()
+                    ),
+                )
+                .at(Some(span))
+                .help("a path pattern this long names no real path; shorten it or use a wildcard"),
+            );
+            continue;
+        }
         match compile(pattern) {
             Ok(matcher) => {
                 if let Some(section) = owners.sections.last_mut() {
@@ -140,6 +154,11 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
     }
     (owners, diags)
 }
+
+/// The longest pattern compiled: a glob's matcher grows with its length, and
+/// a 70 KB pattern (a fuzzer's find) took tens of seconds to build. Real
+/// CODEOWNERS patterns are paths, far shorter than this.
+const MAX_PATTERN_BYTES: usize = 1024;
 
 /// The words of a line, comments dropped: `#` starts a comment at the
 /// start of the line or after a blank; `\ ` and `\#` are literal.
@@ -317,6 +336,20 @@ mod tests {
             owners(&c, "dags/legacy/x.py"),
             v(&["platform", "data-eng", "reviewers"], 1)
         );
+    }
+
+    #[test]
+    fn a_pattern_too_long_to_compile_is_reported_not_built() {
+        let text = format!("/{} @team\nsql/ @data\n", "transfo".repeat(10_000));
+        let (c, diags) = parse(&text);
+        assert_eq!(diags.len(), 1);
+        assert!(
+            diags[0].message.contains("70001 bytes"),
+            "{}",
+            diags[0].message
+        );
+        assert_eq!(diags[0].span.as_ref().map(|s| s.line), Some(1));
+        assert_eq!(owners(&c, "sql/a.sql"), v(&["data"], 2));
     }
 
     #[test]
