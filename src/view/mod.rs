@@ -381,15 +381,7 @@ fn flat(
     }
     View {
         nodes,
-        edges: edges
-            .into_iter()
-            .map(|((from, to, kind), count)| ViewEdge {
-                from,
-                to,
-                kind,
-                count,
-            })
-            .collect(),
+        edges: view_edges(edges),
         ..View::default()
     }
 }
@@ -553,15 +545,7 @@ fn collapse(graph: &Graph, flat: &View, mode: Collapse, fold_data: Option<&[Stri
     }
     let mut view = View {
         nodes: out,
-        edges: edges
-            .into_iter()
-            .map(|((from, to, kind), count)| ViewEdge {
-                from,
-                to,
-                kind,
-                count,
-            })
-            .collect(),
+        edges: view_edges(edges),
         notes: flat.notes.clone(),
         collapse: Some(mode),
         columns: Vec::new(),
@@ -614,4 +598,17 @@ fn compact_columns(view: &mut View) {
     }
     view.columns = names;
     sort(view);
+}
+
+/// Counted arrows between boxes, in the map's (sorted) order.
+fn view_edges(edges: BTreeMap<(usize, usize, EdgeKind), usize>) -> Vec<ViewEdge> {
+    edges
+        .into_iter()
+        .map(|((from, to, kind), count)| ViewEdge {
+            from,
+            to,
+            kind,
+            count,
+        })
+        .collect()
 }
