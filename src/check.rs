@@ -328,6 +328,13 @@ fn key(d: &Diagnostic) -> impl Ord + '_ {
     )
 }
 
+/// The process's resident memory in MB, where the system says (Linux).
+fn resident_mb() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / (1024 * 1024))
+}
+
 /// Stage durations on stderr when `PIPELINT_TIMINGS` is set: where a slow run
 /// spends its time, without a profiler.
 struct StageTimer {
@@ -350,9 +357,10 @@ impl StageTimer {
         };
         let now = std::time::Instant::now();
         eprintln!(
-            "pipelint: {stage:<8} {:>7.1} ms (total {:.1} ms)",
+            "pipelint: {stage:<8} {:>7.1} ms (total {:.1} ms){}",
             (now - last).as_secs_f64() * 1000.0,
-            (now - start).as_secs_f64() * 1000.0
+            (now - start).as_secs_f64() * 1000.0,
+            resident_mb().map_or_else(String::new, |mb| format!(", {mb} MB resident"))
         );
         self.last.set(Some(now));
     }
