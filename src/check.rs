@@ -36,6 +36,9 @@ pub struct Options {
     /// The config file (`--config`); default: the nearest `pipeline.toml`
     /// from the checked path up to the root.
     pub config: Option<PathBuf>,
+    /// Unsaved editor buffers read instead of the files on disk (see
+    /// [`parse::Overlay`]); `pipelint server` sets it.
+    pub overlay: Option<parse::Overlay>,
 }
 
 /// Why a run could not happen at all (exit code 2).
@@ -151,6 +154,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         &workspace,
         options.include_packages,
         options.dbt_manifest,
+        options.overlay.clone(),
     );
     timer.lap("parse");
     let (selection, mut diagnostics) =

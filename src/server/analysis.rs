@@ -1,0 +1,78 @@
+//! The one place the server analyzes: the workspace with the editor's
+//! buffers over the disk, and everything that lives from one run to the next
+//! (the worker threads; the fact cache of issue 13 goes here too, so that
+//! only the edited file is parsed again).
+
+use std::path::{Path, PathBuf};
+
+use crate::check::{self, Analysis, Options};
+use crate::parse::Overlay;
+
+/// The checked workspace and the state kept across its runs.
+pub struct Analyzer {
+    /// The folder the editor opened (findings inside it are published).
+    folder: PathBuf,
+    /// The repo root holding it: buffer paths are relative to it.
+    root: PathBuf,
+    /// The run's options from the command line (rules, root, config).
+    options: Options,
+    /// Worker threads, started once.
+    pool: rayon::ThreadPool,
+}
+
+impl Analyzer {
+    /// An analyzer of `folder` with the command line's `options`, on
+    /// `threads` workers (default: one per core).
+    pub fn new(
+        folder: &Path,
+        options: Options,
+        threads: Option<usize>,
+    ) -> Result<Analyzer, String> {
+        let workspace = crate::workspace::Workspace::locate(
+            folder,
+            options.root.as_deref(),
+            options.config.as_deref(),
+        )?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.unwrap_or(0))
+            .stack_size(16 * 1024 * 1024)
+            .build()
+            .map_err(|e| format!("cannot start worker threads: {e}"))?;
+        Ok(Analyzer {
+            folder: folder.to_path_buf(),
+            root: workspace.root,
+            options: Options {
+                // Findings the project's baseline records are not shown, as
+                // `pipelint check` leaves them out.
+                project_baseline: true,
+                ..options
+            },
+            pool,
+        })
+    }
+
+    /// The repo root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Analyzes the workspace, reading the files `overlay` holds from their
+    /// buffers. Each run reads the configuration (`pipeline.toml`,
+    /// CODEOWNERS) afresh.
+    pub fn analyze(&mut self, overlay: Overlay) -> Result<Analysis, String> {
+        let options = Options {
+            root: Some(self.root.clone()),
+            overlay: Some(overlay),
+            ..self.options.clone()
+        };
+        self.pool
+            .install(|| check::run(&self.folder, &options))
+            .map_err(|e| e.to_string())
+    }
+
+    /// The configuration changed on disk (`pipeline.toml`, CODEOWNERS):
+    /// nothing read with the old one may be reused. Today every run reads
+    /// everything afresh, so there is nothing to forget; a cache of facts
+    /// is dropped here.
+    pub fn configuration_changed(&mut self) {}
+}

@@ -1,0 +1,164 @@
+//! pipelint findings as LSP diagnostics, per file, and what was last
+//! published: a file whose list changed is published again, one that no
+//! longer has findings gets an empty list.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use lsp_types::{
+    CodeDescription, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
+    Range, Uri,
+};
+
+use super::documents::{uri_of, Documents};
+use super::positions::{Converter, Encoding};
+use crate::check::Analysis;
+use crate::diagnostic::{Diagnostic, Severity};
+use crate::span::Span;
+
+/// One published finding, with what hover and code actions need of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// As the editor shows it.
+    pub lsp: lsp_types::Diagnostic,
+    /// The pipelint finding.
+    pub diagnostic: Diagnostic,
+}
+
+/// Every file's findings, by URI.
+pub type Findings = BTreeMap<Uri, Vec<Finding>>;
+
+/// The findings of an analysis by file, positions in `encoding` counted in
+/// the text the editor holds (its buffer when open, else the file as read).
+/// Findings without a location are left out: there is no place to show them.
+pub fn convert(analysis: &Analysis, documents: &Documents, encoding: Encoding) -> Findings {
+    let texts = Texts {
+        analysis,
+        documents,
+        encoding,
+    };
+    let mut by_file: BTreeMap<&Arc<str>, Vec<&Diagnostic>> = BTreeMap::new();
+    for d in &analysis.diagnostics {
+        if let Some(span) = &d.span {
+            by_file.entry(&span.file).or_default().push(d);
+        }
+    }
+    let mut out = Findings::new();
+    for (file, diagnostics) in by_file {
+        let Some(uri) = uri_of(&analysis.root, file) else {
+            continue;
+        };
+        let text = texts.text(file);
+        let converter = Converter::new(&text, encoding);
+        let findings = diagnostics
+            .into_iter()
+            .map(|d| Finding {
+                lsp: lsp_diagnostic(d, &converter, &texts),
+                diagnostic: d.clone(),
+            })
+            .collect();
+        out.insert(uri, findings);
+    }
+    out
+}
+
+/// The texts positions are counted in.
+struct Texts<'a> {
+    analysis: &'a Analysis,
+    documents: &'a Documents,
+    encoding: Encoding,
+}
+
+impl Texts<'_> {
+    fn text(&self, file: &str) -> Arc<str> {
+        match self.documents.by_rel(file) {
+            Some((_, doc)) => Arc::from(doc.text.as_str()),
+            None => self.analysis.context.sources.get(file).unwrap_or_default(),
+        }
+    }
+
+    /// Where a span of any file is, for related places.
+    fn location(&self, span: &Span) -> Option<Location> {
+        let text = self.text(&span.file);
+        Some(Location::new(
+            uri_of(&self.analysis.root, &span.file)?,
+            range(&Converter::new(&text, self.encoding), span),
+        ))
+    }
+}
+
+/// The range of a span: from its line and column, as long as its bytes.
+pub fn range(converter: &Converter<'_>, span: &Span) -> Range {
+    let start = converter.offset_of(span.line, span.column);
+    Range::new(
+        converter.position(start),
+        converter.position(start.saturating_add(span.len)),
+    )
+}
+
+fn lsp_diagnostic(
+    d: &Diagnostic,
+    converter: &Converter<'_>,
+    texts: &Texts<'_>,
+) -> lsp_types::Diagnostic {
+    let meta = crate::rules::find(d.rule);
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .related
+        .iter()
+        .filter_map(|r| {
+            Some(DiagnosticRelatedInformation {
+                location: texts.location(r.span.as_ref()?)?,
+                message: r.message.clone(),
+            })
+        })
+        .collect();
+    lsp_types::Diagnostic {
+        range: d
+            .span
+            .as_ref()
+            .map_or_else(Range::default, |s| range(converter, s)),
+        severity: Some(match d.severity {
+            Severity::Error => DiagnosticSeverity::ERROR,
+            Severity::Warn => DiagnosticSeverity::WARNING,
+            Severity::Info => DiagnosticSeverity::INFORMATION,
+        }),
+        code: Some(NumberOrString::String(crate::rules::code_of(d.rule).into())),
+        code_description: meta
+            .and_then(|m| m.page_url().parse().ok())
+            .map(|href| CodeDescription { href }),
+        source: Some("pipelint".into()),
+        message: d.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        tags: None,
+        data: None,
+    }
+}
+
+/// The files to publish to go from `before` to `after`: each file whose
+/// findings changed, with its new list (empty for a file that has none
+/// left), in URI order.
+pub fn changes<'a>(
+    before: &Findings,
+    after: &'a Findings,
+) -> Vec<(Uri, Vec<&'a lsp_types::Diagnostic>)> {
+    let lsp = |f: &'a [Finding]| f.iter().map(|f| &f.lsp).collect::<Vec<_>>();
+    let mut out: Vec<(Uri, Vec<&lsp_types::Diagnostic>)> = after
+        .iter()
+        .filter(|(uri, findings)| {
+            before.get(*uri).is_none_or(|old| {
+                old.iter()
+                    .map(|f| &f.lsp)
+                    .ne(findings.iter().map(|f| &f.lsp))
+            })
+        })
+        .map(|(uri, findings)| (uri.clone(), lsp(findings)))
+        .collect();
+    out.extend(
+        before
+            .keys()
+            .filter(|uri| !after.contains_key(*uri))
+            .map(|uri| (uri.clone(), Vec::new())),
+    );
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}

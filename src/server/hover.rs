@@ -1,0 +1,53 @@
+//! Hover on a finding: what it says, how to fix it, and its rule's page
+//! (`rules/<slug>.md`, the text `pipelint explain` prints) with the page's
+//! link, as the SARIF report gives it.
+
+use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position, Range};
+
+use super::diagnostics::Finding;
+
+/// The hover for the findings whose range holds `position`, `None` when
+/// there are none.
+pub fn hover(findings: &[Finding], position: Position) -> Option<Hover> {
+    let here: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| contains(&f.lsp.range, position))
+        .collect();
+    let first = here.first()?;
+    let sections: Vec<String> = here.iter().map(|f| section(f)).collect();
+    Some(Hover {
+        contents: HoverContents::Markup(MarkupContent {
+            kind: MarkupKind::Markdown,
+            value: sections.join("\n\n---\n\n"),
+        }),
+        range: Some(first.lsp.range),
+    })
+}
+
+/// Whether `range` holds `position`, its ends included (the cursor just
+/// after a name is on it).
+pub fn contains(range: &Range, position: Position) -> bool {
+    range.start <= position && position <= range.end
+}
+
+fn section(finding: &Finding) -> String {
+    let d = &finding.diagnostic;
+    let mut text = format!(
+        "**{} {}**: {}",
+        crate::rules::code_of(d.rule),
+        d.rule,
+        d.message
+    );
+    if let Some(help) = &d.help {
+        text.push_str(&format!("\n\nhelp: {help}"));
+    }
+    if let Some(meta) = crate::rules::find(d.rule) {
+        text.push_str(&format!(
+            "\n\n{}\n\n[{} on the web]({})",
+            meta.doc.trim_end(),
+            meta.slug,
+            meta.page_url()
+        ));
+    }
+    text
+}
