@@ -44,10 +44,7 @@ pub fn actions(
 ) -> Vec<CodeActionOrCommand> {
     let converter = Converter::new(file.shown, encoding);
     let mut out = Vec::new();
-    for f in findings
-        .iter()
-        .filter(|f| f.lsp.range.start <= range.end && range.start <= f.lsp.range.end)
-    {
+    for f in findings.iter().filter(|f| f.touches(range)) {
         if let Some(action) = allow(uri, file, f, &converter) {
             out.push(CodeActionOrCommand::CodeAction(action));
         }

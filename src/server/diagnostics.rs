@@ -25,6 +25,30 @@ pub struct Finding {
     pub diagnostic: Diagnostic,
 }
 
+impl Finding {
+    /// Where hover and code actions find this finding: its range, or from
+    /// its position to the end of the line when the range is empty (a
+    /// finding at a point, which editors show on the word there).
+    pub fn reach(&self) -> Range {
+        let range = self.lsp.range;
+        if range.start == range.end {
+            Range::new(
+                range.start,
+                lsp_types::Position::new(range.start.line, u32::MAX),
+            )
+        } else {
+            range
+        }
+    }
+
+    /// Whether `range` (a cursor or a selection) touches this finding, its
+    /// ends included (the cursor just after a name is on it).
+    pub fn touches(&self, range: Range) -> bool {
+        let reach = self.reach();
+        reach.start <= range.end && range.start <= reach.end
+    }
+}
+
 /// Every file's findings, by URI.
 pub type Findings = BTreeMap<Uri, Vec<Finding>>;
 

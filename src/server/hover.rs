@@ -11,7 +11,7 @@ use super::diagnostics::Finding;
 pub fn hover(findings: &[Finding], position: Position) -> Option<Hover> {
     let here: Vec<&Finding> = findings
         .iter()
-        .filter(|f| contains(&f.lsp.range, position))
+        .filter(|f| f.touches(Range::new(position, position)))
         .collect();
     let first = here.first()?;
     let sections: Vec<String> = here.iter().map(|f| section(f)).collect();
@@ -22,12 +22,6 @@ pub fn hover(findings: &[Finding], position: Position) -> Option<Hover> {
         }),
         range: Some(first.lsp.range),
     })
-}
-
-/// Whether `range` holds `position`, its ends included (the cursor just
-/// after a name is on it).
-pub fn contains(range: &Range, position: Position) -> bool {
-    range.start <= position && position <= range.end
 }
 
 fn section(finding: &Finding) -> String {
