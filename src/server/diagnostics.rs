@@ -49,8 +49,17 @@ impl Finding {
     }
 }
 
-/// Every file's findings, by URI.
-pub type Findings = BTreeMap<Uri, Vec<Finding>>;
+/// One file's findings.
+#[derive(Debug, Clone)]
+pub struct FileFindings {
+    /// The file's URI.
+    pub uri: Uri,
+    /// Its findings, in pipelint's order.
+    pub list: Vec<Finding>,
+}
+
+/// Every file's findings, by repo-relative path.
+pub type Findings = BTreeMap<Arc<str>, FileFindings>;
 
 /// The findings of an analysis by file, positions in `encoding` counted in
 /// the text the editor holds (its buffer when open, else the file as read).
@@ -81,7 +90,13 @@ pub fn convert(analysis: &Analysis, documents: &Documents, encoding: Encoding) -
                 diagnostic: d.clone(),
             })
             .collect();
-        out.insert(uri, findings);
+        out.insert(
+            file.clone(),
+            FileFindings {
+                uri,
+                list: findings,
+            },
+        );
     }
     out
 }
@@ -160,29 +175,30 @@ fn lsp_diagnostic(
 
 /// The files to publish to go from `before` to `after`: each file whose
 /// findings changed, with its new list (empty for a file that has none
-/// left), in URI order.
+/// left), in path order.
 pub fn changes<'a>(
     before: &Findings,
     after: &'a Findings,
 ) -> Vec<(Uri, Vec<&'a lsp_types::Diagnostic>)> {
-    let lsp = |f: &'a [Finding]| f.iter().map(|f| &f.lsp).collect::<Vec<_>>();
-    let mut out: Vec<(Uri, Vec<&lsp_types::Diagnostic>)> = after
+    let lsp = |f: &'a FileFindings| f.list.iter().map(|f| &f.lsp).collect::<Vec<_>>();
+    let mut out: Vec<(&Arc<str>, Uri, Vec<&lsp_types::Diagnostic>)> = after
         .iter()
-        .filter(|(uri, findings)| {
-            before.get(*uri).is_none_or(|old| {
-                old.iter()
+        .filter(|(file, now)| {
+            before.get(*file).is_none_or(|old| {
+                old.list
+                    .iter()
                     .map(|f| &f.lsp)
-                    .ne(findings.iter().map(|f| &f.lsp))
+                    .ne(now.list.iter().map(|f| &f.lsp))
             })
         })
-        .map(|(uri, findings)| (uri.clone(), lsp(findings)))
+        .map(|(file, now)| (file, now.uri.clone(), lsp(now)))
         .collect();
     out.extend(
         before
-            .keys()
-            .filter(|uri| !after.contains_key(*uri))
-            .map(|uri| (uri.clone(), Vec::new())),
+            .iter()
+            .filter(|(file, _)| !after.contains_key(*file))
+            .map(|(file, old)| (file, old.uri.clone(), Vec::new())),
     );
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    out.sort_by(|a, b| a.0.cmp(b.0));
+    out.into_iter().map(|(_, uri, list)| (uri, list)).collect()
 }

@@ -224,8 +224,7 @@ impl Server {
                     Ok(p) => {
                         let at = p.text_document_position_params;
                         let hover = self
-                            .findings
-                            .get(&at.text_document.uri)
+                            .findings_of(&at.text_document.uri)
                             .and_then(|f| hover::hover(f, at.position));
                         Response::new_ok(r.id, hover)
                     }
@@ -384,7 +383,7 @@ impl Server {
         uri: &Uri,
         range: lsp_types::Range,
     ) -> Vec<lsp_types::CodeActionOrCommand> {
-        let (Some(findings), Some(last)) = (self.findings.get(uri), &self.last) else {
+        let (Some(findings), Some(last)) = (self.findings_of(uri), &self.last) else {
             return Vec::new();
         };
         let Some(rel) = documents::rel_path(self.analyzer.root(), uri) else {
@@ -403,6 +402,12 @@ impl Server {
             shown,
         };
         actions::actions(uri, &file, findings, range, self.encoding)
+    }
+
+    /// The published findings of a file.
+    fn findings_of(&self, uri: &Uri) -> Option<&[diagnostics::Finding]> {
+        let rel = documents::rel_path(self.analyzer.root(), uri)?;
+        self.findings.get(&rel).map(|f| f.list.as_slice())
     }
 
     fn register_watchers(&mut self) {
