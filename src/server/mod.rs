@@ -287,8 +287,9 @@ impl Server {
                 if let Some(p) = self.params::<DidOpenTextDocumentParams>(n) {
                     let d = p.text_document;
                     let root = self.analyzer.root().to_path_buf();
+                    let rel = documents::rel_path(&root, &d.uri);
+                    self.dirty |= self.affects(rel.as_deref(), &d.text);
                     self.documents.open(&root, d.uri, d.version, d.text);
-                    self.dirty = true;
                 }
             }
             notification::DidChangeTextDocument::METHOD => {
@@ -298,7 +299,11 @@ impl Server {
                         .documents
                         .change(&d.uri, d.version, p.content_changes, self.encoding)
                     {
-                        Ok(()) => self.dirty = true,
+                        Ok(()) => {
+                            let doc = self.documents.get(&d.uri);
+                            let (rel, text) = doc.map_or((None, ""), |d| (d.rel.clone(), &d.text));
+                            self.dirty |= self.affects(rel.as_deref(), text);
+                        }
                         Err(why) => self.log(MessageType::WARNING, why),
                     }
                 }
@@ -310,8 +315,15 @@ impl Server {
             }
             notification::DidCloseTextDocument::METHOD => {
                 if let Some(p) = self.params::<DidCloseTextDocumentParams>(n) {
-                    self.documents.close(&p.text_document.uri);
-                    self.dirty = true;
+                    let uri = p.text_document.uri;
+                    let rel = documents::rel_path(self.analyzer.root(), &uri);
+                    self.documents.close(&uri);
+                    // The file on disk is read again: the same text as the
+                    // buffer's changes nothing.
+                    let disk = rel.as_ref().and_then(|rel| {
+                        crate::files::read_repo_text(self.analyzer.root(), rel).ok()
+                    });
+                    self.dirty |= disk.is_none_or(|text| self.affects(rel.as_deref(), &text));
                 }
             }
             notification::DidChangeWatchedFiles::METHOD => {
@@ -329,13 +341,39 @@ impl Server {
     }
 
     /// A file changed on disk (saved, or changed outside the editor): the
-    /// next run reads it, and the configuration again when it is one.
+    /// next run reads it, and the configuration again when it is one. A
+    /// file open in the editor is read from its buffer, so its change on
+    /// disk matters only when the buffer differs from what was read.
     fn changed_on_disk(&mut self, uri: &Uri) {
         let rel = documents::rel_path(self.analyzer.root(), uri);
         if rel.as_deref().is_some_and(is_configuration) {
             self.analyzer.configuration_changed();
+            self.dirty = true;
+            return;
         }
-        self.dirty = true;
+        self.dirty |= match self.documents.get(uri) {
+            Some(doc) => self.affects(rel.as_deref(), &doc.text),
+            None => true,
+        };
+    }
+
+    /// Whether reading `text` for the file `rel` could change the findings:
+    /// before the first analysis, when the last one read that file with
+    /// another text (a byte-order mark aside), or when it could not read it
+    /// (a finding is located there). A file the last analysis did not read
+    /// (a README, a file outside the root) changes nothing.
+    fn affects(&self, rel: Option<&str>, text: &str) -> bool {
+        let (Some(rel), Some(last)) = (rel, &self.last) else {
+            return self.last.is_none();
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        match last.context.sources.get(rel) {
+            Some(read) => read.as_ref() != text,
+            None => last
+                .diagnostics
+                .iter()
+                .any(|d| d.span.as_ref().is_some_and(|s| s.file.as_ref() == rel)),
+        }
     }
 
     /// Analyzes, and publishes what changed.
