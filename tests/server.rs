@@ -244,7 +244,7 @@ fn range(r: &Value) -> String {
 fn copy_of_fixture() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("repo");
-    common::copy_tree(&common::fixture("server"), &root);
+    common::copy_dir(&common::fixture("server"), &root);
     (dir, root)
 }
 
