@@ -78,7 +78,7 @@ pub fn convert(analysis: &Analysis, documents: &Documents, encoding: Encoding) -
     }
     let mut out = Findings::new();
     for (file, diagnostics) in by_file {
-        let Some(uri) = uri_of(&analysis.root, file) else {
+        let Some(uri) = texts.uri(file) else {
             continue;
         };
         let text = texts.text(file);
@@ -116,11 +116,20 @@ impl Texts<'_> {
         }
     }
 
+    /// The URI of a file: the editor's own for an open buffer (however it
+    /// spells it), else the one made from the path.
+    fn uri(&self, file: &str) -> Option<Uri> {
+        match self.documents.by_rel(file) {
+            Some((uri, _)) => Some(uri.clone()),
+            None => uri_of(&self.analysis.root, file),
+        }
+    }
+
     /// Where a span of any file is, for related places.
     fn location(&self, span: &Span) -> Option<Location> {
         let text = self.text(&span.file);
         Some(Location::new(
-            uri_of(&self.analysis.root, &span.file)?,
+            self.uri(&span.file)?,
             range(&Converter::new(&text, self.encoding), span),
         ))
     }
@@ -185,20 +194,84 @@ pub fn changes<'a>(
         .iter()
         .filter(|(file, now)| {
             before.get(*file).is_none_or(|old| {
-                old.list
-                    .iter()
-                    .map(|f| &f.lsp)
-                    .ne(now.list.iter().map(|f| &f.lsp))
+                old.uri != now.uri
+                    || old
+                        .list
+                        .iter()
+                        .map(|f| &f.lsp)
+                        .ne(now.list.iter().map(|f| &f.lsp))
             })
         })
         .map(|(file, now)| (file, now.uri.clone(), lsp(now)))
         .collect();
+    // A file with no findings left, or published under another spelling of
+    // its URI (its buffer was opened or closed), is cleared.
     out.extend(
         before
             .iter()
-            .filter(|(file, _)| !after.contains_key(*file))
+            .filter(|(file, old)| after.get(*file).is_none_or(|now| now.uri != old.uri))
             .map(|(file, old)| (file, old.uri.clone(), Vec::new())),
     );
-    out.sort_by(|a, b| a.0.cmp(b.0));
+    // The clearing of an old spelling goes before the new list.
+    out.sort_by(|a, b| a.0.cmp(b.0).then(b.2.is_empty().cmp(&a.2.is_empty())));
     out.into_iter().map(|(_, uri, list)| (uri, list)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn findings(entries: &[(&str, &str, &[&str])]) -> Findings {
+        entries
+            .iter()
+            .map(|(file, uri, messages)| {
+                let list = messages
+                    .iter()
+                    .map(|m| Finding {
+                        lsp: lsp_types::Diagnostic {
+                            message: m.to_string(),
+                            ..lsp_types::Diagnostic::default()
+                        },
+                        diagnostic: Diagnostic::new("dag-cycle", *m),
+                    })
+                    .collect();
+                let uri = uri.parse().unwrap();
+                (Arc::from(*file), FileFindings { uri, list })
+            })
+            .collect()
+    }
+
+    fn published(before: &Findings, after: &Findings) -> Vec<String> {
+        changes(before, after)
+            .into_iter()
+            .map(|(uri, list)| {
+                let messages: Vec<&str> = list.iter().map(|d| d.message.as_str()).collect();
+                format!("{} {messages:?}", uri.as_str())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_changed_files_are_published_and_gone_ones_cleared() {
+        let before = findings(&[
+            ("a.sql", "file:///r/a.sql", &["x"]),
+            ("b.sql", "file:///r/b.sql", &["y"]),
+            ("c.sql", "file:///r/c%2Bd.sql", &["z"]),
+        ]);
+        let after = findings(&[
+            ("a.sql", "file:///r/a.sql", &["x"]),
+            ("c.sql", "file:///r/c+d.sql", &["z"]),
+            ("d.sql", "file:///r/d.sql", &["w", "v"]),
+        ]);
+        assert_eq!(
+            published(&before, &after),
+            [
+                r#"file:///r/b.sql []"#,
+                r#"file:///r/c%2Bd.sql []"#,
+                r#"file:///r/c+d.sql ["z"]"#,
+                r#"file:///r/d.sql ["w", "v"]"#,
+            ]
+        );
+        assert!(published(&after, &after).is_empty());
+    }
 }
