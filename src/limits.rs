@@ -169,30 +169,6 @@ pub fn python_indent_depth(text: &str) -> usize {
     deepest
 }
 
-/// Where a YAML text nests collections deeper than `max`: the start of
-/// the collection that goes too deep, found by streaming the
-/// parser's events, so no deep tree is ever built (dropping one overflows
-/// the stack). Syntax errors are left to the real parse.
-pub fn yaml_too_deep(text: &str, max: usize) -> Option<saphyr_parser::Marker> {
-    use saphyr_parser::{Event, Parser};
-    let mut parser = Parser::new_from_str(text);
-    let mut depth = 0usize;
-    while let Some(Ok((event, span))) = parser.next_event() {
-        match event {
-            Event::SequenceStart(..) | Event::MappingStart(..) => {
-                depth += 1;
-                if depth > max {
-                    return Some(span.start);
-                }
-            }
-            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
-            Event::StreamEnd => break,
-            _ => {}
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,14 +181,5 @@ mod tests {
             .map(|i| format!("{}if x:\n", " ".repeat(i)))
             .collect();
         assert_eq!(python_indent_depth(&deep), 599);
-    }
-
-    #[test]
-    fn yaml_depth_is_found_without_building_a_tree() {
-        assert_eq!(yaml_too_deep("a: [1, [2]]\n", 3), None);
-        let at = yaml_too_deep("a: [1, [2]]\n", 2).unwrap();
-        assert_eq!((at.line(), at.col()), (1, 7));
-        let hostile = format!("x: [{}", ": ".repeat(30_000));
-        assert!(yaml_too_deep(&hostile, 64).is_some());
     }
 }
