@@ -42,7 +42,7 @@ pub fn actions(
     range: Range,
     encoding: Encoding,
 ) -> Vec<CodeActionOrCommand> {
-    let converter = Converter::new(file.shown, encoding);
+    let converter = Converter::new(Arc::from(file.shown), encoding);
     let mut out = Vec::new();
     for f in findings.iter().filter(|f| f.touches(range)) {
         if let Some(action) = allow(uri, file, f, &converter) {
@@ -55,7 +55,7 @@ pub fn actions(
     out
 }
 
-fn allow(uri: &Uri, file: &File<'_>, f: &Finding, converter: &Converter<'_>) -> Option<CodeAction> {
+fn allow(uri: &Uri, file: &File<'_>, f: &Finding, converter: &Converter) -> Option<CodeAction> {
     let d = &f.diagnostic;
     let span = d.span.as_ref()?;
     // A stale or malformed exception is fixed, not allowed; a finding about

@@ -2,7 +2,9 @@
 //! published: a file whose list changed is published again, one that no
 //! longer has findings gets an empty list.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use lsp_types::{
@@ -69,6 +71,7 @@ pub fn convert(analysis: &Analysis, documents: &Documents, encoding: Encoding) -
         analysis,
         documents,
         encoding,
+        files: RefCell::new(HashMap::new()),
     };
     let mut by_file: BTreeMap<&Arc<str>, Vec<&Diagnostic>> = BTreeMap::new();
     for d in &analysis.diagnostics {
@@ -78,15 +81,14 @@ pub fn convert(analysis: &Analysis, documents: &Documents, encoding: Encoding) -
     }
     let mut out = Findings::new();
     for (file, diagnostics) in by_file {
-        let Some(uri) = texts.uri(file) else {
+        let shown = texts.file(file);
+        let Some(uri) = shown.uri.clone() else {
             continue;
         };
-        let text = texts.text(file);
-        let converter = Converter::new(&text, encoding);
         let findings = diagnostics
             .into_iter()
             .map(|d| Finding {
-                lsp: lsp_diagnostic(d, &converter, &texts),
+                lsp: lsp_diagnostic(d, &shown.converter, &texts),
                 diagnostic: d.clone(),
             })
             .collect();
@@ -101,42 +103,56 @@ pub fn convert(analysis: &Analysis, documents: &Documents, encoding: Encoding) -
     out
 }
 
-/// The texts positions are counted in.
+/// The texts positions are counted in, each file's made once per
+/// conversion (a grouped finding's related places share a few files).
 struct Texts<'a> {
     analysis: &'a Analysis,
     documents: &'a Documents,
     encoding: Encoding,
+    files: RefCell<HashMap<Arc<str>, Rc<Shown>>>,
+}
+
+/// A file as the editor holds it.
+struct Shown {
+    /// The editor's own URI for an open buffer (however it spells it), else
+    /// the one made from the path.
+    uri: Option<Uri>,
+    /// Positions in its text: the buffer when open, else the file as read.
+    converter: Converter,
 }
 
 impl Texts<'_> {
-    fn text(&self, file: &str) -> Arc<str> {
-        match self.documents.by_rel(file) {
-            Some((_, doc)) => Arc::from(doc.text.as_str()),
-            None => self.analysis.context.sources.get(file).unwrap_or_default(),
+    fn file(&self, file: &Arc<str>) -> Rc<Shown> {
+        if let Some(shown) = self.files.borrow().get(file) {
+            return shown.clone();
         }
-    }
-
-    /// The URI of a file: the editor's own for an open buffer (however it
-    /// spells it), else the one made from the path.
-    fn uri(&self, file: &str) -> Option<Uri> {
-        match self.documents.by_rel(file) {
-            Some((uri, _)) => Some(uri.clone()),
-            None => uri_of(&self.analysis.root, file),
-        }
+        let (uri, text) = match self.documents.by_rel(file) {
+            Some((uri, doc)) => (Some(uri.clone()), Arc::from(doc.text.as_str())),
+            None => (
+                uri_of(&self.analysis.root, file),
+                self.analysis.context.sources.get(file).unwrap_or_default(),
+            ),
+        };
+        let shown = Rc::new(Shown {
+            uri,
+            converter: Converter::new(text, self.encoding),
+        });
+        self.files.borrow_mut().insert(file.clone(), shown.clone());
+        shown
     }
 
     /// Where a span of any file is, for related places.
     fn location(&self, span: &Span) -> Option<Location> {
-        let text = self.text(&span.file);
+        let shown = self.file(&span.file);
         Some(Location::new(
-            self.uri(&span.file)?,
-            range(&Converter::new(&text, self.encoding), span),
+            shown.uri.clone()?,
+            range(&shown.converter, span),
         ))
     }
 }
 
 /// The range of a span: from its line and column, as long as its bytes.
-pub fn range(converter: &Converter<'_>, span: &Span) -> Range {
+pub fn range(converter: &Converter, span: &Span) -> Range {
     let start = converter.offset_of(span.line, span.column);
     Range::new(
         converter.position(start),
@@ -146,7 +162,7 @@ pub fn range(converter: &Converter<'_>, span: &Span) -> Range {
 
 fn lsp_diagnostic(
     d: &Diagnostic,
-    converter: &Converter<'_>,
+    converter: &Converter,
     texts: &Texts<'_>,
 ) -> lsp_types::Diagnostic {
     let meta = crate::rules::find(d.rule);

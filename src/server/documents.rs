@@ -53,7 +53,7 @@ impl Documents {
             match change.range {
                 None => doc.text = change.text,
                 Some(range) => {
-                    let c = Converter::new(&doc.text, encoding);
+                    let c = Converter::new(Arc::from(doc.text.as_str()), encoding);
                     let start = c.offset(range.start);
                     let end = c.offset(range.end).max(start);
                     doc.text.replace_range(start..end, &change.text);

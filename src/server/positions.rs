@@ -6,6 +6,8 @@
 //! of the line in the text the editor holds. Lines end at `\n`; a `\r`
 //! before it belongs to the line end, never to a position inside the line.
 
+use std::sync::Arc;
+
 use lsp_types::{Position, PositionEncodingKind};
 
 use crate::span::LineIndex;
@@ -59,18 +61,18 @@ impl Encoding {
 
 /// Converts positions in one text, as the editor holds it.
 #[derive(Debug)]
-pub struct Converter<'a> {
-    text: &'a str,
+pub struct Converter {
+    text: Arc<str>,
     index: LineIndex,
     encoding: Encoding,
 }
 
-impl<'a> Converter<'a> {
+impl Converter {
     /// A converter for `text` in `encoding`.
-    pub fn new(text: &'a str, encoding: Encoding) -> Converter<'a> {
+    pub fn new(text: Arc<str>, encoding: Encoding) -> Converter {
         Converter {
+            index: LineIndex::new(&text),
             text,
-            index: LineIndex::new(text),
             encoding,
         }
     }
@@ -78,7 +80,7 @@ impl<'a> Converter<'a> {
     /// The byte offset of pipelint's 1-based `line` and `column` (clamped
     /// to the text, and to the line's end).
     pub fn offset_of(&self, line: u32, column: u32) -> usize {
-        let offset = self.index.offset(self.text, line, column);
+        let offset = self.index.offset(&self.text, line, column);
         let start = self.index.line_start(line.max(1)).unwrap_or(offset);
         start.max(offset.min(self.content_end(start)))
     }
@@ -91,7 +93,7 @@ impl<'a> Converter<'a> {
         while !self.text.is_char_boundary(offset) {
             offset -= 1;
         }
-        let (line, _) = self.index.line_col(self.text, offset);
+        let (line, _) = self.index.line_col(&self.text, offset);
         let start = self.index.line_start(line).unwrap_or(0);
         let end = offset.min(self.content_end(start));
         let character = self.text[start..end]
@@ -165,22 +167,22 @@ mod tests {
             (Encoding::Utf32, 2),
         ];
         for (encoding, character) in cases {
-            let c = Converter::new(TEXT, encoding);
+            let c = Converter::new(TEXT.into(), encoding);
             let offset = c.offset_of(2, 3);
             assert_eq!(&TEXT[offset..offset + 1], "y");
             assert_eq!(c.position(offset), Position::new(1, character));
             assert_eq!(c.offset(Position::new(1, character)), offset);
         }
         // Line 1, column 2 is `=`, after the two-byte `é`.
-        let c = Converter::new(TEXT, Encoding::Utf8);
+        let c = Converter::new(TEXT.into(), Encoding::Utf8);
         assert_eq!(c.position(c.offset_of(1, 2)), Position::new(0, 2));
-        let c = Converter::new(TEXT, Encoding::Utf16);
+        let c = Converter::new(TEXT.into(), Encoding::Utf16);
         assert_eq!(c.position(c.offset_of(1, 2)), Position::new(0, 1));
     }
 
     #[test]
     fn line_ends_and_overshoots_clamp() {
-        let c = Converter::new(TEXT, Encoding::Utf16);
+        let c = Converter::new(TEXT.into(), Encoding::Utf16);
         // Past the end of `é=1` stops before `\r\n`.
         assert_eq!(c.offset(Position::new(0, 99)), 4);
         assert_eq!(c.position(5), Position::new(0, 3));
@@ -197,12 +199,12 @@ mod tests {
     #[test]
     fn a_byte_order_mark_counts_for_the_editor_not_for_pipelint() {
         let text = "\u{feff}ab\n";
-        let c = Converter::new(text, Encoding::Utf16);
+        let c = Converter::new(text.into(), Encoding::Utf16);
         // pipelint's column 2 is `b`; the editor counts the mark first.
         let offset = c.offset_of(1, 2);
         assert_eq!(&text[offset..offset + 1], "b");
         assert_eq!(c.position(offset), Position::new(0, 2));
-        let c = Converter::new(text, Encoding::Utf8);
+        let c = Converter::new(text.into(), Encoding::Utf8);
         assert_eq!(c.position(c.offset_of(1, 1)), Position::new(0, 3));
     }
 }
