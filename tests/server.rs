@@ -394,10 +394,31 @@ fn a_configuration_change_on_disk_reloads_and_utf8_is_negotiated() {
     let (_dir, root) = copy_of_fixture();
     let (mut s, init) = Session::start(
         &root,
-        json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}}),
+        json!({
+            "general": {"positionEncodings": ["utf-8", "utf-16"]},
+            "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+        }),
     );
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
     s.notify("initialized", json!({}));
+    // The client can watch files: the server asks it to.
+    let register = loop {
+        let message = s.next();
+        if message["method"] == "client/registerCapability" {
+            break message;
+        }
+    };
+    let registration = &register["params"]["registrations"][0];
+    assert_eq!(registration["method"], "workspace/didChangeWatchedFiles");
+    assert_eq!(
+        registration["registerOptions"]["watchers"],
+        json!([
+            {"globPattern": "**/pipeline.toml"},
+            {"globPattern": "**/CODEOWNERS"},
+            {"globPattern": "**/*.{sql,py,yml,yaml}"},
+        ])
+    );
+    s.send(json!({"jsonrpc": "2.0", "id": register["id"], "result": null}));
     assert_eq!(s.step(), Vec::<String>::new());
     // Saved from outside the editor: the cycle is on disk, then the
     // configuration makes it a warning.
