@@ -342,6 +342,7 @@ fn an_edit_introducing_a_cycle_and_one_fixing_it_publish_exactly() {
         "textDocument/hover",
         json!({"textDocument": {"uri": s.uri(SEGMENTS)}, "position": {"line": 0, "character": 30}}),
     );
+    assert_eq!(hover["contents"]["kind"], "markdown");
     let markdown = hover["contents"]["value"].as_str().unwrap();
     let page =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rules/dag-cycle.md"))
@@ -397,6 +398,7 @@ fn a_configuration_change_on_disk_reloads_and_utf8_is_negotiated() {
         json!({
             "general": {"positionEncodings": ["utf-8", "utf-16"]},
             "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}},
+            "textDocument": {"hover": {"contentFormat": ["plaintext"]}},
         }),
     );
     assert_eq!(init["capabilities"]["positionEncoding"], "utf-8");
@@ -455,6 +457,12 @@ fn a_configuration_change_on_disk_reloads_and_utf8_is_negotiated() {
     // mark, as editors hold such a file once they open it.
     let writes_at = &actions[1]["command"]["arguments"][2][2]["range"]["start"];
     assert_eq!(writes_at, &json!({"line": 0, "character": 24}));
+    // A client reading only plain text gets the page as plain text.
+    let hover = s.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": s.uri(SEGMENTS)}, "position": {"line": 0, "character": 24}}),
+    );
+    assert_eq!(hover["contents"]["kind"], "plaintext");
     assert_eq!(s.finish(), 0);
 }
 

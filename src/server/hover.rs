@@ -7,8 +7,9 @@ use lsp_types::{Hover, HoverContents, MarkupContent, MarkupKind, Position, Range
 use super::diagnostics::Finding;
 
 /// The hover for the findings whose range holds `position`, `None` when
-/// there are none.
-pub fn hover(findings: &[Finding], position: Position) -> Option<Hover> {
+/// there are none, in `format` (the rule pages are Markdown, which reads as
+/// plain text too).
+pub fn hover(findings: &[Finding], position: Position, format: MarkupKind) -> Option<Hover> {
     let here: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.touches(Range::new(position, position)))
@@ -17,7 +18,7 @@ pub fn hover(findings: &[Finding], position: Position) -> Option<Hover> {
     let sections: Vec<String> = here.iter().map(|f| section(f)).collect();
     Some(Hover {
         contents: HoverContents::Markup(MarkupContent {
-            kind: MarkupKind::Markdown,
+            kind: format,
             value: sections.join("\n\n---\n\n"),
         }),
         range: Some(first.lsp.range),

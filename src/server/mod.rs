@@ -95,6 +95,8 @@ struct Server {
     dirty: bool,
     /// Whether `shutdown` was received.
     shutdown: bool,
+    /// The hover format: Markdown unless the client lists formats without it.
+    hover_format: lsp_types::MarkupKind,
     /// Whether to ask the client to watch pipeline.toml, CODEOWNERS and the
     /// files pipelint reads.
     watch: bool,
@@ -148,6 +150,18 @@ impl Server {
                     .as_ref()
                     .and_then(|g| g.position_encodings.as_deref()),
             );
+            let hover_format = match params
+                .capabilities
+                .text_document
+                .as_ref()
+                .and_then(|t| t.hover.as_ref())
+                .and_then(|h| h.content_format.as_deref())
+            {
+                Some(formats) if !formats.contains(&lsp_types::MarkupKind::Markdown) => {
+                    lsp_types::MarkupKind::PlainText
+                }
+                _ => lsp_types::MarkupKind::Markdown,
+            };
             let watch = params
                 .capabilities
                 .workspace
@@ -179,6 +193,7 @@ impl Server {
                 last: None,
                 dirty: false,
                 shutdown: false,
+                hover_format,
                 watch,
             }));
         }
@@ -225,7 +240,7 @@ impl Server {
                         let at = p.text_document_position_params;
                         let hover = self
                             .findings_of(&at.text_document.uri)
-                            .and_then(|f| hover::hover(f, at.position));
+                            .and_then(|f| hover::hover(f, at.position, self.hover_format.clone()));
                         Response::new_ok(r.id, hover)
                     }
                     Err(e) => invalid_params(r.id, &e),
