@@ -14,7 +14,7 @@ mod analysis;
 mod diagnostics;
 mod documents;
 mod hover;
-pub mod positions;
+mod positions;
 mod transport;
 
 use std::io::Write;
@@ -48,7 +48,9 @@ use transport::Incoming;
 /// from the command line. Returns whether the session ended as the protocol
 /// asks (`shutdown`, then `exit`).
 pub fn run(path: PathBuf, options: Options, threads: Option<usize>) -> Result<bool, String> {
-    let (sender, incoming) = mpsc::channel();
+    // Bounded: a client sending faster than the analyses run waits, rather
+    // than messages piling up in memory.
+    let (sender, incoming) = mpsc::sync_channel(16);
     std::thread::Builder::new()
         .name("pipelint-lsp-reader".into())
         .spawn(move || {
