@@ -500,7 +500,20 @@ fn append_manifest(
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
+    text.push_str(&entries_text(entries, reason));
+    std::fs::write(&path, text).map_err(|e| format!("cannot write pipeline.toml: {e}"))
+}
+
+/// The `[[allow]]` entries for one finding, as `--add-allow` appends them to
+/// `pipeline.toml` where no inline allow can go: by node (each node of a
+/// grouped finding), else by file; each entry after a blank line.
+pub fn manifest_allow_text(d: &Diagnostic, reason: &str) -> String {
+    entries_text(&manifest_allow(d).into_iter().collect(), reason)
+}
+
+fn entries_text(entries: &BTreeSet<ManifestAllow>, reason: &str) -> String {
     let quote = |s: &str| toml_edit::Value::from(s).to_string();
+    let mut text = String::new();
     for e in entries {
         text.push_str("\n[[allow]]\n");
         text.push_str(&format!("rule = {}\n", quote(e.rule)));
@@ -512,7 +525,7 @@ fn append_manifest(
         }
         text.push_str(&format!("reason = {}\n", quote(reason)));
     }
-    std::fs::write(&path, text).map_err(|e| format!("cannot write pipeline.toml: {e}"))
+    text
 }
 
 #[cfg(test)]

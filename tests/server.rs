@@ -526,3 +526,56 @@ fn bad_messages_get_errors_and_the_session_goes_on() {
     let status = s.child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
 }
+
+#[test]
+fn a_finding_where_no_comment_can_go_is_allowed_in_pipeline_toml() {
+    let (_dir, root) = copy_of_fixture();
+    let (mut s, _) = Session::start(&root, json!({}));
+    s.notify("initialized", json!({}));
+    assert_eq!(s.step(), Vec::<String>::new());
+    let manifest = s.uri("pipeline.toml");
+    let text = std::fs::read_to_string(root.join("pipeline.toml")).unwrap();
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": manifest, "languageId": "toml", "version": 1, "text": text}}),
+    );
+    s.quiet();
+    // A whole-text change (no range): the source's owner is no team.
+    let edited = text.replace(
+        "owner = \"data-eng\"\ncadence = \"hourly\"",
+        "owner = \"data-platform\"\ncadence = \"hourly\"",
+    );
+    assert_ne!(edited, text);
+    s.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": manifest, "version": 2}, "contentChanges": [{"text": edited}]}),
+    );
+    assert_eq!(
+        s.step(),
+        ["pipeline.toml 27:8-27:23 PL202 1 owner `data-platform` of `source:postgres_orders` is not a team declared in [teams]"]
+    );
+    let actions = s.request(
+        "textDocument/codeAction",
+        json!({
+            "textDocument": {"uri": manifest},
+            "range": {"start": {"line": 27, "character": 10}, "end": {"line": 27, "character": 12}},
+            "context": {"diagnostics": []},
+        }),
+    );
+    let end = json!({"line": edited.matches('\n').count(), "character": 0});
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:#?}");
+    assert_eq!(
+        actions[0]["title"],
+        "Allow this unknown-owner finding in pipeline.toml ([[allow]], with a reason to write)"
+    );
+    assert_eq!(actions[0]["diagnostics"][0]["code"], "PL202");
+    assert_eq!(
+        actions[0]["edit"]["changes"][&manifest],
+        json!([{
+            "range": {"start": end, "end": end},
+            "newText": "\n[[allow]]\nrule = \"unknown-owner\"\nnode = \"source:postgres_orders\"\nreason = \"TODO: why this is accepted\"\n",
+        }])
+    );
+    assert_eq!(s.finish(), 0);
+}

@@ -34,10 +34,20 @@ pub struct File<'a> {
     pub shown: &'a str,
 }
 
+/// The repo's `pipeline.toml`, where an allow goes when no comment can:
+/// its URI and the text the editor holds.
+pub struct Manifest<'a> {
+    /// The file's URI.
+    pub uri: Uri,
+    /// The text the editor holds.
+    pub shown: &'a str,
+}
+
 /// The actions for the findings of `uri` that `range` touches.
 pub fn actions(
     uri: &Uri,
     file: &File<'_>,
+    manifest: Option<&Manifest<'_>>,
     findings: &[Finding],
     range: Range,
     encoding: Encoding,
@@ -45,7 +55,9 @@ pub fn actions(
     let converter = Converter::new(Arc::from(file.shown), encoding);
     let mut out = Vec::new();
     for f in findings.iter().filter(|f| f.touches(range)) {
-        if let Some(action) = allow(uri, file, f, &converter) {
+        let allow =
+            inline(uri, file, f, &converter).or_else(|| in_manifest(manifest?, f, encoding));
+        if let Some(action) = allow {
             out.push(CodeActionOrCommand::CodeAction(action));
         }
         if let Some(action) = show_cycle(uri, f) {
@@ -55,23 +67,62 @@ pub fn actions(
     out
 }
 
-fn allow(uri: &Uri, file: &File<'_>, f: &Finding, converter: &Converter) -> Option<CodeAction> {
+/// Whether a finding may be allowed at all: a stale or malformed exception
+/// is fixed, not allowed.
+fn allowable(f: &Finding) -> bool {
+    !matches!(f.diagnostic.rule, "unused-allow" | "invalid-config")
+}
+
+/// The inline allow above the finding's line, where a comment can go (a
+/// finding about a whole file has no line to put one above).
+fn inline(uri: &Uri, file: &File<'_>, f: &Finding, converter: &Converter) -> Option<CodeAction> {
     let d = &f.diagnostic;
     let span = d.span.as_ref()?;
-    // A stale or malformed exception is fixed, not allowed; a finding about
-    // a whole file has no line to put a comment above.
-    if matches!(d.rule, "unused-allow" | "invalid-config") || (span.offset == 0 && span.len == 0) {
+    if !allowable(f) || (span.offset == 0 && span.len == 0) {
         return None;
     }
     let comment =
         crate::add_allow::inline_allow(file.rel, file.read, span.line, d.rule, REASON_PLACEHOLDER)?;
     let at = converter.position(converter.offset_of(span.line, 1));
-    let edit = TextEdit::new(Range::new(at, at), comment);
-    Some(CodeAction {
-        title: format!(
+    Some(allow_action(
+        format!(
             "Allow this {} finding here (inline, with a reason to write)",
             d.rule
         ),
+        f,
+        uri,
+        TextEdit::new(Range::new(at, at), comment),
+    ))
+}
+
+/// The `[[allow]]` entry at the end of `pipeline.toml`, where no comment can
+/// go.
+fn in_manifest(manifest: &Manifest<'_>, f: &Finding, encoding: Encoding) -> Option<CodeAction> {
+    if !allowable(f) {
+        return None;
+    }
+    let mut text = crate::add_allow::manifest_allow_text(&f.diagnostic, REASON_PLACEHOLDER);
+    if text.is_empty() {
+        return None;
+    }
+    if !manifest.shown.is_empty() && !manifest.shown.ends_with('\n') {
+        text.insert(0, '\n');
+    }
+    let end = Converter::new(Arc::from(manifest.shown), encoding).position(manifest.shown.len());
+    Some(allow_action(
+        format!(
+            "Allow this {} finding in pipeline.toml ([[allow]], with a reason to write)",
+            f.diagnostic.rule
+        ),
+        f,
+        &manifest.uri,
+        TextEdit::new(Range::new(end, end), text),
+    ))
+}
+
+fn allow_action(title: String, f: &Finding, uri: &Uri, edit: TextEdit) -> CodeAction {
+    CodeAction {
+        title,
         kind: Some(CodeActionKind::QUICKFIX),
         diagnostics: Some(vec![f.lsp.clone()]),
         edit: Some(WorkspaceEdit {
@@ -79,7 +130,7 @@ fn allow(uri: &Uri, file: &File<'_>, f: &Finding, converter: &Converter) -> Opti
             ..WorkspaceEdit::default()
         }),
         ..CodeAction::default()
-    })
+    }
 }
 
 fn show_cycle(uri: &Uri, f: &Finding) -> Option<CodeAction> {

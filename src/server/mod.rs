@@ -458,7 +458,30 @@ impl Server {
             read: &read,
             shown,
         };
-        actions::actions(uri, &file, findings, range, self.encoding)
+        // The `pipeline.toml` at the root, when it is the config the
+        // analysis read (`--add-allow` appends there too).
+        let config = crate::manifest::MANIFEST_FILE;
+        let manifest_read = last.context.sources.get(config);
+        let manifest = manifest_read.as_ref().and_then(|read| {
+            Some(match self.documents.by_rel(config) {
+                Some((uri, doc)) => actions::Manifest {
+                    uri: uri.clone(),
+                    shown: doc.text.as_str(),
+                },
+                None => actions::Manifest {
+                    uri: documents::uri_of(self.analyzer.root(), config)?,
+                    shown: read,
+                },
+            })
+        });
+        actions::actions(
+            uri,
+            &file,
+            manifest.as_ref(),
+            findings,
+            range,
+            self.encoding,
+        )
     }
 
     /// The published findings of a file.
