@@ -579,3 +579,25 @@ fn a_finding_where_no_comment_can_go_is_allowed_in_pipeline_toml() {
     );
     assert_eq!(s.finish(), 0);
 }
+
+#[test]
+fn a_root_opened_through_a_link_is_published_as_the_editor_spells_it() {
+    let (dir, root) = copy_of_fixture();
+    let link = dir.path().join("link");
+    std::os::unix::fs::symlink(&root, &link).unwrap();
+    let (mut s, _) = Session::start(&link, json!({}));
+    s.notify("initialized", json!({}));
+    assert_eq!(s.step(), Vec::<String>::new());
+    let text = std::fs::read_to_string(root.join(ORDERS)).unwrap();
+    std::fs::write(
+        root.join(ORDERS),
+        text.replace("raw.orders o;", &format!("raw.orders o{JOIN};")),
+    )
+    .unwrap();
+    let change = json!({"changes": [{"uri": s.uri(ORDERS), "type": 2}]});
+    s.notify("workspace/didChangeWatchedFiles", change);
+    // `step` reads each URI relative to the link: one under the resolved
+    // path would fail it.
+    assert_eq!(s.step(), [format!("{SEGMENTS} 0:24-0:24 PL101 1 {CYCLE}")]);
+    assert_eq!(s.finish(), 0);
+}

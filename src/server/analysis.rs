@@ -12,8 +12,11 @@ use crate::parse::Overlay;
 pub struct Analyzer {
     /// The folder the editor opened (findings inside it are published).
     folder: PathBuf,
-    /// The repo root holding it: buffer paths are relative to it.
+    /// The repo root holding it (resolved): buffer paths are relative to it.
     root: PathBuf,
+    /// The same root as the editor spells it (through the link it opened
+    /// the folder by, if any): URIs are made from it.
+    shown_root: PathBuf,
     /// The run's options from the command line (rules, root, config).
     options: Options,
     /// Worker threads, started once.
@@ -38,8 +41,10 @@ impl Analyzer {
             .stack_size(16 * 1024 * 1024)
             .build()
             .map_err(|e| format!("cannot start worker threads: {e}"))?;
+        let shown_root = spelled_as(folder, &workspace.root);
         Ok(Analyzer {
             folder: folder.to_path_buf(),
+            shown_root,
             root: workspace.root,
             options: Options {
                 // Findings the project's baseline records are not shown, as
@@ -51,9 +56,10 @@ impl Analyzer {
         })
     }
 
-    /// The repo root.
+    /// The repo root as the editor spells it: URIs are made from it and
+    /// buffer paths are relative to it.
     pub fn root(&self) -> &Path {
-        &self.root
+        &self.shown_root
     }
 
     /// Analyzes the workspace, reading the files `overlay` holds from their
@@ -75,4 +81,24 @@ impl Analyzer {
     /// everything afresh, so there is nothing to forget; a cache of facts
     /// is dropped here.
     pub fn configuration_changed(&mut self) {}
+}
+
+/// `root` (resolved) as `folder`'s spelling reaches it: the ancestor of
+/// `folder` as many steps up as `root` is above the resolved folder, when it
+/// resolves to `root`; else `root` itself.
+fn spelled_as(folder: &Path, root: &Path) -> PathBuf {
+    let spelled = std::path::absolute(folder).ok();
+    let resolved = folder.canonicalize().ok();
+    let up = resolved
+        .as_ref()
+        .and_then(|r| r.strip_prefix(root).ok())
+        .map(|rest| rest.components().count());
+    match (spelled, up) {
+        (Some(spelled), Some(up)) => spelled
+            .ancestors()
+            .nth(up)
+            .filter(|a| a.canonicalize().ok().as_deref() == Some(root))
+            .map_or_else(|| root.to_path_buf(), Path::to_path_buf),
+        _ => root.to_path_buf(),
+    }
 }

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -64,11 +65,18 @@ pub struct FileFindings {
 pub type Findings = BTreeMap<Arc<str>, FileFindings>;
 
 /// The findings of an analysis by file, positions in `encoding` counted in
-/// the text the editor holds (its buffer when open, else the file as read).
+/// the text the editor holds (its buffer when open, else the file as read),
+/// URIs made from `root`.
 /// Findings without a location are left out: there is no place to show them.
-pub fn convert(analysis: &Analysis, documents: &Documents, encoding: Encoding) -> Findings {
+pub fn convert(
+    analysis: &Analysis,
+    root: &Path,
+    documents: &Documents,
+    encoding: Encoding,
+) -> Findings {
     let texts = Texts {
         analysis,
+        root,
         documents,
         encoding,
         files: RefCell::new(HashMap::new()),
@@ -107,6 +115,8 @@ pub fn convert(analysis: &Analysis, documents: &Documents, encoding: Encoding) -
 /// conversion (a grouped finding's related places share a few files).
 struct Texts<'a> {
     analysis: &'a Analysis,
+    /// The root URIs are made from (as the editor spells it).
+    root: &'a Path,
     documents: &'a Documents,
     encoding: Encoding,
     files: RefCell<HashMap<Arc<str>, Rc<Shown>>>,
@@ -129,7 +139,7 @@ impl Texts<'_> {
         let (uri, text) = match self.documents.by_rel(file) {
             Some((uri, doc)) => (Some(uri.clone()), Arc::from(doc.text.as_str())),
             None => (
-                uri_of(&self.analysis.root, file),
+                uri_of(self.root, file),
                 self.analysis.context.sources.get(file).unwrap_or_default(),
             ),
         };

@@ -412,7 +412,12 @@ impl Server {
             }
         };
         let checked = start.elapsed();
-        let findings = diagnostics::convert(&analysis, &self.documents, self.encoding);
+        let findings = diagnostics::convert(
+            &analysis,
+            self.analyzer.root(),
+            &self.documents,
+            self.encoding,
+        );
         for (uri, diagnostics) in diagnostics::changes(&self.findings, &findings) {
             let version = self.documents.get(&uri).map(|d| d.version);
             let params = PublishDiagnosticsParams {
