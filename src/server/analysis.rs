@@ -12,11 +12,11 @@ use crate::parse::Overlay;
 pub struct Analyzer {
     /// The folder the editor opened (findings inside it are published).
     folder: PathBuf,
-    /// The repo root holding it (resolved): buffer paths are relative to it.
-    root: PathBuf,
+    /// The repo root holding it, resolved.
+    resolved_root: PathBuf,
     /// The same root as the editor spells it (through the link it opened
     /// the folder by, if any): URIs are made from it.
-    shown_root: PathBuf,
+    root: PathBuf,
     /// The run's options from the command line (rules, root, config).
     options: Options,
     /// Worker threads, started once.
@@ -41,11 +41,10 @@ impl Analyzer {
             .stack_size(16 * 1024 * 1024)
             .build()
             .map_err(|e| format!("cannot start worker threads: {e}"))?;
-        let shown_root = spelled_as(folder, &workspace.root);
         Ok(Analyzer {
             folder: folder.to_path_buf(),
-            shown_root,
-            root: workspace.root,
+            root: spelled_as(folder, &workspace.root),
+            resolved_root: workspace.root,
             options: Options {
                 // Findings the project's baseline records are not shown, as
                 // `pipelint check` leaves them out.
@@ -59,7 +58,7 @@ impl Analyzer {
     /// The repo root as the editor spells it: URIs are made from it and
     /// buffer paths are relative to it.
     pub fn root(&self) -> &Path {
-        &self.shown_root
+        &self.root
     }
 
     /// Analyzes the workspace, reading the files `overlay` holds from their
@@ -67,7 +66,7 @@ impl Analyzer {
     /// CODEOWNERS) afresh.
     pub fn analyze(&mut self, overlay: Overlay) -> Result<Analysis, String> {
         let options = Options {
-            root: Some(self.root.clone()),
+            root: Some(self.resolved_root.clone()),
             overlay: Some(overlay),
             ..self.options.clone()
         };
