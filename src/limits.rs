@@ -49,9 +49,10 @@ pub const NODES_PER_PYTHON_STEP: usize = 20;
 /// How many operators one chain may have per level of `--max-depth`.
 pub const CHAIN_PER_DEPTH: usize = 16;
 
-/// The longest chain of binary or set operators at one bracket level of a
-/// SQL statement's tokens, not broken by a comma: an upper bound on how
-/// deep the chains make the parsed tree.
+/// The longest chain of binary or set operators (and joins, which nest
+/// when they have no `ON`) at one bracket level of a SQL statement's
+/// tokens, not broken by a comma: an upper bound on how deep the chains
+/// make the parsed tree.
 pub fn sql_chain(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> usize {
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::Token;
@@ -96,6 +97,7 @@ pub fn sql_chain(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> usize {
                         | Keyword::EXCEPT
                         | Keyword::INTERSECT
                         | Keyword::MINUS
+                        | Keyword::JOIN
                 ) =>
             {
                 bump(&mut levels, &mut longest)

@@ -147,14 +147,11 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
         } else {
             rest.to_vec()
         };
-        if pattern.len() > MAX_PATTERN_BYTES {
+        if let Some(why) = crate::globs::too_long(pattern) {
             diags.push(
                 Diagnostic::new(
                     "invalid-config",
-                    format!(
-                        "CODEOWNERS pattern of {} bytes is longer than the {MAX_PATTERN_BYTES} pipelint compiles; the line was skipped",
-                        pattern.len()
-                    ),
+                    format!("CODEOWNERS: {why}; the line was skipped"),
                 )
                 .at(Some(span))
                 .help("a path pattern this long names no real path; shorten it or use a wildcard"),
@@ -201,11 +198,6 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
     }
     (owners, diags)
 }
-
-/// The longest pattern compiled: a glob's matcher grows with its length, and
-/// a 70 KB pattern (a fuzzer's find) took tens of seconds to build. Real
-/// CODEOWNERS patterns are paths, far shorter than this.
-const MAX_PATTERN_BYTES: usize = 1024;
 
 /// The words of a line, comments dropped: `#` starts a comment at the
 /// start of the line or after a blank; `\ ` and `\#` are literal.
