@@ -1,11 +1,13 @@
 //! The one place the server analyzes: the workspace with the editor's
 //! buffers over the disk, and everything that lives from one run to the next
-//! (the worker threads; the fact cache of issue 13 goes here too, so that
-//! only the edited file is parsed again).
+//! (the worker threads, and the fact cache in memory, so that only the
+//! edited file is parsed again).
 
 use std::path::{Path, PathBuf};
 
-use crate::check::{self, Analysis, Options};
+use std::sync::Arc;
+
+use crate::check::{self, Analysis, CacheUse, Options};
 use crate::parse::Overlay;
 
 /// The checked workspace and the state kept across its runs.
@@ -41,6 +43,17 @@ impl Analyzer {
             .stack_size(16 * 1024 * 1024)
             .build()
             .map_err(|e| format!("cannot start worker threads: {e}"))?;
+        // Facts are kept in memory from run to run (never in the repo);
+        // the user's cache folder, when the command line uses one, gives the
+        // first run its start. `--no-cache` parses everything every time.
+        let cache = match &options.cache {
+            CacheUse::Off => CacheUse::Off,
+            CacheUse::Folder(folder) => {
+                let file = crate::cache::disk::file_for(folder, &workspace.root);
+                CacheUse::Shared(Arc::new(crate::cache::disk::load(&file).0))
+            }
+            CacheUse::Shared(cache) => CacheUse::Shared(cache.clone()),
+        };
         Ok(Analyzer {
             folder: folder.to_path_buf(),
             root: spelled_as(folder, &workspace.root),
@@ -49,6 +62,7 @@ impl Analyzer {
                 // Findings the project's baseline records are not shown, as
                 // `pipelint check` leaves them out.
                 project_baseline: true,
+                cache,
                 ..options
             },
             pool,
@@ -76,9 +90,10 @@ impl Analyzer {
     }
 
     /// The configuration changed on disk (`pipeline.toml`, CODEOWNERS):
-    /// nothing read with the old one may be reused. Today every run reads
-    /// everything afresh, so there is nothing to forget; a cache of facts
-    /// is dropped here.
+    /// nothing read with the old one may be reused. Each run reads the
+    /// configuration afresh and the cache's keys hold it (see
+    /// [`crate::cache`]), so facts parsed under the old one are never
+    /// reused: there is nothing to drop.
     pub fn configuration_changed(&mut self) {}
 }
 
