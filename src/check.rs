@@ -36,6 +36,9 @@ pub struct Options {
     /// The config file (`--config`); default: the nearest `pipeline.toml`
     /// from the checked path up to the root.
     pub config: Option<PathBuf>,
+    /// Unsaved editor buffers read instead of the files on disk (see
+    /// [`parse::Overlay`]); `pipelint server` sets it.
+    pub overlay: Option<parse::Overlay>,
     /// Where parsed facts are reused from (see [`crate::cache`]).
     pub cache: CacheUse,
 }
@@ -177,6 +180,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         &workspace,
         options.include_packages,
         options.dbt_manifest,
+        options.overlay.clone(),
         cache.as_deref(),
     );
     if let Some(cache) = &cache {

@@ -112,3 +112,17 @@ pub fn venv_python() -> Option<PathBuf> {
     let py = Path::new(&venv).join("bin").join("python");
     py.exists().then_some(py)
 }
+
+/// Copies a folder tree (a fixture into a temp folder a test may change).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
