@@ -108,6 +108,33 @@ pub fn sql_chain(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> usize {
     longest
 }
 
+/// How deep brackets (`(`, `[`, `{`) nest in a SQL statement's tokens,
+/// closed or not: some of sqlparser's rules (Snowflake's nested
+/// `KEY = (…)` options) recurse once per bracket without counting against
+/// its recursion limit, so the depth is checked before parsing.
+/// Returns the deepest level and the first bracket past `max`, if any.
+pub fn sql_nesting(
+    tokens: &[sqlparser::tokenizer::TokenWithSpan],
+    max: usize,
+) -> (usize, Option<&sqlparser::tokenizer::TokenWithSpan>) {
+    use sqlparser::tokenizer::Token;
+    let (mut depth, mut deepest, mut first_over) = (0usize, 0usize, None);
+    for t in tokens {
+        match t.token {
+            Token::LParen | Token::LBracket | Token::LBrace => {
+                depth += 1;
+                deepest = deepest.max(depth);
+                if depth > max && first_over.is_none() {
+                    first_over = Some(t);
+                }
+            }
+            Token::RParen | Token::RBracket | Token::RBrace => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    (deepest, first_over)
+}
+
 fn bump(levels: &mut [usize], longest: &mut usize) {
     if let Some(n) = levels.last_mut() {
         *n += 1;

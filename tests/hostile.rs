@@ -134,6 +134,23 @@ fn a_chain_of_20000_joins_is_over_the_chain_limit_not_a_stack_overflow() {
     );
 }
 
+/// A fuzzer's find (10-minute release run): Snowflake's nested
+/// `FILE_FORMAT = (TYPE = (…` options, 19,000 deep and never closed, made
+/// sqlparser recurse past the stack: that rule does not count against its
+/// recursion limit. Bracket depth is checked before parsing now.
+#[test]
+fn copy_options_nested_19000_deep_are_refused_not_a_stack_overflow() {
+    let sql = format!(
+        "COPY INTO raw.events\nFROM 's3://lake/raw/events/'\nFILE_FORMAT = {};\n",
+        "(TYPE = ".repeat(19_000)
+    );
+    let dir = repo(&[("sql/load_events.sql", &sql)]);
+    assert_eq!(
+        parse_errors(dir.path(), &[]),
+        ["parse-error sql/load_events.sql:3:527 SQL cannot be read: nested deeper than allowed (19000 brackets): over the limit of 64 levels (raise it with --max-depth)"]
+    );
+}
+
 /// A fuzzer's find: a `[paths."…"]` key of 334,000 bytes made globset
 /// panic ("regex compilation shouldn't fail"). Repo globs are capped in
 /// length and built without the panicking call.
@@ -204,7 +221,7 @@ fn limits_are_raised_and_lowered_from_the_command_line_only() {
     let dir = repo(&[("sql/n.sql", &nested)]);
     assert_eq!(
         parse_errors(dir.path(), &["--max-depth", "8"]),
-        ["parse-error sql/n.sql:1:13 SQL cannot be read: nested deeper than allowed: over the limit of 8 levels (raise it with --max-depth)"]
+        ["parse-error sql/n.sql:1:16 SQL cannot be read: nested deeper than allowed (20 brackets): over the limit of 8 levels (raise it with --max-depth)"]
     );
     assert_eq!(parse_errors(dir.path(), &[]), Vec::<String>::new());
 }

@@ -142,8 +142,8 @@ fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
                 access.over_limit = true;
                 return ControlFlow::Break(());
             }
-            if let Some(message) = over_limits(&statement_tokens, &limits) {
-                access.fatal.get_or_insert((message, start));
+            if let Some((message, at)) = over_limits(&statement_tokens, &limits) {
+                access.fatal.get_or_insert((message, at.unwrap_or(start)));
                 access.over_limit = true;
                 continue;
             }
@@ -166,28 +166,42 @@ fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
 }
 
 /// Why one statement is too large to parse safely, if it is: more tokens
-/// than `--max-nodes`, or an operator chain deeper than `--max-depth` allows
-/// (a chain builds a tree as deep as it is long).
-fn over_limits(tokens: &[TokenWithSpan], limits: &crate::limits::Limits) -> Option<String> {
+/// than `--max-nodes`, brackets nested deeper than `--max-depth`, or an
+/// operator chain longer than `--max-depth` allows (a chain builds a tree
+/// as deep as it is long).
+fn over_limits(
+    tokens: &[TokenWithSpan],
+    limits: &crate::limits::Limits,
+) -> Option<(String, Option<SqlPos>)> {
     let size = tokens
         .iter()
         .filter(|t| !matches!(t.token, Token::Whitespace(_)))
         .count();
     if size > limits.nodes {
-        return Some(crate::limits::over(
+        let message = crate::limits::over(
             format!("a statement of {size} tokens"),
             "max-nodes",
             limits.nodes,
-        ));
+        );
+        return Some((message, None));
+    }
+    if let (nesting, Some(at)) = crate::limits::sql_nesting(tokens, limits.depth) {
+        let message = crate::limits::over(
+            format!("nested deeper than allowed ({nesting} brackets)"),
+            "max-depth",
+            format!("{} levels", limits.depth),
+        );
+        return Some((message, Some(pos(at.span.start))));
     }
     let chain = crate::limits::sql_chain(tokens);
     let max_chain = limits.depth.saturating_mul(crate::limits::CHAIN_PER_DEPTH);
     (chain > max_chain).then(|| {
-        crate::limits::over(
+        let message = crate::limits::over(
             format!("a chain of {chain} operators"),
             "max-depth",
             format!("{max_chain} operators ({} levels)", limits.depth),
-        )
+        );
+        (message, None)
     })
 }
 
