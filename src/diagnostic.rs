@@ -144,3 +144,14 @@ impl Diagnostic {
         self
     }
 }
+
+/// Cuts a text quoted in a message to `max` characters, marking the cut
+/// with `…`: a repo's text can be megabytes long.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
+    s.push('…');
+    s
+}

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{GlobBuilder, GlobSet};
 
 use crate::discover::{Discovery, FileKind};
 use crate::manifest::{Discover, MANIFEST_FILE};
@@ -42,7 +42,7 @@ const NOT_INCLUDED: &str = "not in [discover] include";
 /// One exclusion pattern, compiled.
 struct Pattern {
     written: String,
-    matcher: GlobMatcher,
+    matcher: GlobSet,
     /// No `/`: matches a file or folder name anywhere.
     by_name: bool,
 }
@@ -50,12 +50,15 @@ struct Pattern {
 impl Pattern {
     fn new(written: &str) -> Option<Pattern> {
         let trimmed = written.trim_end_matches('/');
-        let matcher = GlobBuilder::new(trimmed)
+        if crate::globs::too_long(trimmed).is_some() {
+            return None;
+        }
+        let glob = GlobBuilder::new(trimmed)
             .literal_separator(true)
             .backslash_escape(true)
             .build()
-            .ok()?
-            .compile_matcher();
+            .ok()?;
+        let matcher = crate::globs::matcher(glob).ok()?;
         Some(Pattern {
             written: written.to_string(),
             matcher,

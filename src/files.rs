@@ -42,32 +42,48 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
         )
     };
     let start = Span::file_start(rel);
-    let meta = std::fs::metadata(path).map_err(|e| {
+    let cannot_read = |e: std::io::Error| {
         error(
             format!("cannot read {rel}: {e}"),
             start.clone(),
             "check the file's permissions",
         )
-    })?;
-    let max_bytes = crate::limits::get().file_bytes;
-    if meta.len() > max_bytes {
+    };
+    let mut file = open_nonblocking(path).map_err(cannot_read)?;
+    let meta = file.metadata().map_err(cannot_read)?;
+    if !meta.is_file() {
         return Err(error(
-            format!(
-                "{rel} was not read: {}",
-                crate::limits::over(format!("{} bytes", meta.len()), "max-file-bytes", max_bytes)
-            ),
-            start,
-            "generated or vendored files can be excluded with .gitignore or .ignore",
+            format!("{rel} is not a regular file (a folder, pipe or device); it was not read"),
+            start.clone(),
+            "point at a file, or exclude the path with .gitignore or .ignore",
         ));
     }
-    let bytes = std::fs::read(path).map_err(|e| {
+    let max_bytes = crate::limits::get().file_bytes;
+    let too_large = |len: u64| {
         error(
-            format!("cannot read {rel}: {e}"),
+            format!(
+                "{rel} was not read: {}",
+                crate::limits::over(format!("{len} bytes"), "max-file-bytes", max_bytes)
+            ),
             start.clone(),
-            "check the file's permissions",
+            "generated or vendored files can be excluded with .gitignore or .ignore",
         )
-    })?;
-    if let Some(pos) = bytes.iter().position(|b| *b == 0) {
+    };
+    if meta.len() > max_bytes {
+        return Err(too_large(meta.len()));
+    }
+    // One open and one fstat; the read stops one byte past the limit, in
+    // case the file grew after the fstat.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut file, max_bytes.saturating_add(1)),
+        &mut bytes,
+    )
+    .map_err(cannot_read)?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(too_large(bytes.len() as u64));
+    }
+    if let Some(pos) = memchr::memchr(0, &bytes) {
         let (line, column) = line_col_of_bytes(&bytes, pos);
         return Err(error(
             format!("{rel} looks binary (a NUL byte at line {line}); it was not read"),
@@ -96,6 +112,19 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
         text.drain(..'\u{feff}'.len_utf8());
     }
     Ok(text)
+}
+
+/// Opens `path` for reading without blocking on a named pipe (which would
+/// hang the run); the caller refuses anything that is not a regular file.
+fn open_nonblocking(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NONBLOCK);
+    }
+    options.open(path)
 }
 
 fn line_col_of_bytes(bytes: &[u8], pos: usize) -> (u32, u32) {

@@ -19,6 +19,7 @@ pub mod failure;
 pub mod files;
 pub mod fingerprint;
 pub mod git;
+pub mod globs;
 pub mod graph;
 pub mod group;
 pub mod impact;

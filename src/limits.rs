@@ -49,9 +49,10 @@ pub const NODES_PER_PYTHON_STEP: usize = 20;
 /// How many operators one chain may have per level of `--max-depth`.
 pub const CHAIN_PER_DEPTH: usize = 16;
 
-/// The longest chain of binary or set operators at one bracket level of a
-/// SQL statement's tokens, not broken by a comma: an upper bound on how
-/// deep the chains make the parsed tree.
+/// The longest chain of binary or set operators (and joins, which nest
+/// when they have no `ON`) at one bracket level of a SQL statement's
+/// tokens, not broken by a comma: an upper bound on how deep the chains
+/// make the parsed tree.
 pub fn sql_chain(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> usize {
     use sqlparser::keywords::Keyword;
     use sqlparser::tokenizer::Token;
@@ -96,6 +97,7 @@ pub fn sql_chain(tokens: &[sqlparser::tokenizer::TokenWithSpan]) -> usize {
                         | Keyword::EXCEPT
                         | Keyword::INTERSECT
                         | Keyword::MINUS
+                        | Keyword::JOIN
                 ) =>
             {
                 bump(&mut levels, &mut longest)
@@ -169,30 +171,6 @@ pub fn python_indent_depth(text: &str) -> usize {
     deepest
 }
 
-/// Where a YAML text nests collections deeper than `max`: the start of
-/// the collection that goes too deep, found by streaming the
-/// parser's events, so no deep tree is ever built (dropping one overflows
-/// the stack). Syntax errors are left to the real parse.
-pub fn yaml_too_deep(text: &str, max: usize) -> Option<saphyr_parser::Marker> {
-    use saphyr_parser::{Event, Parser};
-    let mut parser = Parser::new_from_str(text);
-    let mut depth = 0usize;
-    while let Some(Ok((event, span))) = parser.next_event() {
-        match event {
-            Event::SequenceStart(..) | Event::MappingStart(..) => {
-                depth += 1;
-                if depth > max {
-                    return Some(span.start);
-                }
-            }
-            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
-            Event::StreamEnd => break,
-            _ => {}
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,14 +183,5 @@ mod tests {
             .map(|i| format!("{}if x:\n", " ".repeat(i)))
             .collect();
         assert_eq!(python_indent_depth(&deep), 599);
-    }
-
-    #[test]
-    fn yaml_depth_is_found_without_building_a_tree() {
-        assert_eq!(yaml_too_deep("a: [1, [2]]\n", 3), None);
-        let at = yaml_too_deep("a: [1, [2]]\n", 2).unwrap();
-        assert_eq!((at.line(), at.col()), (1, 7));
-        let hostile = format!("x: [{}", ": ".repeat(30_000));
-        assert!(yaml_too_deep(&hostile, 64).is_some());
     }
 }

@@ -109,7 +109,7 @@ pub struct PathDefaults {
     /// The glob as written, with its location.
     pub glob: Located<String>,
     /// The compiled glob.
-    pub matcher: globset::GlobMatcher,
+    pub matcher: globset::GlobSet,
     /// Default owner.
     pub owner: Option<Attributed<String>>,
     /// Default cadence.
@@ -206,7 +206,7 @@ pub struct Allow {
     /// Node id the exception is for, if limited to one node.
     pub node: Option<String>,
     /// Path glob the exception is for, if limited to files.
-    pub file: Option<globset::GlobMatcher>,
+    pub file: Option<globset::GlobSet>,
     /// Why it is allowed.
     pub reason: String,
     /// Where the entry is.

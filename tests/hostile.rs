@@ -118,6 +118,52 @@ fn a_union_of_300000_selects_is_over_the_chain_limit_not_out_of_memory() {
     );
 }
 
+/// A fuzzer's find (10-minute release run): 18,715 `LEFT JOIN o` without
+/// `ON` made sqlparser recurse once per join until the stack overflowed.
+/// Joins count in the chain limit now.
+#[test]
+fn a_chain_of_20000_joins_is_over_the_chain_limit_not_a_stack_overflow() {
+    let sql = format!(
+        "CREATE TABLE analytics.x AS\nSELECT 1\nFROM raw.orders o{};\n",
+        "\nLEFT JOIN o".repeat(20_000)
+    );
+    let dir = repo(&[("sql/joins.sql", &sql)]);
+    assert_eq!(
+        parse_errors(dir.path(), &[]),
+        ["parse-error sql/joins.sql:1:1 SQL cannot be read: a chain of 20000 operators: over the limit of 1024 operators (64 levels) (raise it with --max-depth)"]
+    );
+}
+
+/// A fuzzer's find: a `[paths."…"]` key of 334,000 bytes made globset
+/// panic ("regex compilation shouldn't fail"). Repo globs are capped in
+/// length and built without the panicking call.
+#[test]
+fn a_path_glob_of_300_kb_is_a_finding_not_a_panic() {
+    let manifest = format!(
+        "[project]\nroot = true\n\n[paths.\"{}*.sql\"]\nowner = \"data\"\n",
+        "warehouse/".repeat(30_000)
+    );
+    let dir = repo(&[("pipeline.toml", &manifest), ("sql/a.sql", "SELECT 1")]);
+    let (_, doc) = check_json(dir.path(), &["--select", "invalid-config"]);
+    let found: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{} {}",
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        ["pipeline.toml:4 bad glob `warehouse/warehouse/warehouse/warehouse/warehouse/warehouse/warehouse/warehouse…`: a pattern of 300005 bytes is longer than the 1024 pipelint compiles"]
+    );
+}
+
 #[test]
 fn limits_are_raised_and_lowered_from_the_command_line_only() {
     let dir = repo(&[
@@ -313,10 +359,11 @@ fn the_longest_chain_allowed_parses_on_a_small_stack() {
         "SELECT * FROM raw.o WHERE {}",
         vec!["a = 1"; max / 2].join(" OR ")
     );
+    let joins = format!("SELECT 1 FROM raw.o{}", " LEFT JOIN raw.o".repeat(max));
     std::thread::Builder::new()
         .stack_size(2 * 1024 * 1024)
         .spawn(move || {
-            for sql in [sum, union, ors] {
+            for sql in [sum, union, ors, joins] {
                 let access = pipelint::parse::sql::analyze(&sql, SqlDialect::Generic);
                 assert_eq!(access.errors, [], "{}", &sql[..40]);
                 assert!(!access.reads.is_empty());

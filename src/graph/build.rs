@@ -147,6 +147,10 @@ struct Resolver<'f> {
     /// that name no project (Airflow tools): they resolve when one project
     /// has the name.
     bare_models: BTreeMap<String, Vec<String>>,
+    /// "Did you mean" for each unresolved (kind, name), computed once: a
+    /// name missing everywhere (an uninstalled package's model) is
+    /// referenced many times, and each search compares it with every name.
+    near: std::cell::RefCell<HashMap<(&'static str, String), Option<String>>>,
     _facts: std::marker::PhantomData<&'f ()>,
 }
 
@@ -203,8 +207,26 @@ impl<'f> Resolver<'f> {
             dbt_sources,
             models,
             bare_models,
+            near: std::cell::RefCell::default(),
             _facts: std::marker::PhantomData,
         }
+    }
+
+    /// The suggestion for an unresolved `name` of kind `what`, searched for
+    /// by `search` the first time only.
+    fn near<'c>(
+        &self,
+        what: &'static str,
+        name: &str,
+        search: impl FnOnce() -> Option<&'c str>,
+    ) -> Option<String> {
+        let key = (what, name.to_string());
+        if let Some(found) = self.near.borrow().get(&key) {
+            return found.clone();
+        }
+        let found = search().map(str::to_string);
+        self.near.borrow_mut().insert(key, found.clone());
+        found
     }
 
     fn resolve(&self, r: &DataRef) -> Target {
@@ -246,9 +268,9 @@ impl<'f> Resolver<'f> {
                         let shown = package
                             .as_ref()
                             .map_or(name.clone(), |p| format!("{p}.{name}"));
-                        let near =
+                        let near = self.near("model", &shown, || {
                             crate::suggest::closest(&shown, self.models.keys().map(String::as_str))
-                                .map(str::to_string);
+                        });
                         Target::Nothing("model", shown, near)
                     }
                 }
@@ -264,11 +286,12 @@ impl<'f> Resolver<'f> {
                     Some((_, _, Some(ds))) => Target::Dataset(ds.clone()),
                     Some((_, id, None)) => Target::Source(id.clone()),
                     None => {
-                        let near = crate::suggest::closest(
-                            &key,
-                            self.dbt_sources.keys().map(String::as_str),
-                        )
-                        .map(str::to_string);
+                        let near = self.near("source", &key, || {
+                            crate::suggest::closest(
+                                &key,
+                                self.dbt_sources.keys().map(String::as_str),
+                            )
+                        });
                         Target::Nothing("source", key, near)
                     }
                 }

@@ -16,7 +16,8 @@ use crate::span::Span;
 /// One pattern line.
 #[derive(Debug)]
 struct Rule {
-    matcher: globset::GlobSet,
+    /// The globs the pattern stands for (see [`compile`]).
+    globs: Vec<globset::Glob>,
     /// Owners as written; empty clears ownership.
     owners: Vec<String>,
     span: Span,
@@ -26,6 +27,34 @@ struct Rule {
 #[derive(Debug, Default)]
 struct Section {
     rules: Vec<Rule>,
+    /// Every rule's globs in one set, matched in one pass: a repo asks for
+    /// the owner of thousands of files, and a CODEOWNERS file can hold
+    /// hundreds of rules.
+    matcher: globset::GlobSet,
+    /// The rule each glob of `matcher` belongs to.
+    rule_of_glob: Vec<usize>,
+}
+
+impl Section {
+    /// Builds [`Section::matcher`] from the rules' globs.
+    fn seal(&mut self) -> Result<(), globset::Error> {
+        let mut builder = globset::GlobSetBuilder::new();
+        self.rule_of_glob.clear();
+        for (i, rule) in self.rules.iter().enumerate() {
+            for glob in &rule.globs {
+                builder.add(glob.clone());
+                self.rule_of_glob.push(i);
+            }
+        }
+        self.matcher = builder.build()?;
+        Ok(())
+    }
+
+    /// The last rule matching `rel`.
+    fn last_match(&self, rel: &str) -> Option<&Rule> {
+        let glob = self.matcher.matches(rel).into_iter().max()?;
+        self.rules.get(*self.rule_of_glob.get(glob)?)
+    }
 }
 
 /// The CODEOWNERS rules, by section in file order.
@@ -61,7 +90,7 @@ impl CodeOwners {
         let mut all: Vec<String> = Vec::new();
         let mut span = None;
         for section in &self.sections {
-            let Some(rule) = section.rules.iter().rev().find(|r| r.matcher.is_match(rel)) else {
+            let Some(rule) = section.last_match(rel) else {
                 continue;
             };
             if rule.owners.is_empty() {
@@ -118,14 +147,11 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
         } else {
             rest.to_vec()
         };
-        if pattern.len() > MAX_PATTERN_BYTES {
+        if let Some(why) = crate::globs::too_long(pattern) {
             diags.push(
                 Diagnostic::new(
                     "invalid-config",
-                    format!(
-                        "CODEOWNERS pattern of {} bytes is longer than the {MAX_PATTERN_BYTES} pipelint compiles; the line was skipped",
-                        pattern.len()
-                    ),
+                    format!("CODEOWNERS: {why}; the line was skipped"),
                 )
                 .at(Some(span))
                 .help("a path pattern this long names no real path; shorten it or use a wildcard"),
@@ -133,10 +159,10 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
             continue;
         }
         match compile(pattern) {
-            Ok(matcher) => {
+            Ok(globs) => {
                 if let Some(section) = owners.sections.last_mut() {
                     section.rules.push(Rule {
-                        matcher,
+                        globs,
                         owners: listed,
                         span,
                     });
@@ -152,13 +178,26 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
             ),
         }
     }
+    for section in &mut owners.sections {
+        // Each glob compiled on its own line above; a set of them that
+        // still fails to build (past the regex size limit) owns nothing.
+        if let Err(e) = section.seal() {
+            let span = section.rules.first().map(|r| r.span.clone());
+            section.rules.clear();
+            section.rule_of_glob.clear();
+            section.matcher = globset::GlobSet::empty();
+            diags.push(
+                Diagnostic::new(
+                    "invalid-config",
+                    format!("the CODEOWNERS rules of this section do not compile together: {e}; they were skipped"),
+                )
+                .at(span)
+                .help("use fewer or simpler patterns"),
+            );
+        }
+    }
     (owners, diags)
 }
-
-/// The longest pattern compiled: a glob's matcher grows with its length, and
-/// a 70 KB pattern (a fuzzer's find) took tens of seconds to build. Real
-/// CODEOWNERS patterns are paths, far shorter than this.
-const MAX_PATTERN_BYTES: usize = 1024;
 
 /// The words of a line, comments dropped: `#` starts a comment at the
 /// start of the line or after a blank; `\ ` and `\#` are literal.
@@ -223,7 +262,7 @@ fn short_owner(owner: &str) -> String {
 /// `/` matches only a directory's contents, and a pattern matches a
 /// directory's contents as well as the path itself (except `dir/*`, which
 /// GitHub reads as the files directly in `dir`).
-fn compile(pattern: &str) -> Result<globset::GlobSet, globset::Error> {
+fn compile(pattern: &str) -> Result<Vec<globset::Glob>, globset::Error> {
     let anchored = pattern.starts_with('/') || pattern.trim_end_matches('/').contains('/');
     let body = pattern.trim_start_matches('/');
     let dir_only = body.ends_with('/');
@@ -235,21 +274,28 @@ fn compile(pattern: &str) -> Result<globset::GlobSet, globset::Error> {
     } else {
         format!("**/{body}")
     };
-    let mut builder = globset::GlobSetBuilder::new();
     let glob = |g: &str| {
         globset::GlobBuilder::new(g)
             .literal_separator(true)
             .backslash_escape(true)
             .build()
     };
+    let mut globs = Vec::new();
     if !dir_only {
-        builder.add(glob(&base)?);
+        globs.push(glob(&base)?);
     }
     // GitHub: `docs/*` owns the files directly in `docs/`, not deeper ones.
     if !body.ends_with("/*") {
-        builder.add(glob(&format!("{base}/**"))?);
+        globs.push(glob(&format!("{base}/**"))?);
     }
-    builder.build()
+    // Compiled alone too, so a pattern that cannot become a matcher is
+    // reported on its own line.
+    let mut alone = globset::GlobSetBuilder::new();
+    for g in &globs {
+        alone.add(g.clone());
+    }
+    alone.build()?;
+    Ok(globs)
 }
 
 #[cfg(test)]

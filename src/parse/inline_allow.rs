@@ -4,6 +4,15 @@
 use crate::facts::InlineAllow;
 use crate::span::Span;
 
+/// What every directive starts with.
+const MARKER: &str = "pipelint:";
+
+/// Whether `text` can hold a directive at all: most files hold none, and
+/// this one pass lets their comments go unread.
+pub fn may_hold_directive(text: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), MARKER.as_bytes()).is_some()
+}
+
 /// The allow a comment holds, if any. A comment alone on its line covers the
 /// next line; a trailing comment covers its own line.
 pub fn allow_in_comment(comment: &str, span: Span, alone: bool) -> Option<InlineAllow> {
@@ -30,7 +39,7 @@ pub fn alone_on_line(text: &str, at: usize) -> bool {
 /// (empty when none is given), or `None` when the comment holds no directive.
 pub fn parse_directive(comment: &str) -> Option<(String, String)> {
     let text = comment.trim_start_matches(['#', '-', '/', '*', ' ', '\t']);
-    let rest = text.strip_prefix("pipelint:")?.trim_start();
+    let rest = text.strip_prefix(MARKER)?.trim_start();
     let rest = rest.strip_prefix("allow[")?;
     let (rule, reason) = rest.split_once(']')?;
     let reason = reason.trim().trim_end_matches("*/").trim();

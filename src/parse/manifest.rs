@@ -491,11 +491,14 @@ impl<'a> Reader<'a> {
         layers
     }
 
-    fn push_bad_glob(&mut self, p: &Located<String>, e: &globset::Error) {
+    fn push_bad_glob(&mut self, p: &Located<String>, e: &str) {
         self.facts.diagnostics.push(
             Diagnostic::new(
                 "invalid-config",
-                format!("bad glob `{}`: {}", p.value, e.kind()),
+                format!(
+                    "bad glob `{}`: {e}",
+                    crate::diagnostic::truncate(&p.value, 80)
+                ),
             )
             .at(Some(p.span.clone()))
             .help("globs use `*` (any text), `**` (any path), `?`, `[abc]` and `{a,b}`"),
@@ -522,10 +525,10 @@ impl<'a> Reader<'a> {
             let cadence = self.cadence(entry, "cadence", &origin);
             let on_failure = self.on_failure(entry, &origin);
             let writes = self.string(entry, "writes");
-            match glob(&g) {
-                Ok(compiled) => out.push(PathDefaults {
+            match glob_matcher(&g) {
+                Ok(matcher) => out.push(PathDefaults {
                     glob: located,
-                    matcher: compiled.compile_matcher(),
+                    matcher,
                     owner,
                     cadence,
                     on_failure,
@@ -691,8 +694,8 @@ impl<'a> Reader<'a> {
         }
         let node = self.string(t, "node").map(|n| n.value);
         let file = match self.string(t, "file") {
-            Some(f) => match glob(&f.value) {
-                Ok(g) => Some(g.compile_matcher()),
+            Some(f) => match glob_matcher(&f.value) {
+                Ok(m) => Some(m),
                 Err(e) => {
                     self.push_bad_glob(&f, &e);
                     return None;
@@ -766,11 +769,20 @@ fn find_duplicates(what: &str, entries: &[(&str, &Span)], out: &mut Vec<Diagnost
 }
 
 /// Compiles a manifest glob (paths and dataset names alike).
-fn glob(pattern: &str) -> Result<globset::Glob, globset::Error> {
+fn glob(pattern: &str) -> Result<globset::Glob, String> {
+    if let Some(why) = crate::globs::too_long(pattern) {
+        return Err(why);
+    }
     globset::GlobBuilder::new(pattern)
         .literal_separator(false)
         .backslash_escape(true)
         .build()
+        .map_err(|e| e.kind().to_string())
+}
+
+/// [`glob`] as a matcher.
+fn glob_matcher(pattern: &str) -> Result<globset::GlobSet, String> {
+    crate::globs::matcher(glob(pattern)?).map_err(|e| e.kind().to_string())
 }
 
 #[cfg(test)]

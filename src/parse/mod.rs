@@ -45,8 +45,16 @@ pub struct ParseContext {
 impl ParseContext {
     /// Reads a repo file by its repo-relative path, remembering its text for
     /// reports. Errors are `parse-error` diagnostics.
+    /// A path the walker found was admitted through the same confinement
+    /// ([`crate::discover`] resolves every link it meets), so it is opened
+    /// at once; any other path is resolved first.
     pub fn read(&self, rel: &Arc<str>) -> Result<Arc<str>, Box<crate::diagnostic::Diagnostic>> {
-        let text: Arc<str> = Arc::from(read_repo_text(&self.root, rel)?);
+        let text = if self.paths.contains(rel) {
+            read_text(&self.root.join(rel.as_ref()), rel)?
+        } else {
+            read_repo_text(&self.root, rel)?
+        };
+        let text: Arc<str> = Arc::from(text);
         self.sources.insert(rel.clone(), text.clone());
         Ok(text)
     }
@@ -142,16 +150,24 @@ pub fn parse_repo(
         }
     }
     context.dialect = manifest.project.dialect;
-    let per_file: Vec<FileFacts> = discovery
-        .files
-        .par_iter()
-        .map(|file| parse_file(file, &context))
-        .collect();
-    let per_project: Vec<FileFacts> = discovery
-        .dbt_projects
-        .par_iter()
-        .map(|project| dbt::parse_project(project, &context))
-        .collect();
+    // Files and dbt projects side by side: neither waits for the other's
+    // slowest item.
+    let (per_file, per_project): (Vec<FileFacts>, Vec<FileFacts>) = rayon::join(
+        || {
+            discovery
+                .files
+                .par_iter()
+                .map(|file| parse_file(file, &context))
+                .collect()
+        },
+        || {
+            discovery
+                .dbt_projects
+                .par_iter()
+                .map(|project| dbt::parse_project(project, &context))
+                .collect()
+        },
+    );
     for f in per_file.into_iter().chain(per_project) {
         facts.extend(f);
     }

@@ -36,13 +36,7 @@ impl<'a> Source<'a> {
 
     /// The text of a byte range, shortened to 40 characters for messages.
     pub fn text_of_range(&self, at: (usize, usize)) -> String {
-        let text = self.text.get(at.0..at.1).unwrap_or("");
-        let short: String = text.chars().take(40).collect();
-        if short.len() < text.len() {
-            format!("{short}…")
-        } else {
-            short
-        }
+        crate::diagnostic::truncate(self.text.get(at.0..at.1).unwrap_or(""), 41)
     }
 
     /// The span of a node.

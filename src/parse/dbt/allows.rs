@@ -5,12 +5,15 @@ use std::sync::Arc;
 
 use super::template_scan::{jinja_comments, template_data};
 use crate::facts::InlineAllow;
-use crate::parse::inline_allow::{allow_in_comment, alone_on_line};
+use crate::parse::inline_allow::{allow_in_comment, alone_on_line, may_hold_directive};
 use crate::span::LineIndex;
 
 /// Allows in a YAML file. A `#` starts a comment at the start of a line or
 /// after whitespace, outside quotes; block scalars (`|`, `>`) are skipped.
 pub fn yaml_allows(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
+    if !may_hold_directive(text) {
+        return Vec::new();
+    }
     let index = LineIndex::new(text);
     let mut out = Vec::new();
     let mut offset = 0usize;
@@ -54,6 +57,9 @@ pub fn yaml_allows(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
 /// Allows in a dbt SQL template: `--` comments in its SQL text and
 /// `{# … #}` comments.
 pub fn template_allows(file: &Arc<str>, text: &str) -> Vec<InlineAllow> {
+    if !may_hold_directive(text) {
+        return Vec::new();
+    }
     let index = LineIndex::new(text);
     let mut out = Vec::new();
     for (start, end) in template_data(text) {

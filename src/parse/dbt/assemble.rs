@@ -19,8 +19,8 @@ use super::template_scan::{rewrite_dbt_blocks, scan_calls, split_macros, CallKin
 use super::{read_all, yaml::YNode};
 use crate::diagnostic::Diagnostic;
 use crate::facts::{
-    Attributed, ConsumerFact, DataRef, DatasetFact, FileFacts, Ident, JobFact, JobKind, Located,
-    SourceFact,
+    Attributed, ConsumerFact, DataRef, DatasetFact, FileFacts, Ident, InlineAllow, JobFact,
+    JobKind, Located, SourceFact,
 };
 use crate::parse::ParseContext;
 use crate::span::Span;
@@ -165,20 +165,31 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .collect();
 
     // Macros.
+    // Every stage below reads files in parallel and gathers in file order,
+    // so the result is the one a sequential pass gives.
+    let of_role = |role: Role| -> Vec<(&Classified, &Arc<str>)> {
+        files
+            .iter()
+            .zip(&texts)
+            .filter_map(|(f, t)| Some((f, t.as_ref()?)))
+            .filter(|(f, _)| f.role == role)
+            .collect()
+    };
+    let split: Vec<_> = of_role(Role::Macro)
+        .into_par_iter()
+        .map(|(f, text)| {
+            let (rewritten, _) = rewrite_dbt_blocks(text);
+            let (defs, error) = split_macros(&rewritten);
+            let error =
+                error.map(|(message, offset)| template_error(&f.rel, text, offset, &message));
+            (f.package, defs, error)
+        })
+        .collect();
     let mut macros = Vec::new();
-    for (f, text) in files.iter().zip(&texts) {
-        let (Role::Macro, Some(text)) = (f.role, text) else {
-            continue;
-        };
-        let (rewritten, _) = rewrite_dbt_blocks(text);
-        let (defs, error) = split_macros(&rewritten);
-        if let Some((message, offset)) = error {
-            facts
-                .diagnostics
-                .push(template_error(&f.rel, text, offset, &message));
-        }
+    for (package, defs, error) in split {
+        facts.diagnostics.extend(error);
         macros.extend(defs.into_iter().map(|m| MacroDef {
-            package: pkgs[f.package].project.name.clone(),
+            package: pkgs[package].project.name.clone(),
             name: m.name,
             source: m.source,
         }));
@@ -187,15 +198,20 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     // Schema YAML, with Jinja in values rendered by a macro-less environment.
     let base = base_scope(&pkgs, &missing, context);
     let light = DbtJinja::new(base_scope(&pkgs, &missing, context), Vec::new());
+    let read: Vec<(SchemaFacts, Vec<InlineAllow>)> = of_role(Role::Schema)
+        .into_par_iter()
+        .map(|(f, text)| {
+            let package = &pkgs[f.package].project.name;
+            let render = |s: &str| light.render_config(s, package);
+            let mut one = SchemaFacts::default();
+            read_schema_file(&f.rel, text, package, &render, &mut one);
+            (one, yaml_allows(&f.rel, text))
+        })
+        .collect();
     let mut schema = SchemaFacts::default();
-    for (f, text) in files.iter().zip(&texts) {
-        let (Role::Schema, Some(text)) = (f.role, text) else {
-            continue;
-        };
-        let package = pkgs[f.package].project.name.clone();
-        let render = |s: &str| light.render_config(s, &package);
-        read_schema_file(&f.rel, text, &package, &render, &mut schema);
-        facts.allows.extend(yaml_allows(&f.rel, text));
+    for (one, allows) in read {
+        schema.append(one);
+        facts.allows.extend(allows);
     }
     facts.diagnostics.append(&mut schema.diagnostics);
 

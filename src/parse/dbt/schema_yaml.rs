@@ -109,6 +109,32 @@ pub struct SchemaFacts {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl SchemaFacts {
+    /// Appends what another file gave, after what this one holds: files read
+    /// in parallel and appended in file order give what reading them one
+    /// after another gives.
+    pub fn append(&mut self, other: SchemaFacts) {
+        let SchemaFacts {
+            models,
+            seeds,
+            snapshots,
+            sources,
+            exposures,
+            groups,
+            semantic_reads,
+            diagnostics,
+        } = other;
+        self.models.extend(models);
+        self.seeds.extend(seeds);
+        self.snapshots.extend(snapshots);
+        self.sources.extend(sources);
+        self.exposures.extend(exposures);
+        self.groups.extend(groups);
+        self.semantic_reads.extend(semantic_reads);
+        self.diagnostics.extend(diagnostics);
+    }
+}
+
 /// Reads one schema file of `package` into `out`. `render` renders
 /// strings holding Jinja.
 pub fn read_schema_file(

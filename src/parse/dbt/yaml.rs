@@ -214,18 +214,19 @@ fn parse_mapped(source: &str, original: &str, shifts: &[u32]) -> Result<YNode, Y
         }
     };
     let max_depth = crate::limits::get().depth;
-    if let Some(marker) = crate::limits::yaml_too_deep(source, max_depth) {
-        return Err(located(
-            &marker,
-            crate::limits::over(
-                "nested deeper than allowed",
-                "max-depth",
-                format!("{max_depth} levels"),
-            ),
-        ));
-    }
-    if let Err(e) = parser.load(&mut loader, false) {
-        return Err(located(e.marker(), e.info().to_string()));
+    match load_first_document(&mut parser, &mut loader, max_depth) {
+        Ok(()) => {}
+        Err(Refused::Syntax(e)) => return Err(located(e.marker(), e.info().to_string())),
+        Err(Refused::TooDeep(marker)) => {
+            return Err(located(
+                &marker,
+                crate::limits::over(
+                    "nested deeper than allowed",
+                    "max-depth",
+                    format!("{max_depth} levels"),
+                ),
+            ))
+        }
     }
     if let Some(e) = loader.error() {
         return Err(located(e.marker(), e.info().to_string()));
@@ -240,6 +241,46 @@ fn parse_mapped(source: &str, original: &str, shifts: &[u32]) -> Result<YNode, Y
     converter
         .convert(doc, 0)
         .map_err(|(marker, message)| located(&marker, message))
+}
+
+/// Why [`load_first_document`] stopped.
+enum Refused {
+    /// The text is not YAML.
+    Syntax(saphyr_parser::ScanError),
+    /// A collection opens deeper than the limit, here.
+    TooDeep(saphyr::Marker),
+}
+
+/// Feeds the first document's events to `loader` in one pass, refusing at
+/// the first collection nested deeper than `max_depth`, so no deep tree is
+/// ever built (dropping one overflows the stack). saphyr's own `load`
+/// recurses once per level; this loop does not.
+fn load_first_document<'i>(
+    parser: &mut Parser<'i, saphyr_parser::StrInput<'i>>,
+    loader: &mut YamlLoader<'i, MarkedYaml<'i>>,
+    max_depth: usize,
+) -> Result<(), Refused> {
+    use saphyr_parser::{Event, SpannedEventReceiver};
+    let mut depth = 0usize;
+    while let Some(next) = parser.next_event() {
+        let (event, span) = next.map_err(Refused::Syntax)?;
+        let last = matches!(event, Event::DocumentEnd | Event::StreamEnd);
+        match event {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                depth += 1;
+                if depth > max_depth {
+                    return Err(Refused::TooDeep(span.start));
+                }
+            }
+            Event::SequenceEnd | Event::MappingEnd => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        loader.on_event(event, span);
+        if last {
+            break;
+        }
+    }
+    Ok(())
 }
 
 /// Maps parser markers to positions in the original text.
@@ -388,6 +429,20 @@ mod tests {
         let doc = parse(text).unwrap();
         let b = doc.get("b").unwrap();
         assert_eq!(&text[b.offset..b.offset + 1], "x");
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_refused_where_it_goes_too_deep() {
+        let limit = crate::limits::get().depth;
+        let inside = format!("a: {}1{}\n", "[".repeat(limit - 1), "]".repeat(limit - 1));
+        assert!(parse(&inside).is_ok());
+        let past = format!("a: {}1{}\n", "[".repeat(limit), "]".repeat(limit));
+        let e = parse(&past).unwrap_err();
+        assert_eq!((e.line, e.column), (1, 3 + limit as u32));
+        assert!(e.message.contains("max-depth"), "{}", e.message);
+        // The fuzzer's stack overflow: an unclosed flow collection 30,000 deep.
+        let hostile = format!("x: [{}", ": ".repeat(30_000));
+        assert!(parse(&hostile).is_err());
     }
 
     #[test]

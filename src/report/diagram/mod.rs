@@ -86,13 +86,3 @@ pub fn fill(class: Class) -> &'static str {
         Class::Consumer => "#f6e6f4",
     }
 }
-
-/// Cuts a text to `max` characters, marking the cut with `…`.
-pub fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_string();
-    }
-    let mut s: String = text.chars().take(max.saturating_sub(1)).collect();
-    s.push('…');
-    s
-}

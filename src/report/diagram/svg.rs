@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use super::{dash, edge_label, fill, label_lines, truncate};
+use super::{dash, edge_label, fill, label_lines};
+use crate::diagnostic::truncate;
 use crate::view::layout::{self, Layout, LINE_HEIGHT};
 use crate::view::View;
 

@@ -54,8 +54,9 @@ pub struct Scope {
     pub installed: BTreeSet<String>,
     /// Packages declared in packages.yml but not installed.
     pub missing: BTreeSet<String>,
-    /// Macro template names by (package, macro).
-    pub macros: BTreeMap<(String, String), String>,
+    /// Macro template names by package, then macro: looked up on every
+    /// name a template uses, so without building a key.
+    pub macros: BTreeMap<String, BTreeMap<String, String>>,
     /// The root project's `vars:`.
     pub root_vars: Option<YNode>,
     /// Each package's own `vars:`.
@@ -81,16 +82,16 @@ impl Scope {
         [package, self.root_package.as_str()]
             .into_iter()
             .find_map(|p| {
-                self.macros
-                    .get_key_value(&(p.to_string(), name.to_string()))
-                    .map(|((pkg, _), t)| (pkg.as_str(), t.as_str()))
+                let (pkg, macros) = self.macros.get_key_value(p)?;
+                macros.get(name).map(|t| (pkg.as_str(), t.as_str()))
             })
     }
 
     /// The template of `package.name`.
     pub fn macro_template(&self, package: &str, name: &str) -> Option<&str> {
         self.macros
-            .get(&(package.to_string(), name.to_string()))
+            .get(package)
+            .and_then(|m| m.get(name))
             .map(String::as_str)
     }
 
@@ -208,12 +209,12 @@ impl DbtJinja {
         add_globals(&mut env);
         let mut sources: BTreeMap<String, String> = BTreeMap::new();
         for m in macros {
-            let key = (m.package.clone(), m.name.clone());
-            if scope.macros.contains_key(&key) {
+            let package = scope.macros.entry(m.package.clone()).or_default();
+            if package.contains_key(&m.name) {
                 continue; // dbt rejects duplicates; the first (sorted) wins here
             }
             let template = format!("{}/{}", m.package, m.name);
-            scope.macros.insert(key, template.clone());
+            package.insert(m.name.clone(), template.clone());
             sources.insert(template, m.source);
         }
         let sources = Arc::new(sources);
