@@ -57,12 +57,12 @@ def run_once(cmd, env=None, ok=(0, 1)):
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def measure(cmd, runs, prepare=None, env=None, ok=(0, 1)):
+def measure(cmd, runs, prepare=None, env=None, ok=(0, 1), warmup=True):
     """(best wall s, CPU s, peak RSS KB) of `cmd`, running `prepare` (argv) before each run."""
     hyperfine = shutil.which("hyperfine")
     if hyperfine:
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
-            args = [hyperfine, "--warmup", "1", "--runs", str(runs), "-i", "-N",
+            args = [hyperfine, "--warmup", str(int(warmup)), "--runs", str(runs), "-i", "-N",
                     "--export-json", out.name]
             if prepare:
                 args += ["--prepare", shlex.join(prepare)]
@@ -75,7 +75,8 @@ def measure(cmd, runs, prepare=None, env=None, ok=(0, 1)):
         return result["min"], result["user"] + result["system"], rss
     if prepare:
         subprocess.run(prepare, check=True)
-    run_once(cmd, env, ok)  # warm-up: the files in the page cache, as for hyperfine
+    if warmup:  # the files in the page cache, as for hyperfine
+        run_once(cmd, env, ok)
     best = None
     for _ in range(runs):
         if prepare:
@@ -126,6 +127,7 @@ def main():
     ap.add_argument("--debug-examples", action="store_true",
                     help="build synth_repo and lsp_edit in debug (quicker to build)")
     ap.add_argument("--dbt", help="a dbt executable: time `dbt parse` on the 1x dbt project")
+    ap.add_argument("--dbt-runs", type=int, default=1, help="runs of `dbt parse` (best of)")
     ap.add_argument("--append-line", metavar="FILE", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.append_line:  # the one-file edit, run before each measured run
@@ -213,7 +215,7 @@ def dbt_side_by_side(args, binary, repo, work, env, can):
     dbt_env = dict(env, DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
     dbt = measure([args.dbt, "parse", "--no-partial-parse", "--project-dir", project,
                    "--profiles-dir", profiles, "--target-path", os.path.join(work, "dbt-target")],
-                  min(args.runs, 3), env=dbt_env, ok=(0,))
+                  args.dbt_runs, env=dbt_env, ok=(0,), warmup=False)
     ours = measure([binary, "check", project, "--root", project, "--format", "json"]
                    + (["--no-cache"] if can["no_cache"] else []), args.runs, env=env)
     # The versions from the venv's metadata (`dbt --version` asks PyPI for the latest).
