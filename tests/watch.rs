@@ -107,6 +107,15 @@ fn interrupt(w: &mut Watching) -> Option<i32> {
 
 const SERVING: &str = "sql/serving/daily_active_users.sql";
 
+/// Replaces a file at once, as editors save: written in the gitignored
+/// `scratch/` folder, then renamed into place, so no re-check can see it
+/// half written however slow the machine.
+fn save(repo: &Path, rel: &str, text: &str) {
+    let staged = repo.join("scratch/saving");
+    std::fs::write(&staged, text).unwrap();
+    std::fs::rename(&staged, repo.join(rel)).unwrap();
+}
+
 #[test]
 fn watch_prints_findings_that_appear_and_go_and_exits_zero_on_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
@@ -133,11 +142,10 @@ fn watch_prints_findings_that_appear_and_go_and_exits_zero_on_ctrl_c() {
     std::thread::sleep(Duration::from_millis(1500));
 
     // The serving script reads raw instead of curated.
-    let path = repo.join(SERVING);
-    let clean = std::fs::read_to_string(&path).unwrap();
+    let clean = std::fs::read_to_string(repo.join(SERVING)).unwrap();
     let broken = clean.replace("FROM analytics.fct_sessions", "FROM raw.events");
     assert_ne!(broken, clean);
-    std::fs::write(&path, &broken).unwrap();
+    save(repo, SERVING, &broken);
     let cross_dag = "sql/serving/daily_active_users.sql:7:6: PL103 cross-dag-without-trigger [warn] `script:sql/serving/daily_active_users.sql` reads `raw.events`, written by `script:sql/load_events.sql` in DAG `events_continuous`, with nothing making it wait for that write";
     let layer_skip = "sql/serving/daily_active_users.sql:7:6: PL402 layer-skip [warn] `script:sql/serving/daily_active_users.sql` builds serving-layer `mart.daily_active_users` straight from raw `raw.events`, skipping curated";
     let run = w.next_run();
@@ -154,12 +162,12 @@ fn watch_prints_findings_that_appear_and_go_and_exits_zero_on_ctrl_c() {
     );
 
     // A line added above moves the findings: same fingerprints, nothing to print.
-    std::fs::write(&path, format!("-- reads the raw events\n{broken}")).unwrap();
+    save(repo, SERVING, &format!("-- reads the raw events\n{broken}"));
     let run = w.next_run();
     assert_eq!(run.len(), 1, "{run:#?}");
     assert!(run[0].starts_with("0 appeared, 0 gone; 0 errors, 2 warnings"));
 
-    std::fs::write(&path, &clean).unwrap();
+    save(repo, SERVING, &clean);
     let run = w.next_run();
     let (summary, changes) = run.split_last().unwrap();
     assert_eq!(
