@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// How often a job runs, a source is extracted or a consumer needs fresh data.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Cadence {
     /// Streaming or micro-batched without a fixed schedule.
     Continuous,

@@ -36,6 +36,22 @@ pub struct Options {
     /// The config file (`--config`); default: the nearest `pipeline.toml`
     /// from the checked path up to the root.
     pub config: Option<PathBuf>,
+    /// Where parsed facts are reused from (see [`crate::cache`]).
+    pub cache: CacheUse,
+}
+
+/// Where a run reuses parsed facts from.
+#[derive(Debug, Clone, Default)]
+pub enum CacheUse {
+    /// Parse everything.
+    #[default]
+    Off,
+    /// The repo's cache file in this folder (see [`crate::cache::disk`]),
+    /// read before and written after the run.
+    Folder(PathBuf),
+    /// A cache kept in memory across runs of one process (an editor's
+    /// language server).
+    Shared(std::sync::Arc<crate::cache::FactCache>),
 }
 
 /// Why a run could not happen at all (exit code 2).
@@ -146,12 +162,35 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
             path.display()
         ));
     }
+    let (cache, cache_file) = match &options.cache {
+        CacheUse::Off => (None, None),
+        CacheUse::Folder(folder) => {
+            let file = crate::cache::disk::file_for(folder, root);
+            let (cache, note) = crate::cache::disk::load(&file);
+            notes.extend(note);
+            (Some(std::sync::Arc::new(cache)), Some(file))
+        }
+        CacheUse::Shared(cache) => (Some(cache.clone()), None),
+    };
     let parsed = parse::parse_repo(
         &discovery,
         &workspace,
         options.include_packages,
         options.dbt_manifest,
+        cache.as_deref(),
     );
+    if let Some(cache) = &cache {
+        let (reused, fresh) = cache.counts();
+        let (changed, entries) = cache.finish_run();
+        if let Some(file) = cache_file.filter(|_| changed) {
+            if let Err(why) = crate::cache::disk::save(&file, entries) {
+                notes.push(why);
+            }
+        }
+        if std::env::var_os("PIPELINT_TIMINGS").is_some() {
+            eprintln!("pipelint: cache    {reused} reused, {fresh} parsed");
+        }
+    }
     timer.lap("parse");
     let (selection, mut diagnostics) =
         Selection::new(&parsed.manifest.rules, &options.select, &options.ignore)

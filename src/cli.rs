@@ -75,6 +75,14 @@ struct Common {
     /// Worker threads (default: one per core). Output is the same for any count.
     #[arg(long)]
     threads: Option<usize>,
+    /// Keep parsed facts in this folder, reused while files are unchanged
+    /// [default: $PIPELINT_CACHE_DIR, else $XDG_CACHE_HOME/pipelint or
+    /// ~/.cache/pipelint; off when CI is set].
+    #[arg(long, value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Parse every file afresh, reading and writing no cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    no_cache: bool,
     #[command(flatten)]
     limits: LimitArgs,
 }
@@ -486,6 +494,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 threads: None,
                 root: args.root.clone(),
                 config: None,
+                cache_dir: None,
+                no_cache: false,
                 limits: LimitArgs::default(),
             };
             let analysis = analyze(&common)?;
@@ -559,6 +569,10 @@ fn options(common: &Common) -> Options {
         dbt_manifest: common.dbt_manifest,
         root: common.root.clone(),
         config: common.config.clone(),
+        cache: match crate::cache::disk::folder(common.cache_dir.as_deref(), common.no_cache) {
+            Some(folder) => check::CacheUse::Folder(folder),
+            None => check::CacheUse::Off,
+        },
         ..Options::default()
     }
 }
@@ -629,8 +643,11 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
     if let Some(reference) = &a.changed_since {
         let base =
             crate::changed_since::base_findings(&args.common.path, reference, |tree, path| {
+                // The merge base is a temporary tree: a cache of it would
+                // be one more folder per run, never reused.
                 let options = Options {
                     root: Some(tree.to_path_buf()),
+                    cache: check::CacheUse::Off,
                     ..self::options(&args.common)
                 };
                 analyze_at(&args.common, path, options)

@@ -3,7 +3,9 @@
 use crate::span::Span;
 
 /// How much a finding matters; `--fail-on` compares against it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Worth knowing; never fails a run by default.
@@ -35,8 +37,12 @@ impl Severity {
     }
 }
 
+/// A rule's slug, as registered in [`crate::rules`]. (An alias, so that
+/// serde reads it through [`crate::rules::slug_text`] instead of borrowing.)
+pub type Slug = &'static str;
+
 /// Another place that takes part in a finding (a hop of a cycle, a second extract).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct Related {
     /// What happens at that place.
     pub message: String,
@@ -48,10 +54,11 @@ pub struct Related {
 
 /// One finding of one rule. Rules and parsers create them with the rule's slug;
 /// the severity is set afterwards from the rule's default and the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Diagnostic {
     /// The rule's slug, e.g. `dag-cycle`.
-    pub rule: &'static str,
+    #[serde(with = "crate::rules::slug_text")]
+    pub rule: Slug,
     /// Set by rule selection; rules leave the default.
     pub severity: Severity,
     /// One sentence saying what is wrong.

@@ -11,7 +11,7 @@ use crate::failure::FailureBehavior;
 use crate::span::Span;
 
 /// A value together with the place it was read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Located<T> {
     /// The value.
     pub value: T,
@@ -28,7 +28,7 @@ impl<T> Located<T> {
 
 /// An annotation (owner, cadence, failure behavior) and where it came from,
 /// e.g. `task`, `default_args`, `[paths."sql/**"]`, `CODEOWNERS`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Attributed<T> {
     /// The value.
     pub value: T,
@@ -50,7 +50,7 @@ impl<T> Attributed<T> {
 }
 
 /// One part of a SQL identifier, as written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Ident {
     /// The text without quotes.
     pub value: String,
@@ -59,7 +59,7 @@ pub struct Ident {
 }
 
 /// A reference to data, before names are resolved.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum DataRef {
     /// A table or view name as written in SQL: `[database.]schema.table` parts.
     Table(Vec<Ident>),
@@ -85,7 +85,9 @@ pub enum DataRef {
 }
 
 /// What kind of job a fact describes; rules may treat kinds differently.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum JobKind {
     /// An orchestrator task (Airflow operator or `@task`, or a manifest `[[task]]`).
     Task,
@@ -100,7 +102,7 @@ pub enum JobKind {
 }
 
 /// A unit of work: reads some data, writes some data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JobFact {
     /// Stable node id: `task:<dag>.<task>`, `script:<path>`, `model:<name>`, ….
     pub id: String,
@@ -181,7 +183,7 @@ impl JobFact {
 }
 
 /// An orchestrator DAG: a unit of scheduling and ownership.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DagFact {
     /// The DAG id (the node id is `dag:<id>`).
     pub id: String,
@@ -197,7 +199,7 @@ pub struct DagFact {
 }
 
 /// An object in an external system that is extracted into the raw layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SourceFact {
     /// The source name (the node id is `source:<name>`).
     pub name: String,
@@ -217,7 +219,7 @@ pub struct SourceFact {
 }
 
 /// Someone outside the pipeline who reads its output.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ConsumerFact {
     /// The consumer name (the node id is `consumer:<name>`).
     pub name: String,
@@ -237,7 +239,9 @@ pub struct ConsumerFact {
 }
 
 /// The kinds of edges between nodes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum EdgeKind {
     /// A dataset (or source) is read by a job or consumer.
@@ -277,7 +281,7 @@ impl EdgeKind {
 /// An order between two jobs or DAGs, by node id (`task:…`, `dag:…`).
 /// A `dag:` endpoint stands for the DAG's last tasks as a source of the edge
 /// and its first tasks as a target.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EdgeFact {
     /// The upstream node id.
     pub from: String,
@@ -290,7 +294,7 @@ pub struct EdgeFact {
 }
 
 /// What a file says about a dataset beyond reading or writing it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DatasetFact {
     /// The dataset and where it is declared.
     pub name: Located<DataRef>,
@@ -309,7 +313,7 @@ pub struct DatasetFact {
 }
 
 /// An inline `pipelint: allow[rule] reason` comment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InlineAllow {
     /// The rule slug or code named in brackets.
     pub rule: String,
@@ -323,7 +327,7 @@ pub struct InlineAllow {
 }
 
 /// Everything one parser read from one file.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct FileFacts {
     /// Jobs defined in the file.
     pub jobs: Vec<JobFact>,

@@ -3,7 +3,7 @@
 use std::fmt;
 
 /// The failure behavior annotated on a transform.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum FailureBehavior {
     /// Retry up to `count` times, optionally with exponential back-off.
     Retry {

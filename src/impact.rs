@@ -74,6 +74,17 @@ pub struct SourceReach {
 
 /// Everything downstream of `changed`, breadth-first and iterative.
 pub fn impact(graph: &Graph, changed: &[NodeIndex]) -> Impact {
+    // A task and the scripts it runs are one job: what the script reads
+    // and writes, the task does.
+    let mut with_scripts: Vec<NodeIndex> = changed.to_vec();
+    for &c in changed {
+        for s in graph.scripts_run_by(c) {
+            if !with_scripts.contains(&s) {
+                with_scripts.push(s);
+            }
+        }
+    }
+    let changed = with_scripts.as_slice();
     let start: HashSet<NodeIndex> = changed.iter().copied().collect();
     // Data a changed job writes is changed data too: its readers are direct.
     let mut changed_data: HashSet<NodeIndex> = start.clone();

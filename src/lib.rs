@@ -5,6 +5,7 @@
 pub mod add_allow;
 pub mod audit;
 pub mod baseline;
+pub mod cache;
 pub mod cadence;
 pub mod changed_since;
 pub mod check;

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 /// A place in a repo file: the repo-relative path (forward slashes), the
 /// 1-based line and column, and the byte range the place covers.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Span {
     /// Repo-relative path with `/` separators.
     pub file: Arc<str>,

@@ -340,6 +340,34 @@ fn impact_of_a_source_reaches_its_consumers_through_one_extract() {
     assert_eq!(stg["cadence_inherited"], true);
 }
 
+/// A task that runs a SQL file is one job with it: changing the task
+/// reaches what the script writes and who reads that.
+#[test]
+fn impact_of_a_task_reaches_what_its_script_writes() {
+    let doc = json(&[
+        "impact",
+        "-C",
+        &acme(),
+        "task:serving_daily.daily_active_users",
+        "--format",
+        "json",
+    ]);
+    let reached: Vec<&str> = doc["reached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reached,
+        [
+            "dataset:mart.daily_active_users",
+            "task:serving_daily.check_daily_active_users",
+            "consumer:exec_dashboard",
+        ]
+    );
+}
+
 #[test]
 fn impact_markdown_names_each_consumer_reached() {
     let md = run_ok(&[

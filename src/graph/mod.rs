@@ -226,6 +226,15 @@ impl Graph {
             .map(|e| (e.source(), e.target(), e.id(), e.weight()))
     }
 
+    /// The scripts `job` runs (a SQL file a task executes): with it, one job.
+    pub fn scripts_run_by(&self, job: NodeIndex) -> Vec<NodeIndex> {
+        let id = &self.inner[job].id;
+        self.nodes()
+            .filter(|(_, n)| n.run_by.as_deref() == Some(id.as_str()))
+            .map(|(ix, _)| ix)
+            .collect()
+    }
+
     /// Where a job sits in orchestration order: the task that runs it, or itself.
     pub fn scheduled_as(&self, job: NodeIndex) -> NodeIndex {
         self.inner[job]

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cache::{hash, hash_parts, FactCache, Hash};
 use crate::discover::{Discovery, FileKind, RepoFile};
 use crate::facts::FileFacts;
 use crate::files::{read_repo_text, read_text, SourceMap};
@@ -84,6 +85,7 @@ pub fn parse_repo(
     workspace: &Workspace,
     include_packages: bool,
     dbt_manifest: bool,
+    cache: Option<&FactCache>,
 ) -> Parsed {
     let mut context = ParseContext {
         root: workspace.root.clone(),
@@ -98,6 +100,7 @@ pub fn parse_repo(
         .diagnostics
         .extend(discovery.diagnostics.iter().cloned());
     let mut manifest = Manifest::default();
+    let mut config_text: Arc<str> = Arc::from("");
     if let Some((path, shown)) = &workspace.config {
         // A config inside the repo is the repo's own file: confined like
         // every other (a `pipeline.toml` linked outside is not read). One
@@ -111,6 +114,7 @@ pub fn parse_repo(
             Ok(text) => {
                 let text: Arc<str> = Arc::from(text);
                 context.sources.insert(shown.clone(), text.clone());
+                config_text = text.clone();
                 let (m, f) = manifest::parse_manifest(shown, &text);
                 manifest = m;
                 facts.extend(f);
@@ -150,6 +154,7 @@ pub fn parse_repo(
         }
     }
     context.dialect = manifest.project.dialect;
+    let keys = cache.map(|cache| CacheKeys::new(cache, &config_text, &context, discovery));
     // Files and dbt projects side by side: neither waits for the other's
     // slowest item.
     let (per_file, per_project): (Vec<FileFacts>, Vec<FileFacts>) = rayon::join(
@@ -157,14 +162,17 @@ pub fn parse_repo(
             discovery
                 .files
                 .par_iter()
-                .map(|file| parse_file(file, &context))
+                .map(|file| parse_file(file, &context, keys.as_ref()))
                 .collect()
         },
         || {
             discovery
                 .dbt_projects
                 .par_iter()
-                .map(|project| dbt::parse_project(project, &context))
+                .map(|project| match &keys {
+                    Some(keys) => keys.project(project, &context),
+                    None => dbt::parse_project(project, &context),
+                })
                 .collect()
         },
     );
@@ -194,7 +202,112 @@ fn unread_config(rel: &Arc<str>, config: Option<&str>) -> crate::diagnostic::Dia
     .help("merge its settings into the config this run reads, or check its folder on its own (`pipelint check DIR` or `--config FILE`)")
 }
 
-fn parse_file(file: &RepoFile, context: &ParseContext) -> FileFacts {
+/// What the cache keys of one run are made of (see [`crate::cache`]).
+struct CacheKeys<'c> {
+    cache: &'c FactCache,
+    /// The version, configuration, limits and options.
+    run: Hash,
+    /// The set of paths that exist.
+    paths: Hash,
+}
+
+impl<'c> CacheKeys<'c> {
+    fn new(
+        cache: &'c FactCache,
+        config: &str,
+        context: &ParseContext,
+        discovery: &Discovery,
+    ) -> CacheKeys<'c> {
+        let limits = format!("{:?}", crate::limits::get());
+        let options = [context.include_packages, context.dbt_manifest].map(u8::from);
+        let run = hash_parts([
+            env!("CARGO_PKG_VERSION").as_bytes(),
+            config.as_bytes(),
+            limits.as_bytes(),
+            &options[..],
+        ]);
+        let paths = hash_parts(discovery.all_paths.iter().map(|p| p.as_bytes()));
+        CacheKeys { cache, run, paths }
+    }
+
+    /// The key of a file of `kind` with content hash `content`: a DAG file
+    /// resolves the paths it names, so it depends on which paths exist.
+    fn file_key(&self, kind: FileKind, content: Hash) -> Hash {
+        let (tag, paths): (&[u8], Hash) = match kind {
+            FileKind::Python => (b"py", self.paths),
+            _ => (b"sql", 0),
+        };
+        hash_parts([
+            &self.run.to_le_bytes()[..],
+            tag,
+            &paths.to_le_bytes(),
+            &content.to_le_bytes(),
+        ])
+    }
+
+    /// A dbt project's facts: reused when nothing it read has changed, else
+    /// parsed with a context of its own that records what it reads. Only a
+    /// project that read nothing but discovered paths is cached, so that
+    /// the set of paths in its key covers every folder it listed.
+    fn project(
+        &self,
+        project: &crate::discover::DbtProjectDir,
+        context: &ParseContext,
+    ) -> FileFacts {
+        let slot: Arc<str> = Arc::from(format!("dbt-project:{}", project.rel));
+        let key = hash_parts([
+            &self.run.to_le_bytes()[..],
+            b"dbt",
+            &self.paths.to_le_bytes(),
+            &installed_packages_stamp(&project.path).to_le_bytes(),
+        ]);
+        let content = |rel: &Arc<str>| context.read(rel).ok().map(|t| hash(t.as_bytes()));
+        if let Some(facts) = self.cache.get(&slot, key, content) {
+            return facts;
+        }
+        let own = ParseContext {
+            root: context.root.clone(),
+            dialect: context.dialect,
+            paths: context.paths.clone(),
+            include_packages: context.include_packages,
+            dbt_manifest: context.dbt_manifest,
+            sources: SourceMap::default(),
+        };
+        let facts = dbt::parse_project(project, &own);
+        let mut reads = Vec::new();
+        let mut all_discovered = true;
+        for rel in own.sources.files() {
+            if let Some(text) = own.sources.get(&rel) {
+                all_discovered &= context.paths.contains(&rel);
+                reads.push((rel.clone(), hash(text.as_bytes())));
+                context.sources.insert(rel, text);
+            }
+        }
+        if all_discovered {
+            self.cache.put(&slot, key, reads, &facts);
+        }
+        facts
+    }
+}
+
+/// When the installed-packages folders of a dbt project last changed
+/// (`dbt deps` rewrites them), as a hash: they are usually git-ignored, so
+/// the set of discovered paths does not see a package come or go.
+fn installed_packages_stamp(project: &std::path::Path) -> Hash {
+    let stamp = |dir: &str| {
+        std::fs::metadata(project.join(dir))
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos())
+    };
+    hash_parts([
+        &stamp("dbt_packages").to_le_bytes()[..],
+        &stamp("dbt_modules").to_le_bytes(),
+    ])
+}
+
+fn parse_file(file: &RepoFile, context: &ParseContext, keys: Option<&CacheKeys>) -> FileFacts {
     let text = match file.kind {
         FileKind::Sql | FileKind::Python => context.read(&file.rel),
         FileKind::Manifest | FileKind::CodeOwners => return FileFacts::default(),
@@ -208,9 +321,19 @@ fn parse_file(file: &RepoFile, context: &ParseContext) -> FileFacts {
             }
         }
     };
-    match file.kind {
+    let key = keys.map(|k| (k, k.file_key(file.kind, hash(text.as_bytes()))));
+    if let Some((k, key)) = key {
+        if let Some(facts) = k.cache.get(&file.rel, key, |_| None) {
+            return facts;
+        }
+    }
+    let facts = match file.kind {
         FileKind::Sql => sql::parse_sql_file(&file.rel, &text, context.dialect),
         FileKind::Python => airflow::parse_airflow_file(&file.rel, &text, context),
         FileKind::Manifest | FileKind::CodeOwners => FileFacts::default(),
+    };
+    if let Some((k, key)) = key {
+        k.cache.put(&file.rel, key, Vec::new(), &facts);
     }
+    facts
 }

@@ -170,6 +170,24 @@ pub fn find(name: &str) -> Option<&'static RuleMeta> {
     registered().find(|m| m.slug.eq_ignore_ascii_case(name) || m.code.eq_ignore_ascii_case(name))
 }
 
+/// A rule's slug as text, for serde (the fact cache): read back as the
+/// registered slug, so an unknown one fails the read.
+pub mod slug_text {
+    /// Writes the slug.
+    pub fn serialize<S: serde::Serializer>(slug: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(slug)
+    }
+
+    /// Reads a slug back as the registered `&'static str`.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+        let text: std::borrow::Cow<'de, str> = serde::Deserialize::deserialize(d)?;
+        super::registered()
+            .find(|m| m.slug == text)
+            .map(|m| m.slug)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rule `{text}`")))
+    }
+}
+
 /// The code of a slug (for sorting and output); `PL???` for an unknown slug.
 pub fn code_of(slug: &str) -> &'static str {
     registered()

@@ -1,0 +1,205 @@
+//! The fact cache: what a parser read from a file (its [`FileFacts`]),
+//! reused while everything those facts came from is unchanged — as ruff's
+//! `.ruff_cache`, but kept in the user's cache folder, never in a place the
+//! repo controls (a pull request could commit a poisoned cache).
+//!
+//! Each entry is found by its slot (a file's repo-relative path, or a dbt
+//! project's folder) and trusted only when its key matches: a hash of the
+//! pipelint version, the configuration text, the limits and options, the
+//! file's content, and for what resolves paths (DAG files, dbt projects)
+//! the set of paths that exist. A dbt project's entry also lists every file
+//! the project read, with its content hash, and is trusted only when each
+//! of them still hashes the same. Results with and without the cache are
+//! byte-identical: a hit gives back exactly what parsing gave.
+//!
+//! One [`FactCache`] serves one run from the disk ([`disk`]), or many runs
+//! in one process (the language server keeps one in memory).
+
+pub mod disk;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use crate::facts::FileFacts;
+
+/// A content or key hash (xxh3, 128 bits).
+pub type Hash = u128;
+
+/// The hash of some bytes.
+pub fn hash(bytes: &[u8]) -> Hash {
+    xxhash_rust::xxh3::xxh3_128(bytes)
+}
+
+/// The hash of several parts, each length-prefixed so that no two
+/// different lists of parts hash alike by concatenation.
+pub fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Hash {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for p in parts {
+        h.update(&(p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.digest128()
+}
+
+/// One cached result.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Entry {
+    /// Everything the facts depend on but the files in `reads`.
+    pub key: Hash,
+    /// Files read to produce the facts (a dbt project's), with their
+    /// content hashes; empty for a single file, whose content is in `key`.
+    pub reads: Vec<(Arc<str>, Hash)>,
+    /// The facts, encoded (decoded only on a hit).
+    pub facts: Vec<u8>,
+}
+
+/// The cache of one repo: the entries a run may reuse and the entries it
+/// made, which the next run (or the disk) gets.
+#[derive(Debug, Default)]
+pub struct FactCache {
+    /// Entries from earlier runs, by slot.
+    earlier: Mutex<HashMap<Arc<str>, Entry>>,
+    /// Entries this run used or made, by slot.
+    now: Mutex<BTreeMap<Arc<str>, Entry>>,
+    /// How many slots were reused and how many parsed afresh.
+    counts: Mutex<(usize, usize)>,
+}
+
+impl FactCache {
+    /// An empty cache.
+    pub fn new() -> FactCache {
+        FactCache::default()
+    }
+
+    /// A cache holding `entries` from earlier runs.
+    pub fn with_entries(entries: impl IntoIterator<Item = (Arc<str>, Entry)>) -> FactCache {
+        FactCache {
+            earlier: Mutex::new(entries.into_iter().collect()),
+            ..FactCache::default()
+        }
+    }
+
+    /// The facts cached in `slot` under `key`, when every file the entry
+    /// read still hashes as it did (`content_of` gives a file's current
+    /// content hash, reading it as the parser would); else `None`.
+    pub fn get(
+        &self,
+        slot: &Arc<str>,
+        key: Hash,
+        content_of: impl Fn(&Arc<str>) -> Option<Hash>,
+    ) -> Option<FileFacts> {
+        let entry = {
+            let earlier = self.earlier.lock().ok()?;
+            let e = earlier.get(slot)?;
+            if e.key != key {
+                return None;
+            }
+            e.clone()
+        };
+        if !entry
+            .reads
+            .iter()
+            .all(|(rel, h)| content_of(rel) == Some(*h))
+        {
+            return None;
+        }
+        let facts: FileFacts = postcard::from_bytes(&entry.facts).ok()?;
+        if let Ok(mut now) = self.now.lock() {
+            now.insert(slot.clone(), entry);
+        }
+        if let Ok(mut c) = self.counts.lock() {
+            c.0 += 1;
+        }
+        Some(facts)
+    }
+
+    /// Records what parsing `slot` gave, under `key`, with the files it read.
+    pub fn put(&self, slot: &Arc<str>, key: Hash, reads: Vec<(Arc<str>, Hash)>, facts: &FileFacts) {
+        if let Ok(mut c) = self.counts.lock() {
+            c.1 += 1;
+        }
+        let Ok(facts) = postcard::to_stdvec(facts) else {
+            return;
+        };
+        if let Ok(mut now) = self.now.lock() {
+            now.insert(slot.clone(), Entry { key, reads, facts });
+        }
+    }
+
+    /// (reused, parsed afresh) since the last [`FactCache::finish_run`].
+    pub fn counts(&self) -> (usize, usize) {
+        self.counts.lock().map(|c| *c).unwrap_or_default()
+    }
+
+    /// Ends a run: what it used or made becomes what the next run may
+    /// reuse, and entries of files that are gone are dropped. Returns
+    /// whether anything changed since the last run (an entry made, or one
+    /// dropped), and the entries, sorted by slot.
+    pub fn finish_run(&self) -> (bool, Vec<(Arc<str>, Entry)>) {
+        let now = self
+            .now
+            .lock()
+            .map(|mut n| std::mem::take(&mut *n))
+            .unwrap_or_default();
+        let (reused, fresh) = self.counts();
+        let mut changed = fresh > 0;
+        if let Ok(mut earlier) = self.earlier.lock() {
+            changed |= earlier.len() != reused;
+            *earlier = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        }
+        if let Ok(mut c) = self.counts.lock() {
+            *c = (0, 0);
+        }
+        (changed, now.into_iter().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn facts(n: usize) -> FileFacts {
+        let mut f = FileFacts::default();
+        f.package_dirs.push(Arc::from(format!("dir{n}")));
+        f
+    }
+
+    #[test]
+    fn an_entry_is_reused_only_under_its_key_and_while_its_reads_are_unchanged() {
+        let cache = FactCache::new();
+        let slot: Arc<str> = Arc::from("dbt");
+        let read: Arc<str> = Arc::from("dbt/models/a.sql");
+        cache.put(&slot, 7, vec![(read.clone(), 1)], &facts(1));
+        assert!(cache.finish_run().0);
+        assert!(cache.get(&slot, 8, |_| Some(1)).is_none(), "another key");
+        assert!(cache.get(&slot, 7, |_| Some(2)).is_none(), "a read changed");
+        assert!(cache.get(&slot, 7, |_| None).is_none(), "a read is gone");
+        let hit = cache.get(&slot, 7, |_| Some(1)).unwrap();
+        assert_eq!(hit.package_dirs, facts(1).package_dirs);
+        assert_eq!(cache.counts(), (1, 0));
+    }
+
+    #[test]
+    fn a_run_keeps_only_the_slots_it_used() {
+        let cache = FactCache::new();
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a.sql"), Arc::from("b.sql"));
+        cache.put(&a, 1, vec![], &facts(1));
+        cache.put(&b, 2, vec![], &facts(2));
+        assert_eq!(cache.finish_run().1.len(), 2);
+        assert!(cache.get(&a, 1, |_| None).is_some());
+        let (changed, kept) = cache.finish_run();
+        assert!(changed, "b.sql was dropped");
+        assert_eq!(kept.len(), 1, "b.sql was not seen: gone");
+        assert!(cache.get(&a, 1, |_| None).is_some());
+        assert!(!cache.finish_run().0, "the same run again changes nothing");
+        assert!(cache.get(&b, 2, |_| None).is_none());
+    }
+
+    #[test]
+    fn parts_are_hashed_apart() {
+        assert_ne!(
+            hash_parts([&b"ab"[..], &b"c"[..]]),
+            hash_parts([&b"a"[..], &b"bc"[..]])
+        );
+    }
+}

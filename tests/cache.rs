@@ -1,0 +1,160 @@
+//! The fact cache gives byte-identical results: a copy of acme-broken is
+//! checked with and without the cache after each edit, rename and deletion,
+//! and the outputs compared whole.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+/// Copies a folder tree.
+fn copy(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// stdout and stderr of `check --format json` on `repo`, with `cache`
+/// (`None`: `--no-cache`).
+fn run(repo: &Path, cache: Option<&Path>) -> (String, String) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipelint"));
+    cmd.args(["check", "--format", "json"]).arg(repo);
+    match cache {
+        Some(dir) => cmd.arg("--cache-dir").arg(dir),
+        None => cmd.arg("--no-cache"),
+    };
+    let out = cmd.env_remove("CI").output().unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The repo's one cache file under `cache`.
+fn cache_file(cache: &Path) -> std::path::PathBuf {
+    let repo_dir = fs::read_dir(cache).unwrap().next().unwrap().unwrap().path();
+    repo_dir.join("facts.bin")
+}
+
+fn same_with_and_without(repo: &Path, cache: &Path, step: &str) {
+    let (fresh, _) = run(repo, None);
+    let (cached, notes) = run(repo, Some(cache));
+    assert_eq!(notes, "", "{step}: no note");
+    assert_eq!(cached, fresh, "{step}: the cached run differs");
+    let (again, _) = run(repo, Some(cache));
+    assert_eq!(again, fresh, "{step}: the warm run differs");
+}
+
+#[test]
+fn results_are_identical_with_and_without_the_cache_across_edits() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let cache = dir.path().join("cache");
+    copy(&common::fixture("acme-broken"), &repo);
+    same_with_and_without(&repo, &cache, "first run");
+    assert!(cache_file(&cache).is_file());
+
+    // An edit that adds a finding to a SQL script.
+    let script = repo.join("sql/load_events.sql");
+    let text = fs::read_to_string(&script).unwrap();
+    fs::write(
+        &script,
+        format!("{text}\nSELECT * FROM raw.nowhere_at_all;\n"),
+    )
+    .unwrap();
+    same_with_and_without(&repo, &cache, "SQL edit");
+
+    // A dbt model edited, then one renamed: the project's facts change.
+    let model = repo.join("dbt/models/broken/orders_typo.sql");
+    fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
+    same_with_and_without(&repo, &cache, "model edit");
+    fs::rename(&model, repo.join("dbt/models/broken/orders_renamed.sql")).unwrap();
+    same_with_and_without(&repo, &cache, "model rename");
+
+    // A DAG file deleted: its facts are gone, and references to it break.
+    fs::remove_file(repo.join("dags/orders_hourly.py")).unwrap();
+    same_with_and_without(&repo, &cache, "DAG deletion");
+
+    // The configuration changed: every entry's key changes.
+    let manifest = repo.join("pipeline.toml");
+    let text = fs::read_to_string(&manifest).unwrap();
+    fs::write(&manifest, format!("{text}\n# a comment\n")).unwrap();
+    same_with_and_without(&repo, &cache, "config edit");
+}
+
+#[test]
+fn a_corrupt_cache_is_ignored_with_a_note_and_rewritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let cache = dir.path().join("cache");
+    copy(&common::fixture("acme-broken"), &repo);
+    let (fresh, _) = run(&repo, None);
+    run(&repo, Some(&cache));
+    fs::write(cache_file(&cache), b"not a cache").unwrap();
+    let (out, notes) = run(&repo, Some(&cache));
+    assert_eq!(out, fresh);
+    assert!(
+        notes.starts_with("pipelint: the cache ")
+            && notes.contains("was ignored: it does not decode"),
+        "{notes}"
+    );
+    let (_, notes) = run(&repo, Some(&cache));
+    assert_eq!(notes, "", "rewritten after the corrupt one");
+}
+
+#[test]
+fn two_runs_at_once_leave_a_readable_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let cache = dir.path().join("cache");
+    copy(&common::fixture("acme-broken"), &repo);
+    let (fresh, _) = run(&repo, None);
+    let runs: Vec<_> = (0..4)
+        .map(|_| {
+            let (repo, cache) = (repo.clone(), cache.clone());
+            std::thread::spawn(move || run(&repo, Some(&cache)))
+        })
+        .collect();
+    for r in runs {
+        assert_eq!(r.join().unwrap().0, fresh);
+    }
+    let (out, notes) = run(&repo, Some(&cache));
+    assert_eq!((out, notes), (fresh, String::new()));
+}
+
+#[test]
+fn the_cache_is_off_when_ci_is_set_unless_a_folder_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let home = dir.path().join("home");
+    copy(&common::fixture("acme"), &repo);
+    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .arg("check")
+        .arg(&repo)
+        .env("CI", "true")
+        .env("HOME", &home)
+        .env_remove("XDG_CACHE_HOME")
+        .env_remove("PIPELINT_CACHE_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!home.exists(), "nothing written under HOME");
+    let named = dir.path().join("named");
+    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .arg("check")
+        .arg(&repo)
+        .env("CI", "true")
+        .env("PIPELINT_CACHE_DIR", &named)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(cache_file(&named).is_file());
+}
