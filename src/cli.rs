@@ -746,7 +746,8 @@ fn start_watch(args: &CheckArgs) -> Result<crate::watch::Watch, String> {
     let workspace =
         crate::workspace::Workspace::locate(&c.path, c.root.as_deref(), c.config.as_deref())
             .map_err(|why| format!("cannot check {}: {why}", c.path.display()))?;
-    crate::watch::Watch::start(&workspace.root)
+    let cache = crate::cache::disk::folder(c.cache_dir.as_deref(), c.no_cache);
+    crate::watch::Watch::start(&workspace.root, cache.as_deref())
 }
 
 /// The name of a repo for titles: its folder's name (never its absolute path).

@@ -8,8 +8,8 @@
 //! save or a `git checkout` is one batch, one re-check). A batch starts a
 //! re-check only when some event in it is a change (not a read, not a
 //! metadata or access-time update, which pipelint's own reading would cause)
-//! to a path outside `.git/` that the repo's `.gitignore`/`.ignore` files do
-//! not ignore — the same files discovery honours ([`crate::discover`]).
+//! to a path outside `.git/` and pipelint's cache folder that the repo's
+//! `.gitignore`/`.ignore` files do not ignore — the same files discovery honours ([`crate::discover`]).
 //! Ctrl-C ends the watch; the caller then exits 0.
 
 use std::collections::HashMap;
@@ -93,14 +93,19 @@ fn only_in(a: &Snapshot, b: &Snapshot) -> Vec<Diagnostic> {
 #[derive(Debug)]
 pub struct Trigger {
     root: PathBuf,
+    /// pipelint's own cache folder, when it lies inside the root
+    /// (`--cache-dir .cache`): its writes are no change to the repo.
+    cache: Option<PathBuf>,
     matchers: HashMap<PathBuf, Vec<Gitignore>>,
 }
 
 impl Trigger {
-    /// A trigger for the repo at `root` (an absolute path, as events carry).
-    pub fn new(root: &Path) -> Trigger {
+    /// A trigger for the repo at `root` (an absolute path, as events
+    /// carry), never firing inside the `cache` folder.
+    pub fn new(root: &Path, cache: Option<&Path>) -> Trigger {
         Trigger {
             root: root.to_path_buf(),
+            cache: cache.map(Path::to_path_buf),
             matchers: HashMap::new(),
         }
     }
@@ -123,7 +128,9 @@ impl Trigger {
         let Ok(rel) = path.strip_prefix(&self.root) else {
             return false;
         };
-        if rel.components().any(|c| c.as_os_str() == ".git") {
+        if rel.components().any(|c| c.as_os_str() == ".git")
+            || self.cache.as_ref().is_some_and(|c| path.starts_with(c))
+        {
             return false;
         }
         if rel
@@ -192,15 +199,22 @@ enum Wake {
 /// missed (such a change starts a re-check as soon as the loop runs).
 pub struct Watch {
     root: PathBuf,
+    cache: Option<PathBuf>,
     wakes: mpsc::Receiver<Wake>,
     _debouncer: Debouncer<RecommendedWatcher, RecommendedCache>,
 }
 
 impl Watch {
-    /// Watches the repo at `root` (recursively) and catches Ctrl-C.
-    pub fn start(root: &Path) -> Result<Watch, String> {
+    /// Watches the repo at `root` (recursively) and catches Ctrl-C; changes
+    /// in the `cache` folder (pipelint's own) start no re-check.
+    pub fn start(root: &Path, cache: Option<&Path>) -> Result<Watch, String> {
         let root = std::fs::canonicalize(root)
             .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
+        let cache = cache.and_then(|c| {
+            std::fs::canonicalize(c)
+                .ok()
+                .or_else(|| std::path::absolute(c).ok())
+        });
         let (tx, wakes) = mpsc::channel();
         let stop = tx.clone();
         ctrlc::set_handler(move || {
@@ -225,6 +239,7 @@ impl Watch {
             .map_err(|e| format!("cannot watch {}: {e}", root.display()))?;
         Ok(Watch {
             root,
+            cache,
             wakes,
             _debouncer: debouncer,
         })
@@ -248,7 +263,7 @@ impl Watch {
         mut note: impl FnMut(&str),
         color: bool,
     ) -> Result<(), String> {
-        let mut trigger = Trigger::new(&self.root);
+        let mut trigger = Trigger::new(&self.root, self.cache.as_deref());
         let mut before = Snapshot::of(first);
         loop {
             let mut fire = false;
@@ -337,12 +352,14 @@ mod tests {
         std::fs::create_dir_all(root.join("keep")).unwrap();
         std::fs::write(root.join("keep/.gitignore"), "!wanted.log\n").unwrap();
         std::fs::create_dir_all(root.join(".git")).unwrap();
-        let mut t = Trigger::new(&root);
+        let mut t = Trigger::new(&root, Some(&root.join(".cache/pipelint")));
         let modify = EventKind::Modify(ModifyKind::Any);
         let fires = |t: &mut Trigger, kind: &EventKind, rel: &str| t.fires(kind, &[root.join(rel)]);
         assert!(fires(&mut t, &modify, "sql/orders.sql"));
         assert!(fires(&mut t, &modify, "pipeline.toml"));
         assert!(!fires(&mut t, &modify, ".git/index"));
+        assert!(!fires(&mut t, &modify, ".cache/pipelint/repo-1a2b.json"));
+        assert!(fires(&mut t, &modify, ".cache/other.sql"));
         assert!(!fires(&mut t, &modify, "dbt/target/manifest.json"));
         assert!(!fires(&mut t, &modify, "dbt/run.log"));
         assert!(fires(&mut t, &modify, "keep/wanted.log"));
@@ -358,7 +375,7 @@ mod tests {
     fn trigger_forgets_ignore_files_when_one_changes() {
         let dir = tempfile::tempdir().unwrap();
         let root = std::fs::canonicalize(dir.path()).unwrap();
-        let mut t = Trigger::new(&root);
+        let mut t = Trigger::new(&root, None);
         let modify = EventKind::Modify(ModifyKind::Any);
         assert!(t.fires(&modify, &[root.join("scratch.sql")]));
         std::fs::write(root.join(".gitignore"), "scratch.sql\n").unwrap();
