@@ -32,6 +32,7 @@ fn main() {
         include_packages: false,
         dbt_manifest: false,
         sources: Default::default(),
+        overlay: None,
     };
     let mut files: Vec<(Arc<str>, String)> = Vec::new();
     let mut python = 0;

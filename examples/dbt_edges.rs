@@ -33,7 +33,8 @@ fn main() {
         }
     };
     let discovery = pipelint::discover::discover(&workspace.root);
-    let parsed = pipelint::parse::parse_repo(&discovery, &workspace, true, use_manifest, None);
+    let parsed =
+        pipelint::parse::parse_repo(&discovery, &workspace, true, use_manifest, None, None);
     let checked: HashSet<&DataRef> = parsed
         .facts
         .datasets

@@ -148,6 +148,31 @@ pub fn apply(analysis: &Analysis, reason: &str) -> Result<String, String> {
     ))
 }
 
+/// The inline allow for one finding of `rule` on `line` of `file` (whose
+/// text is `text`), placed as `check --add-allow` places it: the comment
+/// line to insert before that line, with its line end. `None` where no
+/// comment can go (a whole-file finding at line 1 column 1 aside, which the
+/// caller leaves out: a file kind without comments, a line inside a string,
+/// `$$` body, Jinja tag or YAML block scalar, a file that does not parse).
+pub fn inline_allow(
+    file: &Arc<str>,
+    text: &str,
+    line: u32,
+    rule: &'static str,
+    reason: &str,
+) -> Option<String> {
+    let lines = BTreeMap::from([(line, vec![rule])]);
+    let (new, placed) = insert(file, text, &lines, reason)?;
+    if !placed.contains(&(line, rule)) {
+        return None;
+    }
+    let start = line_starts(&new)
+        .get((line as usize).checked_sub(1)?)
+        .copied()?;
+    let rest = &new[start..];
+    Some(rest[..rest.find('\n').map_or(rest.len(), |i| i + 1)].to_string())
+}
+
 /// The per-node findings a grouped finding stands for (from its related
 /// places), or the finding itself.
 fn per_node(d: &Diagnostic) -> Vec<Diagnostic> {
@@ -475,7 +500,20 @@ fn append_manifest(
     if !text.is_empty() && !text.ends_with('\n') {
         text.push('\n');
     }
+    text.push_str(&entries_text(entries, reason));
+    std::fs::write(&path, text).map_err(|e| format!("cannot write pipeline.toml: {e}"))
+}
+
+/// The `[[allow]]` entries for one finding, as `--add-allow` appends them to
+/// `pipeline.toml` where no inline allow can go: by node (each node of a
+/// grouped finding), else by file; each entry after a blank line.
+pub fn manifest_allow_text(d: &Diagnostic, reason: &str) -> String {
+    entries_text(&manifest_allow(d).into_iter().collect(), reason)
+}
+
+fn entries_text(entries: &BTreeSet<ManifestAllow>, reason: &str) -> String {
     let quote = |s: &str| toml_edit::Value::from(s).to_string();
+    let mut text = String::new();
     for e in entries {
         text.push_str("\n[[allow]]\n");
         text.push_str(&format!("rule = {}\n", quote(e.rule)));
@@ -487,7 +525,7 @@ fn append_manifest(
         }
         text.push_str(&format!("reason = {}\n", quote(reason)));
     }
-    std::fs::write(&path, text).map_err(|e| format!("cannot write pipeline.toml: {e}"))
+    text
 }
 
 #[cfg(test)]
@@ -514,6 +552,21 @@ mod tests {
             "select 1;\n  -- pipelint: allow[layer-skip] legacy\n  select * from raw.x;\nselect 'a\nb' from raw.y;\n"
         );
         assert_eq!(placed.into_iter().collect::<Vec<_>>(), [(2, "layer-skip")]);
+    }
+
+    #[test]
+    fn one_allow_is_the_comment_line_to_insert() {
+        let file: Arc<str> = Arc::from("q.sql");
+        let text = "select 1;\r\n  select * from raw.x;\r\nselect 'a\nb' from raw.y;\n";
+        assert_eq!(
+            inline_allow(&file, text, 2, "layer-skip", "TODO").as_deref(),
+            Some("  -- pipelint: allow[layer-skip] TODO\r\n")
+        );
+        assert_eq!(inline_allow(&file, text, 4, "layer-skip", "TODO"), None);
+        assert_eq!(
+            inline_allow(&Arc::from("q.md"), text, 2, "layer-skip", "TODO"),
+            None
+        );
     }
 
     #[test]

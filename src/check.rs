@@ -36,6 +36,9 @@ pub struct Options {
     /// The config file (`--config`); default: the nearest `pipeline.toml`
     /// from the checked path up to the root.
     pub config: Option<PathBuf>,
+    /// Unsaved editor buffers read instead of the files on disk (see
+    /// [`parse::Overlay`]); `pipelint server` sets it.
+    pub overlay: Option<parse::Overlay>,
     /// Where parsed facts are reused from (see [`crate::cache`]).
     pub cache: CacheUse,
 }
@@ -177,6 +180,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         &workspace,
         options.include_packages,
         options.dbt_manifest,
+        options.overlay.clone(),
         cache.as_deref(),
     );
     if let Some(cache) = &cache {
@@ -328,6 +332,13 @@ fn key(d: &Diagnostic) -> impl Ord + '_ {
     )
 }
 
+/// The process's resident memory in MB, where the system says (Linux).
+fn resident_mb() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096 / (1024 * 1024))
+}
+
 /// Stage durations on stderr when `PIPELINT_TIMINGS` is set: where a slow run
 /// spends its time, without a profiler.
 struct StageTimer {
@@ -350,9 +361,10 @@ impl StageTimer {
         };
         let now = std::time::Instant::now();
         eprintln!(
-            "pipelint: {stage:<8} {:>7.1} ms (total {:.1} ms)",
+            "pipelint: {stage:<8} {:>7.1} ms (total {:.1} ms){}",
             (now - last).as_secs_f64() * 1000.0,
-            (now - start).as_secs_f64() * 1000.0
+            (now - start).as_secs_f64() * 1000.0,
+            resident_mb().map_or_else(String::new, |mb| format!(", {mb} MB resident"))
         );
         self.last.set(Some(now));
     }

@@ -38,6 +38,9 @@ enum Command {
     Metrics(MetricsArgs),
     /// Audit many repos in parallel: one table, a row per repo (or `audit merge` shard outputs).
     Audit(AuditArgs),
+    /// The language server: findings in the editor as you type (LSP over
+    /// stdin/stdout; the editor's workspace folder is checked, else PATH).
+    Server(ServerArgs),
     /// List every rule: code, slug, default severity, summary.
     Rules,
     /// Explain a rule: what it flags, why, examples, how to fix or allow it.
@@ -176,6 +179,12 @@ struct AdoptionArgs {
     /// (an `[[allow]]` entry in pipeline.toml where a comment cannot go), and exit 0.
     #[arg(long, value_name = "REASON")]
     add_allow: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ServerArgs {
+    #[command(flatten)]
+    common: Common,
 }
 
 #[derive(Debug, Args)]
@@ -474,6 +483,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
         },
         Command::Check(args) => check_command(&args),
+        Command::Server(args) => {
+            crate::limits::set(args.common.limits.limits());
+            let clean = crate::server::run(
+                args.common.path.clone(),
+                options(&args.common),
+                args.common.threads,
+            )?;
+            Ok(if clean {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
         Command::Audit(args) => audit(args),
         Command::Metrics(args) => {
             let analysis = analyze(&args.common)?;

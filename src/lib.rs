@@ -30,6 +30,7 @@ pub mod metrics;
 pub mod parse;
 pub mod report;
 pub mod rules;
+pub mod server;
 pub mod span;
 pub mod sql_dialect;
 pub mod suggest;

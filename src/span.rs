@@ -92,6 +92,12 @@ impl LineIndex {
                 .map_or(line_text.len(), |(i, _)| i)
     }
 
+    /// The byte offset where 1-based `line` starts (a byte-order mark
+    /// counts as part of line 1), or `None` past the last line.
+    pub fn line_start(&self, line: u32) -> Option<usize> {
+        self.starts.get((line as usize).checked_sub(1)?).copied()
+    }
+
     /// A span for the byte range `start..end` of `file`.
     pub fn span(&self, file: &Arc<str>, text: &str, start: usize, end: usize) -> Span {
         let (line, column) = self.line_col(text, start);

@@ -9,7 +9,7 @@ pub mod sql;
 pub mod sql_stream;
 pub mod toml_comments;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -41,21 +41,48 @@ pub struct ParseContext {
     pub dbt_manifest: bool,
     /// File texts, kept for the reports.
     pub sources: SourceMap,
+    /// Unsaved editor buffers read instead of the files on disk (see
+    /// [`Overlay`]).
+    pub overlay: Option<Overlay>,
+}
+
+/// Unsaved editor buffers by repo-relative path (`pipelint server`): a
+/// file named here is read from its buffer instead of the disk, by
+/// [`ParseContext::read`] and by the config read of [`parse_repo`]. Only
+/// files that exist on disk are discovered, so a buffer replaces a file's
+/// text, never adds a file.
+pub type Overlay = Arc<BTreeMap<Arc<str>, Arc<str>>>;
+
+/// The one place a buffer replaces a file: the buffer's text for `rel` when
+/// `overlay` holds one (without a leading byte-order mark, as
+/// [`read_text`] reads files), else what `disk` reads.
+fn overlaid(
+    overlay: Option<&Overlay>,
+    rel: &str,
+    disk: impl FnOnce() -> Result<String, Box<crate::diagnostic::Diagnostic>>,
+) -> Result<Arc<str>, Box<crate::diagnostic::Diagnostic>> {
+    match overlay.and_then(|o| o.get(rel)) {
+        Some(text) if text.starts_with('\u{feff}') => Ok(Arc::from(&text['\u{feff}'.len_utf8()..])),
+        Some(text) => Ok(text.clone()),
+        None => disk().map(Arc::from),
+    }
 }
 
 impl ParseContext {
-    /// Reads a repo file by its repo-relative path, remembering its text for
-    /// reports. Errors are `parse-error` diagnostics.
+    /// Reads a repo file by its repo-relative path (from its editor buffer
+    /// when the overlay holds one), remembering its text for reports.
+    /// Errors are `parse-error` diagnostics.
     /// A path the walker found was admitted through the same confinement
     /// ([`crate::discover`] resolves every link it meets), so it is opened
     /// at once; any other path is resolved first.
     pub fn read(&self, rel: &Arc<str>) -> Result<Arc<str>, Box<crate::diagnostic::Diagnostic>> {
-        let text = if self.paths.contains(rel) {
-            read_text(&self.root.join(rel.as_ref()), rel)?
-        } else {
-            read_repo_text(&self.root, rel)?
-        };
-        let text: Arc<str> = Arc::from(text);
+        let text = overlaid(self.overlay.as_ref(), rel, || {
+            if self.paths.contains(rel) {
+                read_text(&self.root.join(rel.as_ref()), rel)
+            } else {
+                read_repo_text(&self.root, rel)
+            }
+        })?;
         self.sources.insert(rel.clone(), text.clone());
         Ok(text)
     }
@@ -78,13 +105,14 @@ pub struct Parsed {
 /// then all other files and dbt projects in parallel. Output order is the
 /// sorted file order, whatever the thread count. The config is the one
 /// `workspace` names; any other `pipeline.toml` below it is reported, not
-/// read. `include_packages` and `dbt_manifest` are the [`ParseContext`]
-/// switches of the same names.
+/// read. `include_packages`, `dbt_manifest` and `overlay` are the
+/// [`ParseContext`] fields of the same names.
 pub fn parse_repo(
     discovery: &Discovery,
     workspace: &Workspace,
     include_packages: bool,
     dbt_manifest: bool,
+    overlay: Option<Overlay>,
     cache: Option<&FactCache>,
 ) -> Parsed {
     let mut context = ParseContext {
@@ -94,6 +122,7 @@ pub fn parse_repo(
         include_packages,
         dbt_manifest,
         sources: SourceMap::default(),
+        overlay,
     };
     let mut facts = FileFacts::default();
     facts
@@ -106,13 +135,14 @@ pub fn parse_repo(
         // every other (a `pipeline.toml` linked outside is not read). One
         // named on the command line outside the repo is the person's choice.
         let read = if path.starts_with(&workspace.root) {
-            read_repo_text(&workspace.root, shown)
+            overlaid(context.overlay.as_ref(), shown, || {
+                read_repo_text(&workspace.root, shown)
+            })
         } else {
-            read_text(path, shown)
+            read_text(path, shown).map(Arc::from)
         };
         match read {
             Ok(text) => {
-                let text: Arc<str> = Arc::from(text);
                 context.sources.insert(shown.clone(), text.clone());
                 config_text = text.clone();
                 let (m, f) = manifest::parse_manifest(shown, &text);
@@ -272,6 +302,7 @@ impl<'c> CacheKeys<'c> {
             include_packages: context.include_packages,
             dbt_manifest: context.dbt_manifest,
             sources: SourceMap::default(),
+            overlay: context.overlay.clone(),
         };
         let facts = dbt::parse_project(project, &own);
         let mut reads = Vec::new();

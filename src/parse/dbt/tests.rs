@@ -30,6 +30,7 @@ fn parse_fixture_with(dir: &str, dbt_manifest: bool) -> FileFacts {
         include_packages: false,
         dbt_manifest,
         sources: SourceMap::default(),
+        overlay: None,
     };
     let project = DbtProjectDir {
         path: root,

@@ -28,6 +28,7 @@ pub(super) fn context(paths: &[&str]) -> ParseContext {
         include_packages: false,
         dbt_manifest: false,
         sources: SourceMap::default(),
+        overlay: None,
     }
 }
 
