@@ -141,6 +141,11 @@ struct CheckArgs {
     /// One line per finding and the one-line totals: no code frames, no table.
     #[arg(long, short)]
     quiet: bool,
+    /// Check, then re-check on every file change, printing only the findings
+    /// that appeared and those gone, and a summary line (human format only;
+    /// Ctrl-C stops, exit 0).
+    #[arg(long, conflicts_with_all = ["write_baseline", "add_allow", "output_file"])]
+    watch: bool,
     #[command(flatten)]
     adoption: AdoptionArgs,
 }
@@ -628,6 +633,8 @@ fn analyze_at(
 fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
     let a = &args.adoption;
     let mut options = options(&args.common);
+    // Watching starts before the first check, so no change made during it is missed.
+    let watch = args.watch.then(|| start_watch(args)).transpose()?;
     if let Some(path) = &a.write_baseline {
         let analysis = analyze_with(&args.common, options)?;
         std::fs::write(path, crate::baseline::render(&analysis.recorded))
@@ -673,7 +680,7 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
     if compared {
         options.known = Some(known);
     }
-    let analysis = analyze_with(&args.common, options)?;
+    let analysis = analyze_with(&args.common, options.clone())?;
     if let Some(outcome) = analysis.known {
         if a.changed_since.is_some() {
             notes.push(format!(
@@ -695,6 +702,10 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
         eprintln!("pipelint: {done}");
         return Ok(ExitCode::SUCCESS);
     }
+    let color = a.output_file.is_none()
+        && !args.no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::stdout().is_terminal();
     let text = match args.format {
         Format::Json => report::json::render(&analysis),
         Format::Sarif => report::sarif::render(&analysis),
@@ -704,21 +715,15 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
         }
         Format::Gitlab => report::gitlab::render(&analysis),
         Format::Junit => report::junit::render(&analysis),
-        Format::Human => {
-            let color = a.output_file.is_none()
-                && !args.no_color
-                && std::env::var_os("NO_COLOR").is_none()
-                && std::io::stdout().is_terminal();
-            report::human::render(
-                &analysis,
-                &report::human::HumanOptions {
-                    color,
-                    quiet: args.quiet,
-                    statistics: a.statistics,
-                    note: (!notes.is_empty()).then(|| notes.join("\n")),
-                },
-            )
-        }
+        Format::Human => report::human::render(
+            &analysis,
+            &report::human::HumanOptions {
+                color,
+                quiet: args.quiet,
+                statistics: a.statistics,
+                note: (!notes.is_empty()).then(|| notes.join("\n")),
+            },
+        ),
     };
     if args.format != Format::Human {
         for note in &notes {
@@ -730,11 +735,41 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
         None => print(&text)?,
     }
+    if let Some(watch) = watch {
+        eprintln!(
+            "pipelint: watching {} for changes (Ctrl-C to stop)",
+            report::terminal::sanitize(&watch.root().display().to_string())
+        );
+        let note = |n: &str| eprintln!("pipelint: {}", report::terminal::sanitize(n));
+        let check = || analyze_with(&args.common, options.clone());
+        watch.run(&analysis, check, print, note, color)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     Ok(if !a.exit_zero && analysis.fails(args.fail_on.severity()) {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Starts `--watch` on the repo root of the checked path, refusing machine
+/// formats: a stream of changes has no place in a JSON or SARIF document.
+fn start_watch(args: &CheckArgs) -> Result<crate::watch::Watch, String> {
+    if args.format != Format::Human {
+        return Err(format!(
+            "--watch prints the human format only; run `pipelint check --format {}` once per change instead",
+            args.format
+                .to_possible_value()
+                .map(|v| v.get_name().to_string())
+                .unwrap_or_default()
+        ));
+    }
+    let c = &args.common;
+    let workspace =
+        crate::workspace::Workspace::locate(&c.path, c.root.as_deref(), c.config.as_deref())
+            .map_err(|why| format!("cannot check {}: {why}", c.path.display()))?;
+    let cache = crate::cache::disk::folder(c.cache_dir.as_deref(), c.no_cache);
+    crate::watch::Watch::start(&workspace.root, cache.as_deref())
 }
 
 /// The name of a repo for titles: its folder's name (never its absolute path).

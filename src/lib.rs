@@ -35,4 +35,5 @@ pub mod span;
 pub mod sql_dialect;
 pub mod suggest;
 pub mod view;
+pub mod watch;
 pub mod workspace;

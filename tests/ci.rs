@@ -16,21 +16,6 @@ mod snippets;
 use std::path::Path;
 use std::process::Command;
 
-/// Copies a folder tree (files and folders only).
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("create folder");
-    for entry in std::fs::read_dir(from).expect("read folder") {
-        let entry = entry.expect("folder entry");
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type().expect("file type");
-        if kind.is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else if kind.is_file() {
-            std::fs::copy(entry.path(), &target).expect("copy file");
-        }
-    }
-}
-
 /// Runs git in `dir` with a fixed identity; panics when it fails.
 pub fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
@@ -55,7 +40,7 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// A fresh git repository holding a copy of a fixture, one commit.
 pub fn git_fixture(name: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    copy_dir(&common::fixture(name), dir.path());
+    common::copy_dir(&common::fixture(name), dir.path());
     git(dir.path(), &["init", "--quiet", "--initial-branch=main"]);
     git(dir.path(), &["add", "--all"]);
     git(dir.path(), &["commit", "--quiet", "-m", "fixture"]);

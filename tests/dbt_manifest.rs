@@ -19,22 +19,10 @@ fn graph_text(path: &Path, extra: &[&str]) -> String {
     stdout
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 /// The `manifest_shop` fixture in a temporary folder, its manifest edited.
 fn shop_with_manifest(edit: impl FnOnce(&str) -> String) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture("dbt/manifest_shop"), dir.path());
+    common::copy_dir(&fixture("dbt/manifest_shop"), dir.path());
     let path = dir.path().join("target/manifest.json");
     let text = fs::read_to_string(&path).unwrap();
     fs::write(&path, edit(&text)).unwrap();

@@ -130,7 +130,7 @@ fn each_dbt_project_is_its_own_namespace() {
 #[test]
 fn the_root_is_the_git_root_of_the_checked_path() {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&monorepo(), tmp.path());
+    common::copy_dir(&monorepo(), tmp.path());
     std::fs::create_dir(tmp.path().join(".git")).unwrap();
     let (_, doc) = check_json(&tmp.path().join("transform/shop"), &["--fail-on", "info"]);
     let expected: Vec<String> = check_in(&monorepo(), "transform/shop");
@@ -162,18 +162,6 @@ fn an_explicit_config_replaces_the_nearest() {
     );
     // The root pipeline.toml lies above the config in use: not reported.
     assert!(!findings(&doc).iter().any(|f| f.contains("invalid-config")));
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A repo in a temp folder: `files` as (path, text).

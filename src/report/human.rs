@@ -103,12 +103,40 @@ pub fn statistics(diags: &[Diagnostic]) -> String {
     out
 }
 
-/// `29 errors, 20 warnings, 2 info in 40 files (120 nodes, 200 edges)`.
-fn totals(analysis: &Analysis) -> String {
+/// What `check --watch` prints after a re-check: a `+ header` line per
+/// finding that appeared, a `- header` line per finding gone (each in report
+/// order), then one summary line: `1 appeared, 0 gone; <totals> [84 ms]`.
+pub fn changes(
+    appeared: &[Diagnostic],
+    gone: &[Diagnostic],
+    analysis: &Analysis,
+    millis: u128,
+    color: bool,
+) -> String {
+    let style = Style { color };
+    let mut out = String::new();
+    for (sign, code, diags) in [("+", "32", appeared), ("-", "31", gone)] {
+        for d in diags {
+            let _ = writeln!(out, "{} {}", style.paint(code, sign), style.header(d));
+        }
+    }
+    let _ = writeln!(
+        out,
+        "{} appeared, {} gone; {} [{millis} ms]",
+        appeared.len(),
+        gone.len(),
+        totals_line(analysis)
+    );
+    out
+}
+
+/// `29 errors, 20 warnings, 2 info in 40 files (120 nodes, 200 edges)`,
+/// without a line break.
+pub fn totals_line(analysis: &Analysis) -> String {
     let (errors, warnings, infos) = analysis.counts();
     let files = analysis.context.sources.len();
-    let mut out = format!(
-        "{} error{}, {} warning{}, {} info in {} file{} ({} nodes, {} edges)\n",
+    format!(
+        "{} error{}, {} warning{}, {} info in {} file{} ({} nodes, {} edges)",
         errors,
         plural(errors),
         warnings,
@@ -118,7 +146,13 @@ fn totals(analysis: &Analysis) -> String {
         plural(files),
         analysis.graph.inner.node_count(),
         analysis.graph.inner.edge_count()
-    );
+    )
+}
+
+/// The totals line, then a line counting skipped files when any were.
+fn totals(analysis: &Analysis) -> String {
+    let mut out = totals_line(analysis);
+    out.push('\n');
     if !analysis.skipped.is_empty() {
         let by: Vec<String> = analysis
             .skipped

@@ -7,8 +7,9 @@ use std::process::{Command, Stdio};
 
 use saphyr::{LoadableYamlNode, Yaml};
 
+use crate::common::copy_dir;
 use crate::common::fixture;
-use crate::{copy_dir, git, git_fixture, repo_root};
+use crate::{git, git_fixture, repo_root};
 
 /// What one run of the script left behind.
 struct Run {

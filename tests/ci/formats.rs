@@ -8,8 +8,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
+use crate::common::copy_dir;
 use crate::common::{check_json, external_tests, fixture, pipelint};
-use crate::{copy_dir, repo_root};
+use crate::repo_root;
 
 fn run(path: &Path, format: &str) -> (i32, String) {
     let p = path.to_string_lossy().into_owned();

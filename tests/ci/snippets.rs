@@ -5,8 +5,9 @@ use std::process::Command;
 
 use saphyr::{LoadableYamlNode, Yaml};
 
+use crate::common::copy_dir;
 use crate::common::fixture;
-use crate::{copy_dir, repo_root};
+use crate::repo_root;
 
 /// The README's fenced YAML block whose first line is `# <file>`.
 fn snippet(file: &str) -> String {

@@ -113,16 +113,17 @@ pub fn venv_python() -> Option<PathBuf> {
     py.exists().then_some(py)
 }
 
-/// Copies a folder tree (a fixture into a temp folder a test may change).
+/// Copies a folder tree (files and folders only), creating `to`.
 pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("folder entry");
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        let kind = entry.file_type().expect("file type");
+        if kind.is_dir() {
             copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target).expect("copy file");
         }
     }
 }
