@@ -151,6 +151,49 @@ fn copy_options_nested_19000_deep_are_refused_not_a_stack_overflow() {
     );
 }
 
+/// A fuzzer's find (10-minute release run): a template expression of
+/// 50,000 prefix `-` made minijinja's parser recurse once per operator
+/// until the stack overflowed (in a release build). Templates whose
+/// expressions nest past the limit are refused before minijinja parses
+/// them: a note, and the refs read from the literal calls.
+#[test]
+fn a_template_with_30000_prefix_operators_is_a_note_not_a_stack_overflow() {
+    let model = format!(
+        "select {{{{ {}1 }}}} as x from {{{{ ref('orders') }}}}\n",
+        "-\n".repeat(30_000)
+    );
+    let dir = repo(&[
+        ("pipeline.toml", "[project]\nroot = true\n"),
+        (
+            "dbt_project.yml",
+            "name: shop\nversion: \"1.0\"\nprofile: shop\n",
+        ),
+        ("models/deep.sql", &model),
+        ("models/orders.sql", "select 1 as id\n"),
+    ]);
+    let (_, doc) = check_json(
+        dir.path(),
+        &["--select", "unresolved-dynamic,unresolved-reference"],
+    );
+    let found: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{} {}",
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        ["models/deep.sql:1025 model `deep` could not be rendered (expressions nested deeper than allowed: over the limit of 1024 levels (raise it with --max-depth)); its refs and sources were read from the literal calls in the file"]
+    );
+}
+
 /// A fuzzer's find: a `[paths."…"]` key of 334,000 bytes made globset
 /// panic ("regex compilation shouldn't fail"). Repo globs are capped in
 /// length and built without the panicking call.

@@ -111,6 +111,37 @@ pub fn normalize_tag_whitespace(text: &str) -> Cow<'_, str> {
     Cow::Owned(spaced(&keep))
 }
 
+/// The line of the first place where a template's expressions nest deeper
+/// than `max` — brackets, and runs of prefix operators (`- - - x`,
+/// `not not x`), which minijinja's parser descends once each without a
+/// limit of its own (a fuzzer's 50,000 `-` overflowed the stack) — if any.
+/// Lexing is iterative, so this never recurses itself.
+pub fn nested_too_deep(text: &str, max: usize) -> Option<usize> {
+    if text.len() <= max || super::jinja::overlong_line(text).is_some() {
+        return None;
+    }
+    let (mut brackets, mut prefixes) = (0usize, 0usize);
+    for (token, span) in tokenize(text, false, SyntaxConfig::default()).map_while(Result::ok) {
+        match token {
+            Token::ParenOpen | Token::BracketOpen | Token::BraceOpen => {
+                brackets += 1;
+                prefixes = 0;
+            }
+            Token::ParenClose | Token::BracketClose | Token::BraceClose => {
+                brackets = brackets.saturating_sub(1);
+            }
+            Token::Minus | Token::Plus => prefixes += 1,
+            Token::Ident("not") => prefixes += 1,
+            Token::VariableEnd | Token::BlockEnd => (brackets, prefixes) = (0, 0),
+            _ => prefixes = 0,
+        }
+        if brackets + prefixes > max {
+            return Some(span.start_line as usize);
+        }
+    }
+    None
+}
+
 fn lex(text: &str) -> Lexed {
     if let Some(line) = super::jinja::overlong_line(text) {
         // minijinja's lexer overflows its column counter on such a line.

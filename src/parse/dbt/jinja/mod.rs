@@ -221,7 +221,11 @@ impl DbtJinja {
         env.set_loader(move |name| {
             Ok(sources
                 .get(name)
-                .filter(|text| overlong_line(text).is_none())
+                .filter(|text| {
+                    overlong_line(text).is_none()
+                        && super::template_scan::nested_too_deep(text, max_template_nesting())
+                            .is_none()
+                })
                 .cloned())
         });
         scope.env_globals = env.globals().map(|(name, _)| name.to_string()).collect();
@@ -245,6 +249,19 @@ impl DbtJinja {
                     format!(
                         "line {line} is longer than {MAX_LINE_CHARS} characters, more than the \
                          template engine can place; it was not rendered"
+                    ),
+                    u32::try_from(line).ok(),
+                )),
+                recording: Recording::default(),
+            };
+        }
+        if let Some(line) = super::template_scan::nested_too_deep(text, max_template_nesting()) {
+            return Rendered {
+                output: Err((
+                    crate::limits::over(
+                        "expressions nested deeper than allowed",
+                        "max-depth",
+                        format!("{} levels", max_template_nesting()),
                     ),
                     u32::try_from(line).ok(),
                 )),
@@ -282,6 +299,15 @@ impl DbtJinja {
             .output
             .unwrap_or_else(|_| text.to_string())
     }
+}
+
+/// How deep a template's expressions may nest (brackets and runs of
+/// prefix operators): `--max-depth` levels, times the operators a chain
+/// may hold per level, as SQL chains are counted.
+fn max_template_nesting() -> usize {
+    crate::limits::get()
+        .depth
+        .saturating_mul(crate::limits::CHAIN_PER_DEPTH)
 }
 
 /// The longest line minijinja can lex: it counts columns in 16 bits (and
