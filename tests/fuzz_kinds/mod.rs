@@ -113,6 +113,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 pub struct Scratch {
     dir: tempfile::TempDir,
     kind: Kind,
+    /// Workers with the stacks every front end gives them (`pipelint`'s
+    /// CLI and server: 16 MB), so a crash found here is one users meet.
+    pool: rayon::ThreadPool,
 }
 
 impl Scratch {
@@ -138,7 +141,11 @@ impl Scratch {
             )
             .unwrap();
         }
-        Scratch { dir, kind }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .stack_size(16 * 1024 * 1024)
+            .build()
+            .expect("worker threads start");
+        Scratch { dir, kind, pool }
     }
 
     /// The repo root.
@@ -156,8 +163,10 @@ impl Scratch {
             dbt_manifest: self.kind.dbt_manifest(),
             ..Default::default()
         };
-        let analysis =
-            pipelint::check::run(self.dir.path(), &options).expect("the repo is a folder");
+        let analysis = self
+            .pool
+            .install(|| pipelint::check::run(self.dir.path(), &options))
+            .expect("the repo is a folder");
         // Every format renders whatever was found.
         let mut n = pipelint::report::json::render(&analysis).len();
         n += pipelint::report::sarif::render(&analysis).len();
