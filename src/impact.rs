@@ -77,11 +77,9 @@ pub fn impact(graph: &Graph, changed: &[NodeIndex]) -> Impact {
     // A task and the scripts it runs are one job: what the script reads
     // and writes, the task does.
     let mut with_scripts: Vec<NodeIndex> = changed.to_vec();
-    for &c in changed {
-        for s in graph.scripts_run_by(c) {
-            if !with_scripts.contains(&s) {
-                with_scripts.push(s);
-            }
+    for s in graph.scripts_run_by(changed) {
+        if !with_scripts.contains(&s) {
+            with_scripts.push(s);
         }
     }
     let changed = with_scripts.as_slice();

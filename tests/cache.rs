@@ -8,20 +8,6 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-/// Copies a folder tree.
-fn copy(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for e in fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &target);
-        } else {
-            fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 /// stdout and stderr of `check --format json` on `repo`, with `cache`
 /// (`None`: `--no-cache`).
 fn run(repo: &Path, cache: Option<&Path>) -> (String, String) {
@@ -36,6 +22,26 @@ fn run(repo: &Path, cache: Option<&Path>) -> (String, String) {
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// The cache's line of `PIPELINT_TIMINGS`: how many entries a run reused,
+/// so a cache that is never hit fails the test.
+fn reuse(repo: &Path, cache: &Path) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .args(["check", "-q"])
+        .arg(repo)
+        .arg("--cache-dir")
+        .arg(cache)
+        .env("PIPELINT_TIMINGS", "1")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    stderr
+        .lines()
+        .find(|l| l.starts_with("pipelint: cache"))
+        .unwrap_or_default()
+        .to_string()
 }
 
 /// The repo's one cache file under `cache`.
@@ -58,9 +64,13 @@ fn results_are_identical_with_and_without_the_cache_across_edits() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     let cache = dir.path().join("cache");
-    copy(&common::fixture("acme-broken"), &repo);
+    common::copy_dir(&common::fixture("acme-broken"), &repo);
     same_with_and_without(&repo, &cache, "first run");
     assert!(cache_file(&cache).is_file());
+    assert_eq!(
+        reuse(&repo, &cache),
+        "pipelint: cache    22 reused, 0 parsed"
+    );
 
     // An edit that adds a finding to a SQL script.
     let script = repo.join("sql/load_events.sql");
@@ -70,6 +80,10 @@ fn results_are_identical_with_and_without_the_cache_across_edits() {
         format!("{text}\nSELECT * FROM raw.nowhere_at_all;\n"),
     )
     .unwrap();
+    assert_eq!(
+        reuse(&repo, &cache),
+        "pipelint: cache    21 reused, 1 parsed"
+    );
     same_with_and_without(&repo, &cache, "SQL edit");
 
     // A dbt model edited, then one renamed: the project's facts change.
@@ -95,7 +109,7 @@ fn a_corrupt_cache_is_ignored_with_a_note_and_rewritten() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     let cache = dir.path().join("cache");
-    copy(&common::fixture("acme-broken"), &repo);
+    common::copy_dir(&common::fixture("acme-broken"), &repo);
     let (fresh, _) = run(&repo, None);
     run(&repo, Some(&cache));
     fs::write(cache_file(&cache), b"not a cache").unwrap();
@@ -115,7 +129,7 @@ fn two_runs_at_once_leave_a_readable_cache() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     let cache = dir.path().join("cache");
-    copy(&common::fixture("acme-broken"), &repo);
+    common::copy_dir(&common::fixture("acme-broken"), &repo);
     let (fresh, _) = run(&repo, None);
     let runs: Vec<_> = (0..4)
         .map(|_| {
@@ -135,7 +149,7 @@ fn the_cache_is_off_when_ci_is_set_unless_a_folder_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     let home = dir.path().join("home");
-    copy(&common::fixture("acme"), &repo);
+    common::copy_dir(&common::fixture("acme"), &repo);
     let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
         .arg("check")
         .arg(&repo)

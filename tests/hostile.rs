@@ -42,6 +42,24 @@ fn parse_errors(dir: &Path, extra: &[&str]) -> Vec<String> {
         .collect()
 }
 
+/// `file:line message` of each finding of the `select`ed rules.
+fn located(dir: &Path, select: &str) -> Vec<String> {
+    let (_, doc) = check_json(dir, &["--select", select]);
+    doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            format!(
+                "{}:{} {}",
+                d["file"].as_str().unwrap(),
+                d["line"],
+                d["message"].as_str().unwrap()
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn a_dag_indented_511_deep_is_refused_before_the_python_parser() {
     let mut dag = String::from("from airflow import DAG\n");
@@ -171,23 +189,7 @@ fn a_template_with_30000_prefix_operators_is_a_note_not_a_stack_overflow() {
         ("models/deep.sql", &model),
         ("models/orders.sql", "select 1 as id\n"),
     ]);
-    let (_, doc) = check_json(
-        dir.path(),
-        &["--select", "unresolved-dynamic,unresolved-reference"],
-    );
-    let found: Vec<String> = doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            format!(
-                "{}:{} {}",
-                d["file"].as_str().unwrap(),
-                d["line"],
-                d["message"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let found = located(dir.path(), "unresolved-dynamic,unresolved-reference");
     assert_eq!(
         found,
         ["models/deep.sql:1025 model `deep` could not be rendered (expressions nested deeper than allowed: over the limit of 1024 levels (raise it with --max-depth)); its refs and sources were read from the literal calls in the file"]
@@ -204,20 +206,7 @@ fn a_path_glob_of_300_kb_is_a_finding_not_a_panic() {
         "warehouse/".repeat(30_000)
     );
     let dir = repo(&[("pipeline.toml", &manifest), ("sql/a.sql", "SELECT 1")]);
-    let (_, doc) = check_json(dir.path(), &["--select", "invalid-config"]);
-    let found: Vec<String> = doc["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            format!(
-                "{}:{} {}",
-                d["file"].as_str().unwrap(),
-                d["line"],
-                d["message"].as_str().unwrap()
-            )
-        })
-        .collect();
+    let found = located(dir.path(), "invalid-config");
     assert_eq!(
         found,
         ["pipeline.toml:4 bad glob `warehouse/warehouse/warehouse/warehouse/warehouse/warehouse/warehouse/warehouse…`: a pattern of 300005 bytes is longer than the 1024 pipelint compiles"]

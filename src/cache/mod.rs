@@ -88,21 +88,17 @@ impl FactCache {
         key: Hash,
         content_of: impl Fn(&Arc<str>) -> Option<Hash>,
     ) -> Option<FileFacts> {
-        let entry = {
+        let reads = {
             let earlier = self.earlier.lock().ok()?;
-            let e = earlier.get(slot)?;
-            if e.key != key {
-                return None;
-            }
-            e.clone()
+            let e = earlier.get(slot).filter(|e| e.key == key)?;
+            e.reads.clone()
         };
-        if !entry
-            .reads
-            .iter()
-            .all(|(rel, h)| content_of(rel) == Some(*h))
-        {
+        // Files are read (for their hashes) without holding the lock.
+        if !reads.iter().all(|(rel, h)| content_of(rel) == Some(*h)) {
             return None;
         }
+        // A hit is taken out, not copied: its facts can be megabytes.
+        let entry = self.earlier.lock().ok()?.remove(slot)?;
         let facts: FileFacts = postcard::from_bytes(&entry.facts).ok()?;
         if let Ok(mut now) = self.now.lock() {
             now.insert(slot.clone(), entry);
@@ -141,10 +137,11 @@ impl FactCache {
             .lock()
             .map(|mut n| std::mem::take(&mut *n))
             .unwrap_or_default();
-        let (reused, fresh) = self.counts();
+        let (_, fresh) = self.counts();
         let mut changed = fresh > 0;
         if let Ok(mut earlier) = self.earlier.lock() {
-            changed |= earlier.len() != reused;
+            // What is left of the earlier entries was not reused: gone or stale.
+            changed |= !earlier.is_empty();
             *earlier = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
         if let Ok(mut c) = self.counts.lock() {

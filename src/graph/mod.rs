@@ -226,11 +226,13 @@ impl Graph {
             .map(|e| (e.source(), e.target(), e.id(), e.weight()))
     }
 
-    /// The scripts `job` runs (a SQL file a task executes): with it, one job.
-    pub fn scripts_run_by(&self, job: NodeIndex) -> Vec<NodeIndex> {
-        let id = &self.inner[job].id;
+    /// The scripts any of `jobs` runs (a SQL file a task executes): with its
+    /// task, one job. One pass over the nodes, however many jobs.
+    pub fn scripts_run_by(&self, jobs: &[NodeIndex]) -> Vec<NodeIndex> {
+        let ids: std::collections::HashSet<&str> =
+            jobs.iter().map(|&j| self.inner[j].id.as_str()).collect();
         self.nodes()
-            .filter(|(_, n)| n.run_by.as_deref() == Some(id.as_str()))
+            .filter(|(_, n)| n.run_by.as_deref().is_some_and(|r| ids.contains(r)))
             .map(|(ix, _)| ix)
             .collect()
     }

@@ -117,7 +117,14 @@ pub fn normalize_tag_whitespace(text: &str) -> Cow<'_, str> {
 /// limit of its own (a fuzzer's 50,000 `-` overflowed the stack) — if any.
 /// Lexing is iterative, so this never recurses itself.
 pub fn nested_too_deep(text: &str, max: usize) -> Option<usize> {
-    if text.len() <= max || super::jinja::overlong_line(text).is_some() {
+    // Each level needs a bracket, a `+`/`-` or a `not`: a text with fewer
+    // of them than the limit cannot reach it, and is not lexed (most are not).
+    let openers = text
+        .bytes()
+        .filter(|b| matches!(b, b'(' | b'[' | b'{' | b'+' | b'-'))
+        .count();
+    let nots = memchr::memmem::find_iter(text.as_bytes(), b"not").count();
+    if openers + nots <= max || super::jinja::overlong_line(text).is_some() {
         return None;
     }
     let (mut brackets, mut prefixes) = (0usize, 0usize);
