@@ -117,14 +117,7 @@ pub fn normalize_tag_whitespace(text: &str) -> Cow<'_, str> {
 /// limit of its own (a fuzzer's 50,000 `-` overflowed the stack) — if any.
 /// Lexing is iterative, so this never recurses itself.
 pub fn nested_too_deep(text: &str, max: usize) -> Option<usize> {
-    // Each level needs a bracket, a `+`/`-` or a `not`: a text with fewer
-    // of them than the limit cannot reach it, and is not lexed (most are not).
-    let openers = text
-        .bytes()
-        .filter(|b| matches!(b, b'(' | b'[' | b'{' | b'+' | b'-'))
-        .count();
-    let nots = memchr::memmem::find_iter(text.as_bytes(), b"not").count();
-    if openers + nots <= max || super::jinja::overlong_line(text).is_some() {
+    if tag_openers(text) <= max || super::jinja::overlong_line(text).is_some() {
         return None;
     }
     let (mut brackets, mut prefixes) = (0usize, 0usize);
@@ -147,6 +140,37 @@ pub fn nested_too_deep(text: &str, max: usize) -> Option<usize> {
         }
     }
     None
+}
+
+/// How many brackets, `+`/`-` and `not`s the tags (`{{ … }}`, `{% … %}`)
+/// of a template hold: each level of nesting needs one, so a template with
+/// no more than the limit cannot reach it and is not lexed. SQL around the
+/// tags (its `--` comments, its parentheses) does not count.
+fn tag_openers(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let mut count = 0;
+    let mut at = 0;
+    while let Some(i) = memchr::memchr(b'{', &bytes[at..]) {
+        let open = at + i + 1;
+        let close: &[u8] = match bytes.get(open) {
+            Some(b'{') => b"}}",
+            Some(b'%') => b"%}",
+            _ => {
+                at = open;
+                continue;
+            }
+        };
+        let body = open + 1;
+        let end = memchr::memmem::find(&bytes[body..], close).map_or(bytes.len(), |e| body + e);
+        let tag = &bytes[body..end];
+        count += tag
+            .iter()
+            .filter(|b| matches!(b, b'(' | b'[' | b'{' | b'+' | b'-'))
+            .count();
+        count += memchr::memmem::find_iter(tag, b"not").count();
+        at = end;
+    }
+    count
 }
 
 fn lex(text: &str) -> Lexed {
@@ -549,6 +573,17 @@ mod tests {
     use super::*;
 
     type Seen<'a> = (CallKind, Vec<Option<String>>, Option<&'a str>, &'a str);
+
+    #[test]
+    fn only_what_tags_hold_counts_toward_nesting() {
+        // The SQL's `(` and `--` do not count; the tags' `(`, `-`, `not` do.
+        assert_eq!(
+            tag_openers("select (1) -- note {{ f(-x) }} {% if not a %}"),
+            3
+        );
+        assert_eq!(tag_openers("{{"), 0);
+        assert_eq!(tag_openers("{%}"), 0);
+    }
 
     #[test]
     fn finds_literal_ref_and_source_calls_with_ranges() {
