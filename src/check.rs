@@ -146,12 +146,44 @@ impl Analysis {
 /// the whole repo is read from its root (see [`crate::workspace`]), so a
 /// subfolder's findings are exactly the root run's findings located there.
 pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
+    Ok(resume(path, find(path, options)?, options))
+}
+
+/// The first stage of a run, on its own: the workspace of the checked
+/// path and the files in it (what [`run_found`] goes on from).
+#[derive(Debug)]
+pub struct Found {
+    /// The repo root, the checked folder and the config.
+    pub workspace: Workspace,
+    /// The files under the root.
+    pub discovery: crate::discover::Discovery,
+    timer: StageTimer,
+}
+
+/// Locates the workspace of `path` and discovers its files.
+pub fn find(path: &Path, options: &Options) -> Result<Found, RunError> {
     let workspace = Workspace::locate(path, options.root.as_deref(), options.config.as_deref())
         .map_err(|why| RunError::BadPath(path.to_path_buf(), why))?;
-    let root = workspace.root.as_path();
+    crate::rules::select::check_names(&options.select, &options.ignore)
+        .map_err(RunError::BadRule)?;
     let timer = StageTimer::new();
-    let discovery = crate::discover::discover(root);
+    let discovery = crate::discover::discover(&workspace.root);
     timer.lap("discover");
+    Ok(Found {
+        workspace,
+        discovery,
+        timer,
+    })
+}
+
+/// [`run`] from what [`find`] found: parse, graph, rules, exceptions.
+pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
+    let Found {
+        workspace,
+        discovery,
+        timer,
+    } = found;
+    let root = workspace.root.as_path();
     let mut notes = Vec::new();
     let reads_something = discovery
         .files
@@ -183,23 +215,35 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         options.overlay.clone(),
         cache.as_deref(),
     );
+    let mut saving = None;
     if let Some(cache) = &cache {
         let (reused, fresh) = cache.counts();
-        let (changed, entries) = cache.finish_run();
+        let (read, stamped) = cache.hash_counts();
+        let (changed, contents) = cache.finish_run();
         if let Some(file) = cache_file.filter(|_| changed) {
-            if let Err(why) = crate::cache::disk::save(&file, entries) {
-                notes.push(why);
-            }
+            // Written while the graph is built.
+            saving = Some(std::thread::spawn(move || {
+                crate::cache::disk::save(&file, contents)
+            }));
         }
         if std::env::var_os("PIPELINT_TIMINGS").is_some() {
             eprintln!("pipelint: cache    {reused} reused, {fresh} parsed");
+            eprintln!("pipelint: hashes   {read} read, {stamped} known by their stamp");
         }
     }
     timer.lap("parse");
     let (selection, mut diagnostics) =
         Selection::new(&parsed.manifest.rules, &options.select, &options.ignore)
-            .map_err(RunError::BadRule)?;
+            // `find` refused unknown CLI names: the only error there is.
+            .unwrap_or_default();
     let graph = graph::build(&parsed.facts, &parsed.manifest, parsed.codeowners.as_ref());
+    if let Some(saving) = saving {
+        match saving.join() {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => notes.push(why),
+            Err(_) => notes.push("the cache was not written: its writer stopped".to_string()),
+        }
+    }
     timer.lap("graph");
     let found: Vec<Vec<Diagnostic>> = GRAPH_RULES
         .par_iter()
@@ -266,7 +310,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
     // the dbt parser, a local dbt package read by each project using it.
     diagnostics.dedup();
     timer.lap("rules");
-    Ok(Analysis {
+    Analysis {
         root: root.to_path_buf(),
         scope: workspace.scope,
         notes,
@@ -277,7 +321,7 @@ pub fn run(path: &Path, options: &Options) -> Result<Analysis, RunError> {
         recorded,
         known,
         skipped: discovery.skipped,
-    })
+    }
 }
 
 /// A Python file with a syntax error gives its `parse-error` and nothing
@@ -341,6 +385,7 @@ fn resident_mb() -> Option<u64> {
 
 /// Stage durations on stderr when `PIPELINT_TIMINGS` is set: where a slow run
 /// spends its time, without a profiler.
+#[derive(Debug)]
 struct StageTimer {
     start: Option<std::time::Instant>,
     last: std::cell::Cell<Option<std::time::Instant>>,

@@ -613,19 +613,62 @@ fn analyze_at(
     root: &std::path::Path,
     options: Options,
 ) -> Result<check::Analysis, String> {
-    crate::limits::set(common.limits.limits());
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(common.threads.unwrap_or(0))
-        .stack_size(16 * 1024 * 1024)
-        .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let pool = workers(common)?;
     let analysis = pool
         .install(|| check::run(root, &options))
         .map_err(|e| e.to_string())?;
-    for note in &analysis.notes {
-        eprintln!("pipelint: {}", report::terminal::sanitize(note));
-    }
+    print_notes(&analysis);
     Ok(analysis)
+}
+
+/// The worker threads of a run (16 MB stacks: parsers recurse), with the
+/// run's limits set.
+fn workers(common: &Common) -> Result<rayon::ThreadPool, String> {
+    crate::limits::set(common.limits.limits());
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(common.threads.unwrap_or(0))
+        .stack_size(16 * 1024 * 1024)
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))
+}
+
+fn print_notes(analysis: &check::Analysis) {
+    for line in note_lines(&analysis.notes) {
+        eprintln!("{line}");
+    }
+}
+
+/// Notes as printed on stderr.
+fn note_lines(notes: &[String]) -> Vec<String> {
+    notes
+        .iter()
+        .map(|n| format!("pipelint: {}", report::terminal::sanitize(n)))
+        .collect()
+}
+
+/// A check that may be replayed (see [`crate::cache::replay`]): the
+/// probe taken before it and the file its record goes in.
+struct Replayable {
+    probe: crate::cache::replay::Probe,
+    file: std::path::PathBuf,
+}
+
+/// What a check's output depends on besides the files: the command line,
+/// the folder it runs in, colour, and the environment variables reports
+/// read.
+fn replay_key(color: bool) -> crate::cache::Hash {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let vars: Vec<(String, String)> = ["GITHUB_SERVER_URL", "GITHUB_REPOSITORY", "GITHUB_SHA"]
+        .iter()
+        .map(|v| (v.to_string(), std::env::var(v).unwrap_or_default()))
+        .collect();
+    let vars = format!("{vars:?}");
+    crate::cache::hash_parts(args.iter().map(|a| a.as_encoded_bytes()).chain([
+        cwd.as_os_str().as_encoded_bytes(),
+        &[u8::from(color)][..],
+        vars.as_bytes(),
+    ]))
 }
 
 /// `pipelint check`: analyze (against a baseline or a merge base), then
@@ -680,7 +723,49 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
     if compared {
         options.known = Some(known);
     }
-    let analysis = analyze_with(&args.common, options.clone())?;
+    let color = a.output_file.is_none()
+        && !args.no_color
+        && std::env::var_os("NO_COLOR").is_none()
+        && std::io::stdout().is_terminal();
+    // A plain report with the cache on may be the last one again.
+    let folder = match &options.cache {
+        check::CacheUse::Folder(folder) if watch.is_none() && a.add_allow.is_none() => {
+            Some(folder.clone()).filter(|_| a.changed_since.is_none())
+        }
+        _ => None,
+    };
+    let (analysis, replayable) = match folder {
+        Some(folder) => {
+            let pool = workers(&args.common)?;
+            let found = pool
+                .install(|| check::find(&args.common.path, &options))
+                .map_err(|e| e.to_string())?;
+            let root = &found.workspace.root;
+            let probe = pool.install(|| {
+                crate::cache::replay::Probe::take(
+                    replay_key(color),
+                    root,
+                    &found.discovery.all_paths,
+                )
+            });
+            let file =
+                crate::cache::replay::file_beside(&crate::cache::disk::file_for(&folder, root));
+            if let Some(record) = probe.replay(&file) {
+                if std::env::var_os("PIPELINT_TIMINGS").is_some() {
+                    eprintln!("pipelint: replayed the last check: nothing it read has changed");
+                }
+                for line in &record.stderr {
+                    eprintln!("{line}");
+                }
+                output(a.output_file.as_deref(), &record.stdout)?;
+                return Ok(ExitCode::from(record.exit));
+            }
+            let analysis = pool.install(|| check::resume(&args.common.path, found, &options));
+            print_notes(&analysis);
+            (analysis, Some(Replayable { probe, file }))
+        }
+        None => (analyze_with(&args.common, options.clone())?, None),
+    };
     if let Some(outcome) = analysis.known {
         if a.changed_since.is_some() {
             notes.push(format!(
@@ -702,10 +787,6 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
         eprintln!("pipelint: {done}");
         return Ok(ExitCode::SUCCESS);
     }
-    let color = a.output_file.is_none()
-        && !args.no_color
-        && std::env::var_os("NO_COLOR").is_none()
-        && std::io::stdout().is_terminal();
     let text = match args.format {
         Format::Json => report::json::render(&analysis),
         Format::Sarif => report::sarif::render(&analysis),
@@ -725,15 +806,27 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
             },
         ),
     };
-    if args.format != Format::Human {
-        for note in &notes {
-            eprintln!("pipelint: {note}");
-        }
+    let stderr = if args.format == Format::Human {
+        Vec::new()
+    } else {
+        notes.iter().map(|n| format!("pipelint: {n}")).collect()
+    };
+    for line in &stderr {
+        eprintln!("{line}");
     }
-    match &a.output_file {
-        Some(path) => std::fs::write(path, &text)
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-        None => print(&text)?,
+    output(a.output_file.as_deref(), &text)?;
+    let exit = u8::from(!a.exit_zero && analysis.fails(args.fail_on.severity()));
+    if let Some(Replayable { probe, file }) = replayable {
+        // Notes about the run itself (an unreadable cache, say) are not
+        // the check's output: such a run is not recorded.
+        if analysis.notes.is_empty() {
+            let read = replay_inputs(&analysis, a.baseline.as_deref(), &options);
+            if let Some(record) = probe.record(&analysis.root, read, text, stderr, exit) {
+                if let Err(why) = crate::cache::replay::save(&file, &record) {
+                    eprintln!("pipelint: {}", report::terminal::sanitize(&why));
+                }
+            }
+        }
     }
     if let Some(watch) = watch {
         eprintln!(
@@ -745,11 +838,41 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
         watch.run(&analysis, check, print, note, color)?;
         return Ok(ExitCode::SUCCESS);
     }
-    Ok(if !a.exit_zero && analysis.fails(args.fail_on.severity()) {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(ExitCode::from(exit))
+}
+
+/// Prints a report, or writes it to `--output-file`.
+fn output(file: Option<&std::path::Path>, text: &str) -> Result<(), String> {
+    match file {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))
+        }
+        None => print(text),
+    }
+}
+
+/// The files a check read besides those discovered: every file in its
+/// sources, the config named outside the repo, and the baselines.
+fn replay_inputs(
+    analysis: &check::Analysis,
+    baseline: Option<&std::path::Path>,
+    options: &Options,
+) -> Vec<std::path::PathBuf> {
+    let absolute = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let sources = analysis.context.sources.files();
+    let sources = sources
+        .iter()
+        .map(|rel| std::path::PathBuf::from(rel.as_ref()));
+    let project_baseline = options
+        .project_baseline
+        .then_some(analysis.manifest.project.baseline.as_ref())
+        .flatten()
+        .map(|file| analysis.root.join(&file.value));
+    sources
+        .chain(options.config.as_deref().map(absolute))
+        .chain(baseline.map(absolute))
+        .chain(project_baseline)
+        .collect()
 }
 
 /// Starts `--watch` on the repo root of the checked path, refusing machine

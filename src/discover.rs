@@ -56,6 +56,9 @@ pub struct Discovery {
     pub skipped: std::collections::BTreeMap<String, usize>,
 }
 
+/// A file found: its path and its repo-relative name.
+type Found = (PathBuf, Arc<str>);
+
 /// Walks `root`, honouring the repo's own .gitignore/.ignore files (never
 /// ignore files above the root, the user's global git excludes or
 /// `.git/info/exclude`, so the result is the same on every machine), and
@@ -63,7 +66,7 @@ pub struct Discovery {
 /// resolve inside the root (see [`crate::confine`]); the others, and names
 /// that are not UTF-8, are `parse-error`s naming the link, never opened.
 pub fn discover(root: &Path) -> Discovery {
-    let mut found: Vec<(PathBuf, Arc<str>)> = Vec::new();
+    let mut found: Vec<Found> = Vec::new();
     let refused: Arc<Mutex<Vec<Diagnostic>>> = Arc::default();
     let walker = {
         let root = root.to_path_buf();
@@ -75,24 +78,39 @@ pub fn discover(root: &Path) -> Discovery {
             .git_global(false)
             .git_exclude(false)
             .require_git(false)
+            .threads(rayon::current_num_threads().min(4))
             .filter_entry(move |e| admit(&root, e, &refused))
-            .build()
+            .build_parallel()
     };
-    let mut diagnostics = Vec::new();
-    for entry in walker {
-        match entry {
-            Ok(e) => {
-                if e.file_type().is_some_and(|t| t.is_file()) {
-                    let rel = rel_path(root, e.path());
-                    found.push((e.path().to_path_buf(), rel));
+    // Folders are listed in parallel; what they hold is sorted after.
+    let walked: Mutex<(Vec<Found>, Vec<Diagnostic>)> = Mutex::default();
+    walker.run(|| {
+        Box::new(|entry| {
+            let item = match entry {
+                Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                    Ok((e.path().to_path_buf(), rel_path(root, e.path())))
+                }
+                Ok(_) => return ignore::WalkState::Continue,
+                Err(err) => Err(walk_error(root, &err)),
+            };
+            if let Ok(mut walked) = walked.lock() {
+                match item {
+                    Ok(file) => walked.0.push(file),
+                    Err(d) => walked.1.push(d),
                 }
             }
-            Err(err) => diagnostics.push(walk_error(root, &err)),
-        }
-    }
+            ignore::WalkState::Continue
+        })
+    });
+    let (mut found_now, mut diagnostics) = walked.into_inner().unwrap_or_default();
+    found.append(&mut found_now);
     if let Ok(mut refused) = refused.lock() {
         diagnostics.append(&mut refused);
     }
+    diagnostics.sort_by(|a, b| {
+        let at = |d: &Diagnostic| d.span.as_ref().map(|s| s.file.clone());
+        (at(a), &a.message).cmp(&(at(b), &b.message))
+    });
     found.sort_by(|a, b| a.1.cmp(&b.1));
     let mut discovery = classify(found, diagnostics);
     crate::exclude::apply(&mut discovery, root);

@@ -134,23 +134,54 @@ fn line_col_of_bytes(bytes: &[u8], pos: usize) -> (u32, u32) {
 }
 
 /// The texts of the files that were read, by repo-relative path, so reports
-/// can show code frames without reading files again.
+/// can show code frames without reading files again. A file a warm run
+/// knew unchanged by its stamp (see [`crate::cache::stamp`]) is listed
+/// without its text, which is read when first asked for.
 #[derive(Debug, Default)]
 pub struct SourceMap {
-    texts: Mutex<BTreeMap<Arc<str>, Arc<str>>>,
+    texts: Mutex<BTreeMap<Arc<str>, Text>>,
+}
+
+/// A file's text, or where to read it when first asked for.
+#[derive(Debug, Clone)]
+enum Text {
+    Read(Arc<str>),
+    Unread(Arc<Path>),
 }
 
 impl SourceMap {
     /// Remembers the text of a file.
     pub fn insert(&self, rel: Arc<str>, text: Arc<str>) {
         if let Ok(mut map) = self.texts.lock() {
-            map.insert(rel, text);
+            map.insert(rel, Text::Read(text));
         }
     }
 
-    /// The text of a file, if it was read.
+    /// Lists a file the run knew without reading it: its text is read from
+    /// `path` (a path the walker admitted) when first asked for. A text
+    /// already remembered is kept.
+    pub fn insert_unread(&self, rel: Arc<str>, path: Arc<Path>) {
+        if let Ok(mut map) = self.texts.lock() {
+            map.entry(rel).or_insert(Text::Unread(path));
+        }
+    }
+
+    /// The text of a file, if it was read (or listed unread, and reads now).
     pub fn get(&self, rel: &str) -> Option<Arc<str>> {
-        self.texts.lock().ok().and_then(|m| m.get(rel).cloned())
+        let path = match self.texts.lock().ok()?.get(rel)? {
+            Text::Read(text) => return Some(text.clone()),
+            Text::Unread(path) => path.clone(),
+        };
+        // Read without holding the lock.
+        let rel: Arc<str> = Arc::from(rel);
+        let text: Arc<str> = Arc::from(read_text(&path, &rel).ok()?);
+        let mut map = self.texts.lock().ok()?;
+        let slot = map.get_mut(&rel)?;
+        if let Text::Read(already) = slot {
+            return Some(already.clone());
+        }
+        *slot = Text::Read(text.clone());
+        Some(text)
     }
 
     /// How many files were read.

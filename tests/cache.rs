@@ -27,21 +27,7 @@ fn run(repo: &Path, cache: Option<&Path>) -> (String, String) {
 /// The cache's line of `PIPELINT_TIMINGS`: how many entries a run reused,
 /// so a cache that is never hit fails the test.
 fn reuse(repo: &Path, cache: &Path) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
-        .args(["check", "-q"])
-        .arg(repo)
-        .arg("--cache-dir")
-        .arg(cache)
-        .env("PIPELINT_TIMINGS", "1")
-        .env_remove("CI")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    stderr
-        .lines()
-        .find(|l| l.starts_with("pipelint: cache"))
-        .unwrap_or_default()
-        .to_string()
+    line(&timed(repo, cache, "human").1, "pipelint: cache").to_string()
 }
 
 /// The repo's one cache file under `cache`.
@@ -171,4 +157,88 @@ fn the_cache_is_off_when_ci_is_set_unless_a_folder_is_named() {
         .unwrap();
     assert!(out.status.success());
     assert!(cache_file(&named).is_file());
+}
+
+/// stderr of `check` on `repo` with `PIPELINT_TIMINGS` set, and stdout.
+fn timed(repo: &Path, cache: &Path, format: &str) -> (String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+        .args(["check", "--format", format])
+        .arg(repo)
+        .arg("--cache-dir")
+        .arg(cache)
+        .env("PIPELINT_TIMINGS", "1")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    (
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn line<'a>(stderr: &'a str, prefix: &str) -> &'a str {
+    stderr
+        .lines()
+        .find(|l| l.starts_with(prefix))
+        .unwrap_or_default()
+}
+
+#[test]
+fn settled_files_are_not_read_again_and_an_unchanged_check_is_replayed() {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let cache = dir.path().join("cache");
+    common::copy_dir(&common::fixture("acme-broken"), &repo);
+    // Stamps are trusted once files have been still for two seconds.
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    let (fresh, _) = run(&repo, None);
+    let (first, stderr) = timed(&repo, &cache, "json");
+    assert_eq!(first, fresh);
+    assert!(!stderr.contains("replayed"), "{stderr}");
+    assert_eq!(
+        line(&stderr, "pipelint: hashes"),
+        "pipelint: hashes   44 read, 0 known by their stamp"
+    );
+
+    // The same check again: replayed whole.
+    let (again, stderr) = timed(&repo, &cache, "json");
+    assert_eq!(again, fresh);
+    assert_eq!(
+        line(&stderr, "pipelint: replayed"),
+        "pipelint: replayed the last check: nothing it read has changed"
+    );
+    // Another format is another check: not replayed, but no file is read.
+    let (human, stderr) = timed(&repo, &cache, "human");
+    assert!(!stderr.contains("replayed"), "{stderr}");
+    assert_eq!(
+        line(&stderr, "pipelint: hashes"),
+        "pipelint: hashes   0 read, 44 known by their stamp"
+    );
+    let (human_fresh, _) = {
+        let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
+            .args(["check", "--no-cache"])
+            .arg(&repo)
+            .output()
+            .unwrap();
+        (String::from_utf8(out.stdout).unwrap(), ())
+    };
+    assert_eq!(human, human_fresh);
+
+    // An edit that keeps the file's length: its stamp changed, so it is
+    // read, and the check is not replayed.
+    let script = repo.join("sql/load_events.sql");
+    let text = fs::read_to_string(&script).unwrap();
+    let edited = text.replacen("INTO raw.events", "INTO xyz.events", 1);
+    assert_eq!(edited.len(), text.len());
+    assert_ne!(edited, text);
+    fs::write(&script, edited).unwrap();
+    let (fresh, _) = run(&repo, None);
+    assert_ne!(fresh, first, "the edit changes the findings");
+    let (after, stderr) = timed(&repo, &cache, "json");
+    assert!(!stderr.contains("replayed"), "{stderr}");
+    assert_eq!(after, fresh);
+    assert_eq!(
+        line(&stderr, "pipelint: hashes"),
+        "pipelint: hashes   1 read, 43 known by their stamp"
+    );
 }

@@ -7,9 +7,8 @@
 //! read nor written.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
-use super::{Entry, FactCache};
+use super::{Contents, FactCache};
 
 /// The largest cache file read or written.
 pub const MAX_BYTES: u64 = 512 * 1024 * 1024;
@@ -17,10 +16,17 @@ pub const MAX_BYTES: u64 = 512 * 1024 * 1024;
 /// What a cache file holds.
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Stored {
-    /// The pipelint version that wrote it: no other version trusts it.
+    /// The pipelint version that wrote it (and the file's layout): no
+    /// other version trusts it.
     version: String,
-    /// The entries, sorted by slot.
-    entries: Vec<(Arc<str>, Entry)>,
+    /// The entries and content hashes.
+    contents: Contents,
+}
+
+/// The version a cache file is written with: pipelint's, and the layout of
+/// the file, so a build that stores more is not fed an older layout.
+fn version() -> String {
+    format!("{}+cache2", env!("CARGO_PKG_VERSION"))
 }
 
 /// The folder caches go in, or `None` when the cache is off: `--no-cache`
@@ -95,21 +101,24 @@ pub fn load(path: &Path) -> (FactCache, Option<String>) {
         Ok(b) => b,
         Err(e) => return unusable(e.to_string()),
     };
+    // The version first: another version's cache is simply not ours, and
+    // is replaced without a note, whatever its layout.
+    match postcard::take_from_bytes::<String>(&bytes) {
+        Ok((v, _)) if v == version() => {}
+        Ok(_) => return (FactCache::new(), None),
+        Err(e) => return unusable(format!("it does not decode ({e})")),
+    }
     match postcard::from_bytes::<Stored>(&bytes) {
-        Ok(stored) if stored.version == env!("CARGO_PKG_VERSION") => {
-            (FactCache::with_entries(stored.entries), None)
-        }
-        // Another version's cache is simply not ours: replaced, no note.
-        Ok(_) => (FactCache::new(), None),
+        Ok(stored) => (FactCache::with_contents(stored.contents), None),
         Err(e) => unusable(format!("it does not decode ({e})")),
     }
 }
 
-/// Writes `entries` to `path` atomically. Errors are a note for stderr.
-pub fn save(path: &Path, entries: Vec<(Arc<str>, Entry)>) -> Result<(), String> {
+/// Writes `contents` to `path` atomically. Errors are a note for stderr.
+pub fn save(path: &Path, contents: Contents) -> Result<(), String> {
     let stored = Stored {
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        entries,
+        version: version(),
+        contents,
     };
     let bytes = postcard::to_stdvec(&stored).map_err(|e| e.to_string())?;
     if bytes.len() as u64 > MAX_BYTES {
@@ -118,17 +127,24 @@ pub fn save(path: &Path, entries: Vec<(Arc<str>, Entry)>) -> Result<(), String> 
             bytes.len()
         ));
     }
+    write_atomically(path, &bytes)?;
+    if let Some(folder) = path.parent().and_then(Path::parent) {
+        prune(folder);
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed over it, so
+/// no reader ever sees a torn file. Errors are a note for stderr.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let dir = path
         .parent()
         .ok_or_else(|| format!("{} has no folder", path.display()))?;
     let cannot = |e: std::io::Error| format!("cannot write the cache in {}: {e}", dir.display());
     std::fs::create_dir_all(dir).map_err(cannot)?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(cannot)?;
-    std::io::Write::write_all(&mut file, &bytes).map_err(cannot)?;
+    std::io::Write::write_all(&mut file, bytes).map_err(cannot)?;
     file.persist(path).map_err(|e| cannot(e.error))?;
-    if let Some(folder) = dir.parent() {
-        prune(folder);
-    }
     Ok(())
 }
 
@@ -163,6 +179,7 @@ fn prune(folder: &Path) {
     caches.sort_by(|a, b| b.cmp(a));
     for (_, old) in caches.into_iter().skip(MAX_REPOS) {
         let _ = std::fs::remove_file(old.join("facts.bin"));
+        let _ = std::fs::remove_file(super::replay::file_beside(&old.join("facts.bin")));
         let _ = std::fs::remove_dir(&old);
     }
 }
@@ -170,6 +187,7 @@ fn prune(folder: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::Arc;
 
     #[test]
     fn a_saved_cache_loads_back_and_a_corrupt_one_is_ignored_with_a_note() {
@@ -197,14 +215,19 @@ mod tests {
         let path = dir.path().join("facts.bin");
         let stored = Stored {
             version: "0.0.0-other".into(),
-            entries: vec![(
-                Arc::from("a.sql"),
-                Entry {
-                    key: 3,
-                    reads: vec![],
-                    facts: postcard::to_stdvec(&crate::facts::FileFacts::default()).unwrap(),
-                },
-            )],
+            contents: Contents {
+                entries: vec![(
+                    Arc::from("a.sql"),
+                    super::super::Entry {
+                        key: 3,
+                        reads: vec![],
+                        facts: postcard::to_stdvec(&crate::facts::FileFacts::default())
+                            .unwrap()
+                            .into(),
+                    },
+                )],
+                hashes: Vec::new(),
+            },
         };
         std::fs::write(&path, postcard::to_stdvec(&stored).unwrap()).unwrap();
         let (cache, note) = load(&path);
@@ -218,7 +241,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("keep-me")).unwrap();
         for i in 0..MAX_REPOS + 3 {
             let path = file_for(dir.path(), Path::new(&format!("/repos/r{i}")));
-            save(&path, Vec::new()).unwrap();
+            save(&path, Contents::default()).unwrap();
         }
         let left = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(

@@ -12,15 +12,22 @@
 //! of them still hashes the same. Results with and without the cache are
 //! byte-identical: a hit gives back exactly what parsing gave.
 //!
+//! A whole check whose inputs are all unchanged is replayed ([`replay`]).
+//! A file's content hash is itself remembered under its [`stamp::Stamp`],
+//! so a warm run reads only the files whose stamp changed.
+//!
 //! One [`FactCache`] serves one run from the disk ([`disk`]), or many runs
 //! in one process (the language server keeps one in memory).
 
 pub mod disk;
+pub mod replay;
+pub mod stamp;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use crate::facts::FileFacts;
+use stamp::Stamp;
 
 /// A content or key hash (xxh3, 128 bits).
 pub type Hash = u128;
@@ -50,7 +57,17 @@ pub struct Entry {
     /// content hashes; empty for a single file, whose content is in `key`.
     pub reads: Vec<(Arc<str>, Hash)>,
     /// The facts, encoded (decoded only on a hit).
-    pub facts: Vec<u8>,
+    pub facts: Arc<[u8]>,
+}
+
+/// What a cache holds between runs: the entries by slot, and the content
+/// hashes of files by path with the stamp they were taken under.
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct Contents {
+    /// Entries, sorted by slot.
+    pub entries: Vec<(Arc<str>, Entry)>,
+    /// Content hashes, sorted by path.
+    pub hashes: Vec<(Arc<str>, (Stamp, Hash))>,
 }
 
 /// The cache of one repo: the entries a run may reuse and the entries it
@@ -61,8 +78,15 @@ pub struct FactCache {
     earlier: Mutex<HashMap<Arc<str>, Entry>>,
     /// Entries this run used or made, by slot.
     now: Mutex<BTreeMap<Arc<str>, Entry>>,
+    /// Content hashes known from earlier runs, by path.
+    earlier_hashes: Mutex<HashMap<Arc<str>, (Stamp, Hash)>>,
+    /// Content hashes this run used or took, by path.
+    now_hashes: Mutex<BTreeMap<Arc<str>, (Stamp, Hash)>>,
     /// How many slots were reused and how many parsed afresh.
     counts: Mutex<(usize, usize)>,
+    /// How many content hashes were taken by reading the file, and how
+    /// many known by the file's stamp.
+    hashed: Mutex<(usize, usize)>,
 }
 
 impl FactCache {
@@ -71,12 +95,51 @@ impl FactCache {
         FactCache::default()
     }
 
-    /// A cache holding `entries` from earlier runs.
-    pub fn with_entries(entries: impl IntoIterator<Item = (Arc<str>, Entry)>) -> FactCache {
+    /// A cache holding what earlier runs left.
+    pub fn with_contents(contents: Contents) -> FactCache {
         FactCache {
-            earlier: Mutex::new(entries.into_iter().collect()),
+            earlier: Mutex::new(contents.entries.into_iter().collect()),
+            earlier_hashes: Mutex::new(contents.hashes.into_iter().collect()),
             ..FactCache::default()
         }
+    }
+
+    /// The content hash of the file at `rel` recorded under `stamp`, if
+    /// an earlier run took it under that stamp.
+    pub fn known_hash(&self, rel: &Arc<str>, stamp: Stamp) -> Option<Hash> {
+        let hash = self
+            .earlier_hashes
+            .lock()
+            .ok()?
+            .get(rel)
+            .filter(|(s, _)| *s == stamp)?
+            .1;
+        if let Ok(mut now) = self.now_hashes.lock() {
+            now.insert(rel.clone(), (stamp, hash));
+        }
+        if let Ok(mut n) = self.hashed.lock() {
+            n.1 += 1;
+        }
+        Some(hash)
+    }
+
+    /// Records the content hash of the file at `rel`, read under `stamp`
+    /// (`None`: a file too fresh to be known by its stamp next time).
+    pub fn record_hash(&self, rel: &Arc<str>, stamp: Option<Stamp>, hash: Hash) {
+        if let Some(stamp) = stamp {
+            if let Ok(mut now) = self.now_hashes.lock() {
+                now.insert(rel.clone(), (stamp, hash));
+            }
+        }
+        if let Ok(mut n) = self.hashed.lock() {
+            n.0 += 1;
+        }
+    }
+
+    /// (files read for their hash, files known by their stamp) since the
+    /// last [`FactCache::finish_run`].
+    pub fn hash_counts(&self) -> (usize, usize) {
+        self.hashed.lock().map(|c| *c).unwrap_or_default()
     }
 
     /// The facts cached in `slot` under `key`, when every file the entry
@@ -117,6 +180,7 @@ impl FactCache {
         let Ok(facts) = postcard::to_stdvec(facts) else {
             return;
         };
+        let facts = Arc::from(facts);
         if let Ok(mut now) = self.now.lock() {
             now.insert(slot.clone(), Entry { key, reads, facts });
         }
@@ -129,26 +193,38 @@ impl FactCache {
 
     /// Ends a run: what it used or made becomes what the next run may
     /// reuse, and entries of files that are gone are dropped. Returns
-    /// whether anything changed since the last run (an entry made, or one
-    /// dropped), and the entries, sorted by slot.
-    pub fn finish_run(&self) -> (bool, Vec<(Arc<str>, Entry)>) {
-        let now = self
-            .now
-            .lock()
-            .map(|mut n| std::mem::take(&mut *n))
-            .unwrap_or_default();
+    /// whether anything changed since the last run (an entry or hash
+    /// made, or one dropped), and the contents, sorted.
+    pub fn finish_run(&self) -> (bool, Contents) {
+        let now = take(&self.now);
+        let now_hashes = take(&self.now_hashes);
         let (_, fresh) = self.counts();
-        let mut changed = fresh > 0;
+        let mut changed = fresh > 0 || take(&self.hashed).0 > 0;
         if let Ok(mut earlier) = self.earlier.lock() {
             // What is left of the earlier entries was not reused: gone or stale.
             changed |= !earlier.is_empty();
             *earlier = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
+        if let Ok(mut earlier) = self.earlier_hashes.lock() {
+            changed |= earlier.len() != now_hashes.len();
+            *earlier = now_hashes.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        }
         if let Ok(mut c) = self.counts.lock() {
             *c = (0, 0);
         }
-        (changed, now.into_iter().collect())
+        let contents = Contents {
+            entries: now.into_iter().collect(),
+            hashes: now_hashes.into_iter().collect(),
+        };
+        (changed, contents)
     }
+}
+
+/// What a map holds, leaving it empty.
+fn take<T: Default>(m: &Mutex<T>) -> T {
+    m.lock()
+        .map(|mut n| std::mem::take(&mut *n))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -182,11 +258,11 @@ mod tests {
         let (a, b): (Arc<str>, Arc<str>) = (Arc::from("a.sql"), Arc::from("b.sql"));
         cache.put(&a, 1, vec![], &facts(1));
         cache.put(&b, 2, vec![], &facts(2));
-        assert_eq!(cache.finish_run().1.len(), 2);
+        assert_eq!(cache.finish_run().1.entries.len(), 2);
         assert!(cache.get(&a, 1, |_| None).is_some());
         let (changed, kept) = cache.finish_run();
         assert!(changed, "b.sql was dropped");
-        assert_eq!(kept.len(), 1, "b.sql was not seen: gone");
+        assert_eq!(kept.entries.len(), 1, "b.sql was not seen: gone");
         assert!(cache.get(&a, 1, |_| None).is_some());
         assert!(!cache.finish_run().0, "the same run again changes nothing");
         assert!(cache.get(&b, 2, |_| None).is_none());

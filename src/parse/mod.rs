@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cache::stamp::Stamp;
 use crate::cache::{hash, hash_parts, FactCache, Hash};
 use crate::discover::{Discovery, FileKind, RepoFile};
 use crate::facts::FileFacts;
@@ -275,6 +276,33 @@ impl<'c> CacheKeys<'c> {
         ])
     }
 
+    /// The content hash of the file at `rel`, as [`ParseContext::read`]
+    /// reads it. A discovered file whose stamp is the one an earlier run
+    /// hashed it under is not read: it is listed in the sources unread.
+    fn content_hash(
+        &self,
+        rel: &Arc<str>,
+        context: &ParseContext,
+    ) -> Result<Hash, Box<crate::diagnostic::Diagnostic>> {
+        let buffered = context
+            .overlay
+            .as_ref()
+            .is_some_and(|o| o.contains_key(rel));
+        let stamp = (!buffered && context.paths.contains(rel))
+            .then(|| Stamp::settled(&context.root.join(rel.as_ref())))
+            .flatten();
+        if let Some(stamp) = stamp {
+            if let Some(known) = self.cache.known_hash(rel, stamp) {
+                let path: Arc<std::path::Path> = Arc::from(context.root.join(rel.as_ref()));
+                context.sources.insert_unread(rel.clone(), path);
+                return Ok(known);
+            }
+        }
+        let content = hash(context.read(rel)?.as_bytes());
+        self.cache.record_hash(rel, stamp, content);
+        Ok(content)
+    }
+
     /// A dbt project's facts: reused when nothing it read has changed, else
     /// parsed with a context of its own that records what it reads. Only a
     /// project that read nothing but discovered paths is cached, so that
@@ -291,7 +319,7 @@ impl<'c> CacheKeys<'c> {
             &self.paths.to_le_bytes(),
             &installed_packages_stamp(&project.path).to_le_bytes(),
         ]);
-        let content = |rel: &Arc<str>| context.read(rel).ok().map(|t| hash(t.as_bytes()));
+        let content = |rel: &Arc<str>| self.content_hash(rel, context).ok();
         if let Some(facts) = self.cache.get(&slot, key, content) {
             return facts;
         }
@@ -309,8 +337,20 @@ impl<'c> CacheKeys<'c> {
         let mut all_discovered = true;
         for rel in own.sources.files() {
             if let Some(text) = own.sources.get(&rel) {
-                all_discovered &= context.paths.contains(&rel);
-                reads.push((rel.clone(), hash(text.as_bytes())));
+                let discovered = context.paths.contains(&rel);
+                all_discovered &= discovered;
+                let content = hash(text.as_bytes());
+                reads.push((rel.clone(), content));
+                // Stamped after the read: a write since then makes the
+                // stamp too fresh to be recorded (see `Stamp::settled`).
+                let buffered = context
+                    .overlay
+                    .as_ref()
+                    .is_some_and(|o| o.contains_key(&rel));
+                if discovered && !buffered {
+                    let stamp = Stamp::settled(&context.root.join(rel.as_ref()));
+                    self.cache.record_hash(&rel, stamp, content);
+                }
                 context.sources.insert(rel, text);
             }
         }
@@ -339,31 +379,41 @@ fn installed_packages_stamp(project: &std::path::Path) -> Hash {
 }
 
 fn parse_file(file: &RepoFile, context: &ParseContext, keys: Option<&CacheKeys>) -> FileFacts {
-    let text = match file.kind {
-        FileKind::Sql | FileKind::Python => context.read(&file.rel),
-        FileKind::Manifest | FileKind::CodeOwners => return FileFacts::default(),
+    let unreadable = |d: Box<crate::diagnostic::Diagnostic>| FileFacts {
+        diagnostics: vec![*d],
+        ..FileFacts::default()
     };
-    let text = match text {
-        Ok(t) => t,
-        Err(d) => {
-            return FileFacts {
-                diagnostics: vec![*d],
-                ..FileFacts::default()
-            }
-        }
+    if matches!(file.kind, FileKind::Manifest | FileKind::CodeOwners) {
+        return FileFacts::default();
+    }
+    // With a cache, the content hash first: a hit needs no read.
+    let key = match keys {
+        Some(k) => match k.content_hash(&file.rel, context) {
+            Ok(content) => Some((k, k.file_key(file.kind, content))),
+            Err(d) => return unreadable(d),
+        },
+        None => None,
     };
-    let key = keys.map(|k| (k, k.file_key(file.kind, hash(text.as_bytes()))));
     if let Some((k, key)) = key {
         if let Some(facts) = k.cache.get(&file.rel, key, |_| None) {
             return facts;
         }
     }
+    // Hashing read the file, or listed it to be read when asked for.
+    let hashed = key.and_then(|_| context.sources.get(&file.rel));
+    let text = match hashed.map_or_else(|| context.read(&file.rel), Ok) {
+        Ok(t) => t,
+        Err(d) => return unreadable(d),
+    };
     let facts = match file.kind {
         FileKind::Sql => sql::parse_sql_file(&file.rel, &text, context.dialect),
         FileKind::Python => airflow::parse_airflow_file(&file.rel, &text, context),
         FileKind::Manifest | FileKind::CodeOwners => FileFacts::default(),
     };
-    if let Some((k, key)) = key {
+    if let Some((k, _)) = key {
+        // Keyed by the text parsed, should the file have changed since its
+        // hash was taken.
+        let key = k.file_key(file.kind, hash(text.as_bytes()));
         k.cache.put(&file.rel, key, Vec::new(), &facts);
     }
     facts

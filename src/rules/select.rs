@@ -26,6 +26,21 @@ pub fn matching(name: &str) -> Vec<&'static RuleMeta> {
         .collect()
 }
 
+/// Refuses a CLI rule name that names no rule, with the closest one.
+pub fn check_names(select: &[String], ignore: &[String]) -> Result<(), String> {
+    for name in select.iter().chain(ignore) {
+        if matching(name).is_empty() {
+            let hint = crate::suggest::closest(name, all().iter().map(|m| m.slug))
+                .map(|h| format!(" (did you mean `{h}`?)"))
+                .unwrap_or_default();
+            return Err(format!(
+                "unknown rule `{name}`{hint}; `pipelint rules` lists them"
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Selection {
     /// Combines the manifest's `[rules]` with the CLI's lists. Unknown names in
     /// the manifest are `invalid-config` findings; unknown CLI names are
@@ -37,16 +52,7 @@ impl Selection {
     ) -> Result<(Selection, Vec<Diagnostic>), String> {
         let mut s = Selection::default();
         let mut diags = Vec::new();
-        for name in select.iter().chain(ignore) {
-            if matching(name).is_empty() {
-                let hint = crate::suggest::closest(name, all().iter().map(|m| m.slug))
-                    .map(|h| format!(" (did you mean `{h}`?)"))
-                    .unwrap_or_default();
-                return Err(format!(
-                    "unknown rule `{name}`{hint}; `pipelint rules` lists them"
-                ));
-            }
-        }
+        check_names(select, ignore)?;
         if !select.is_empty() {
             let chosen: HashSet<&str> = select
                 .iter()

@@ -1,0 +1,79 @@
+//! A file's stamp: what `stat` says of it (size, modification and change
+//! times, inode). A warm run trusts a content hash it recorded under the
+//! same stamp instead of reading the file again, as git's index and
+//! ruff's cache do. A stamp is recorded only once the file has been still
+//! for [`SETTLED`]: a write within the clock's granularity of the moment
+//! the stamp was taken could otherwise leave the stamp unchanged.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// How long a file must be unchanged before its stamp is trusted.
+pub const SETTLED: Duration = Duration::from_secs(2);
+
+/// What `stat` says of a file, as far as a change shows in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Stamp {
+    len: u64,
+    modified: (i64, i64),
+    changed: (i64, i64),
+    inode: u64,
+}
+
+impl Stamp {
+    /// The stamp of the file at `path` (following links, as reading does),
+    /// or `None` when it cannot be taken or the file changed too recently
+    /// to be trusted (see [`SETTLED`]).
+    #[cfg(unix)]
+    pub fn settled(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path).ok()?;
+        if !meta.is_file() {
+            return None;
+        }
+        let stamp = Stamp {
+            len: meta.len(),
+            modified: (meta.mtime(), meta.mtime_nsec()),
+            changed: (meta.ctime(), meta.ctime_nsec()),
+            inode: meta.ino(),
+        };
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        let newest = stamp.modified.0.max(stamp.changed.0);
+        let settled = i64::try_from(now.saturating_sub(SETTLED.as_secs())).ok()? > newest;
+        settled.then_some(stamp)
+    }
+
+    /// Without `stat`'s change time and inode, no stamp is trusted: every
+    /// file is read.
+    #[cfg(not(unix))]
+    pub fn settled(_path: &Path) -> Option<Stamp> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_just_written_has_no_stamp_and_an_old_one_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.sql");
+        std::fs::write(&path, "select 1").unwrap();
+        assert_eq!(Stamp::settled(&path), None, "written just now");
+        let old = SystemTime::now() - Duration::from_secs(60);
+        std::fs::File::options()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_modified(old)
+            .unwrap();
+        // Setting the time changed the change time: still too recent.
+        assert_eq!(Stamp::settled(&path), None);
+        assert_eq!(Stamp::settled(dir.path()), None, "a folder");
+        assert_eq!(Stamp::settled(&dir.path().join("absent")), None);
+    }
+}
