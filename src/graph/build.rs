@@ -28,7 +28,7 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
             dialect: manifest.project.dialect,
         },
         nodes: Vec::new(),
-        index: HashMap::new(),
+        index: foldhash::HashMap::default(),
         edges: Vec::new(),
         unresolved: BTreeMap::new(),
         runner_of: BTreeMap::new(),
@@ -335,7 +335,7 @@ struct Builder {
     defaults: NameDefaults,
     nodes: Vec<Node>,
     /// Node id → position in `nodes` (in the graph's order after `finish`).
-    index: HashMap<String, NodeIndex>,
+    index: foldhash::HashMap<String, NodeIndex>,
     /// (from, to, edge) by position in `nodes`.
     edges: Vec<(usize, usize, Edge)>,
     unresolved: BTreeMap<(&'static str, String), Unresolved>,

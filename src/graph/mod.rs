@@ -5,8 +5,6 @@ mod inherit;
 mod names;
 mod walk;
 
-use std::collections::HashMap;
-
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
 use petgraph::visit::EdgeRef;
 use petgraph::Direction;
@@ -163,8 +161,10 @@ pub struct Unresolved {
 pub struct Graph {
     /// Nodes and edges. Node insertion order is sorted by id, so indexes are stable.
     pub inner: DiGraph<Node, Edge>,
-    /// Node id → index.
-    index: HashMap<String, NodeIndex>,
+    /// Node id → index (hashed with foldhash: ids are looked up on every
+    /// edge made and by every rule, and SipHash's flooding resistance buys
+    /// nothing for names read from the repo being checked).
+    index: foldhash::HashMap<String, NodeIndex>,
     /// Layer names, in the one allowed direction of flow.
     pub layers: Vec<String>,
     /// Declared team names (empty when `[teams]` is absent).
