@@ -199,7 +199,8 @@ impl FactCache {
         let now = take(&self.now);
         let now_hashes = take(&self.now_hashes);
         let (_, fresh) = self.counts();
-        let mut changed = fresh > 0 || take(&self.hashed).0 > 0;
+        let (read, _) = take(&self.hashed);
+        let mut changed = fresh > 0 || read > 0;
         if let Ok(mut earlier) = self.earlier.lock() {
             // What is left of the earlier entries was not reused: gone or stale.
             changed |= !earlier.is_empty();
@@ -266,6 +267,31 @@ mod tests {
         assert!(cache.get(&a, 1, |_| None).is_some());
         assert!(!cache.finish_run().0, "the same run again changes nothing");
         assert!(cache.get(&b, 2, |_| None).is_none());
+    }
+
+    #[test]
+    fn hashes_known_by_stamp_carry_to_the_next_run_and_counts_restart() {
+        let cache = FactCache::new();
+        let rel: Arc<str> = Arc::from("a.sql");
+        let stamp = serde_json::from_value::<Stamp>(serde_json::json!({
+            "len": 1, "modified": [1, 0], "changed": [1, 0], "inode": 7
+        }))
+        .unwrap();
+        cache.put(&rel, 1, vec![], &facts(1));
+        cache.record_hash(&rel, Some(stamp), 42);
+        assert_eq!(cache.hash_counts(), (1, 0));
+        assert!(cache.finish_run().0);
+        assert_eq!(cache.hash_counts(), (0, 0), "counts restart with each run");
+        assert_eq!(cache.known_hash(&rel, stamp), Some(42));
+        assert_eq!(cache.hash_counts(), (0, 1));
+        let other = serde_json::from_value::<Stamp>(serde_json::json!({
+            "len": 2, "modified": [1, 0], "changed": [1, 0], "inode": 7
+        }))
+        .unwrap();
+        assert_eq!(cache.known_hash(&rel, other), None, "another stamp");
+        assert!(cache.get(&rel, 1, |_| None).is_some());
+        cache.finish_run();
+        assert_eq!(cache.hash_counts(), (0, 0));
     }
 
     #[test]
