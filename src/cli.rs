@@ -741,11 +741,28 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
                 .install(|| check::find(&args.common.path, &options))
                 .map_err(|e| e.to_string())?;
             let root = &found.workspace.root;
+            // What a dbt project lists beyond the discovered paths: its
+            // folder (a packages folder made there), installed packages,
+            // and with --dbt-manifest its target folder.
+            let folders: Vec<std::path::PathBuf> = found
+                .discovery
+                .dbt_projects
+                .iter()
+                .flat_map(|p| {
+                    let mut dirs = vec![p.path.clone(), p.path.join("dbt_packages")];
+                    dirs.push(p.path.join("dbt_modules"));
+                    if options.dbt_manifest {
+                        dirs.push(p.path.join("target"));
+                    }
+                    dirs
+                })
+                .collect();
             let probe = pool.install(|| {
                 crate::cache::replay::Probe::take(
                     replay_key(color),
                     root,
                     &found.discovery.all_paths,
+                    &folders,
                 )
             });
             let file =

@@ -47,14 +47,37 @@ pub fn file_beside(facts: &Path) -> PathBuf {
 }
 
 impl Probe {
-    /// Stamps every path of `discovery` under `root`; `run` is the hash
-    /// of the command line and environment the output depends on.
-    pub fn take(run: Hash, root: &Path, all_paths: &[std::sync::Arc<str>]) -> Probe {
+    /// Stamps every path of `all_paths` under `root`, and the `folders`
+    /// whose listing the check reads beyond them (a dbt project's
+    /// installed packages, usually ignored by git); `run` is the hash of
+    /// the command line and environment the output depends on.
+    pub fn take(
+        run: Hash,
+        root: &Path,
+        all_paths: &[std::sync::Arc<str>],
+        folders: &[PathBuf],
+    ) -> Probe {
         use rayon::prelude::*;
+        let mut complete = true;
+        let listed: Vec<Vec<u8>> = folders
+            .iter()
+            .map(|dir| match std::fs::metadata(dir) {
+                Err(_) => b"absent".to_vec(),
+                Ok(_) => match Stamp::settled_folder(dir) {
+                    Some(stamp) => postcard::to_stdvec(&stamp).unwrap_or_default(),
+                    None => {
+                        complete = false;
+                        Vec::new()
+                    }
+                },
+            })
+            .collect();
         let key = hash_parts(
             [&run.to_le_bytes()[..], root.as_os_str().as_encoded_bytes()]
                 .into_iter()
-                .chain(all_paths.iter().map(|p| p.as_bytes())),
+                .chain(all_paths.iter().map(|p| p.as_bytes()))
+                .chain(folders.iter().map(|f| f.as_os_str().as_encoded_bytes()))
+                .chain(listed.iter().map(Vec::as_slice)),
         );
         let stamped: Vec<(PathBuf, Option<Stamp>)> = all_paths
             .par_iter()
@@ -64,7 +87,7 @@ impl Probe {
                 (path, stamp)
             })
             .collect();
-        let complete = stamped.iter().all(|(_, s)| s.is_some());
+        complete &= stamped.iter().all(|(_, s)| s.is_some());
         let stamps = stamped
             .into_iter()
             .filter_map(|(p, s)| Some((p, s?)))
@@ -163,26 +186,47 @@ mod tests {
         let root = repo.path();
         let paths: Vec<Arc<str>> = vec![Arc::from("a.sql")];
         let file = root.join("replay.bin");
-        let record = Probe::take(1, root, &paths)
+        let record = Probe::take(1, root, &paths, &[])
             .record(root, [PathBuf::from("b.sql")], "out".into(), vec![], 1)
             .unwrap();
         save(&file, &record).unwrap();
-        let again = Probe::take(1, root, &paths).replay(&file).unwrap();
+        let again = Probe::take(1, root, &paths, &[]).replay(&file).unwrap();
         assert_eq!((again.stdout.as_str(), again.exit), ("out", 1));
         assert!(
-            Probe::take(2, root, &paths).replay(&file).is_none(),
+            Probe::take(2, root, &paths, &[]).replay(&file).is_none(),
             "another command"
         );
         let more: Vec<Arc<str>> = vec![Arc::from("a.sql"), Arc::from("c.sql")];
         assert!(
-            Probe::take(1, root, &more).replay(&file).is_none(),
+            Probe::take(1, root, &more, &[]).replay(&file).is_none(),
             "another set of paths"
         );
         // A read file rewritten (same length): its stamp is no longer settled.
         std::fs::write(root.join("b.sql"), "select 3").unwrap();
-        assert!(Probe::take(1, root, &paths).replay(&file).is_none());
+        assert!(Probe::take(1, root, &paths, &[]).replay(&file).is_none());
+        // A listed folder: replayed while it is unchanged, not once an
+        // entry is added to it.
+        let packages = root.join("dbt_packages");
+        let folders = [packages.clone()];
+        std::fs::write(root.join("b.sql"), "select 2").unwrap();
+        std::thread::sleep(super::super::stamp::SETTLED + std::time::Duration::from_secs(1));
+        let record = Probe::take(1, root, &paths, &folders)
+            .record(root, [PathBuf::from("b.sql")], "out".into(), vec![], 1)
+            .unwrap();
+        save(&file, &record).unwrap();
+        assert!(Probe::take(1, root, &paths, &folders)
+            .replay(&file)
+            .is_some());
+        std::fs::create_dir(&packages).unwrap();
+        assert!(
+            Probe::take(1, root, &paths, &folders)
+                .replay(&file)
+                .is_none(),
+            "created"
+        );
+        std::fs::write(root.join("b.sql"), "select 3").unwrap();
         // And no record is made while an input is that fresh.
-        let probe = Probe::take(1, root, &paths);
+        let probe = Probe::take(1, root, &paths, &[]);
         assert!(probe
             .record(root, [PathBuf::from("b.sql")], String::new(), vec![], 0)
             .is_none());

@@ -24,11 +24,21 @@ impl Stamp {
     /// The stamp of the file at `path` (following links, as reading does),
     /// or `None` when it cannot be taken or the file changed too recently
     /// to be trusted (see [`SETTLED`]).
-    #[cfg(unix)]
     pub fn settled(path: &Path) -> Option<Stamp> {
+        Stamp::settled_if(path, std::fs::Metadata::is_file)
+    }
+
+    /// The stamp of the folder at `path`: it changes when an entry is
+    /// added, removed or renamed in it.
+    pub fn settled_folder(path: &Path) -> Option<Stamp> {
+        Stamp::settled_if(path, std::fs::Metadata::is_dir)
+    }
+
+    #[cfg(unix)]
+    fn settled_if(path: &Path, kind: fn(&std::fs::Metadata) -> bool) -> Option<Stamp> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(path).ok()?;
-        if !meta.is_file() {
+        if !kind(&meta) {
             return None;
         }
         let stamp = Stamp {
@@ -49,7 +59,7 @@ impl Stamp {
     /// Without `stat`'s change time and inode, no stamp is trusted: every
     /// file is read.
     #[cfg(not(unix))]
-    pub fn settled(_path: &Path) -> Option<Stamp> {
+    fn settled_if(_path: &Path, _kind: fn(&std::fs::Metadata) -> bool) -> Option<Stamp> {
         None
     }
 }
@@ -74,6 +84,7 @@ mod tests {
         // Setting the time changed the change time: still too recent.
         assert_eq!(Stamp::settled(&path), None);
         assert_eq!(Stamp::settled(dir.path()), None, "a folder");
+        assert_eq!(Stamp::settled_folder(&path), None, "a file");
         assert_eq!(Stamp::settled(&dir.path().join("absent")), None);
     }
 }
