@@ -15,7 +15,7 @@
 //! node in [`Diagnostic::nodes`] and one related place per node, so JSON,
 //! SARIF and baselines lose nothing. The rules themselves never group.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Severity};
@@ -130,11 +130,15 @@ pub fn group(
             None => out.push(d),
         }
     }
+    let mut yaml = YamlFiles {
+        sources,
+        parsed: HashMap::new(),
+    };
     for ((rule, place), members) in groups {
         if members.len() == 1 {
             out.extend(members.into_iter().map(|(d, _)| d));
         } else {
-            out.push(grouped(rule, &place, members, graph, sources));
+            out.push(grouped(rule, &place, members, graph, &mut yaml));
         }
     }
     out
@@ -274,8 +278,9 @@ fn grouped(
     place: &Place,
     mut members: Vec<(Diagnostic, &Node)>,
     graph: &Graph,
-    sources: &SourceMap,
+    yaml: &mut YamlFiles,
 ) -> Diagnostic {
+    let sources = yaml.sources;
     members.sort_by(|a, b| a.1.id.cmp(&b.1.id));
     let nodes: Vec<String> = members.iter().map(|(_, n)| n.id.clone()).collect();
     let count = nodes.len();
@@ -297,13 +302,13 @@ fn grouped(
         }
         Place::SourceBlock(file, source) => (
             format!("source `{source}` ({file})"),
-            source_entry(sources, file, source).or_else(|| first_span(&members)),
+            source_entry(yaml, file, source).or_else(|| first_span(&members)),
             format!(
                 "set a freshness once for the whole source, under `- name: {source}` in {file}:\n    loaded_at_field: <timestamp column>\n    freshness:\n      warn_after: {{count: 1, period: day}}\n(or `cadence = \"daily\"` on a [[source]] in pipeline.toml)"
             ),
         ),
         Place::DbtFolder(project, folder) => {
-            let (anchor, help) = dbt_anchor(sources, project, folder, rule, &members);
+            let (anchor, help) = dbt_anchor(yaml, project, folder, rule, &members);
             (
                 format!("`{}/`", display_folder(folder)),
                 anchor.or_else(|| first_span(&members)),
@@ -426,9 +431,26 @@ fn script_help(rule: &str, folder: &str) -> String {
 }
 
 /// The `- name: <source>` entry of a schema file.
-fn source_entry(sources: &SourceMap, file: &Arc<str>, source: &str) -> Option<Span> {
-    let text = sources.get(file)?;
-    let root = yaml::parse(&text).ok()?;
+/// The YAML files groups are anchored in, each parsed once however many
+/// groups it anchors (a `dbt_project.yml` anchors every folder group).
+struct YamlFiles<'s> {
+    sources: &'s SourceMap,
+    parsed: HashMap<Arc<str>, Option<yaml::YNode>>,
+}
+
+impl YamlFiles<'_> {
+    /// The parsed file; `None` when it is unknown or does not parse.
+    fn get(&mut self, file: &Arc<str>) -> Option<&yaml::YNode> {
+        let sources = self.sources;
+        self.parsed
+            .entry(file.clone())
+            .or_insert_with(|| sources.get(file).and_then(|t| yaml::parse(&t).ok()))
+            .as_ref()
+    }
+}
+
+fn source_entry(yaml: &mut YamlFiles, file: &Arc<str>, source: &str) -> Option<Span> {
+    let root = yaml.get(file)?;
     root.get("sources")?
         .items()
         .iter()
@@ -441,7 +463,7 @@ fn source_entry(sources: &SourceMap, file: &Arc<str>, source: &str) -> Option<Sp
 /// the folder under `models:` (or `seeds:`, `snapshots:`, `sources:`) in
 /// `dbt_project.yml`, and the exact lines that fix the group.
 fn dbt_anchor(
-    sources: &SourceMap,
+    yaml: &mut YamlFiles,
     project: &str,
     folder: &str,
     rule: &str,
@@ -465,7 +487,7 @@ fn dbt_anchor(
     // The first folder is the model path itself (`models/`); dbt's config
     // tree starts below it.
     let parts: Vec<&str> = inner.split('/').filter(|p| !p.is_empty()).skip(1).collect();
-    let root = sources.get(&file).and_then(|t| yaml::parse(&t).ok());
+    let root = yaml.get(&file);
     let name = root
         .as_ref()
         .and_then(|r| r.get("name"))

@@ -178,7 +178,8 @@ pub fn compute(graph: &Graph) -> Metrics {
     }
     m.dags = m.tasks_per_dag.len();
     m.longest_path = longest_path(graph);
-    m.cycles = petgraph::algo::kosaraju_scc(&graph.inner)
+    m.cycles = graph
+        .strongly_connected()
         .iter()
         .filter(|c| c.len() > 1 || graph.inner.contains_edge(c[0], c[0]))
         .count();

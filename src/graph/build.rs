@@ -3,6 +3,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
+use petgraph::graph::NodeIndex;
+use rayon::prelude::*;
+
 use crate::facts::{DataRef, EdgeKind, FileFacts, JobFact, JobKind, Located};
 use crate::graph::inherit;
 use crate::graph::names::{normalize, NameDefaults};
@@ -10,6 +13,7 @@ use crate::graph::{Edge, Graph, Node, NodeKind, Unresolved};
 use crate::manifest::Manifest;
 use crate::parse::CodeOwners;
 use crate::span::Span;
+use crate::suggest::Nearest;
 
 /// The layers used when the manifest declares none: tool conventions (dbt
 /// folders and prefixes) place datasets in these through layer hints.
@@ -23,14 +27,17 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
             database: manifest.project.default_database.clone(),
             dialect: manifest.project.dialect,
         },
-        nodes: BTreeMap::new(),
+        nodes: Vec::new(),
+        index: foldhash::HashMap::default(),
         edges: Vec::new(),
         unresolved: BTreeMap::new(),
         runner_of: BTreeMap::new(),
         dag_roots: BTreeMap::new(),
         publishers: BTreeMap::new(),
     };
-    let jobs = merged_jobs(facts, manifest);
+    let first = first_jobs(facts);
+    let changed = changed_jobs(&first, manifest);
+    let jobs = merged_jobs(first, &changed);
     b.add_declared_nodes(facts, &jobs);
     let resolver = Resolver::new(facts, &jobs, &b.defaults);
     for job in &jobs {
@@ -54,30 +61,52 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     let mut graph = b.finish(manifest);
     graph.layers = layers;
     graph.source_objects = source_objects(facts, &defaults);
+    suggest_unresolved(&mut graph.unresolved, &resolver);
     inherit::annotate(&mut graph, manifest, codeowners, &runner_of);
     graph
 }
 
-/// Parsed jobs with the manifest's `[[task]]` entries merged in (an entry for
-/// an existing job annotates it; any other entry is a job of its own), sorted by id.
-fn merged_jobs(facts: &FileFacts, manifest: &Manifest) -> Vec<JobFact> {
-    let mut by_id: BTreeMap<String, JobFact> = BTreeMap::new();
-    for job in &facts.jobs {
-        by_id.entry(job.id.clone()).or_insert_with(|| job.clone());
-    }
+/// "Did you mean" for every unresolved dbt ref and source: the nearest dbt
+/// node or source name (other kinds have none), searched for once per
+/// missing name however often it is referenced, the names in parallel.
+fn suggest_unresolved(unresolved: &mut [Unresolved], resolver: &Resolver) {
+    let wanted = |what: &str| unresolved.iter().any(|u| u.what == what);
+    let models = wanted("model").then(|| Nearest::new(resolver.models.keys().map(String::as_str)));
+    let sources =
+        wanted("source").then(|| Nearest::new(resolver.dbt_sources.keys().map(String::as_str)));
+    unresolved.par_iter_mut().for_each(|u| {
+        let known = match u.what {
+            "model" => models.as_ref(),
+            "source" => sources.as_ref(),
+            _ => None,
+        };
+        u.suggestion = known.and_then(|k| k.closest(&u.name)).map(str::to_string);
+    });
+}
+
+/// The jobs the manifest changes, by id: `[[task]]` entries merged into the
+/// parsed job of their id (or a job of their own), and scripts whose path
+/// names the table they write. Every other job is read as parsed.
+fn changed_jobs(first: &HashMap<&str, &JobFact>, manifest: &Manifest) -> BTreeMap<String, JobFact> {
+    let mut changed: BTreeMap<String, JobFact> = BTreeMap::new();
     for task in &manifest.tasks {
         let id = task.node_id();
-        let job = by_id.entry(id.clone()).or_insert_with(|| {
-            let bare = id.strip_prefix("task:").unwrap_or(&id);
-            let mut j = JobFact::new(
-                id.clone(),
-                JobKind::Task,
-                bare.rsplit('.').next().unwrap_or(bare),
-                task.span.clone(),
-            );
-            j.dag = bare.rsplit_once('.').map(|(d, _)| d.to_string());
-            j
-        });
+        let job = changed
+            .entry(id.clone())
+            .or_insert_with(|| match first.get(id.as_str()) {
+                Some(parsed) => (*parsed).clone(),
+                None => {
+                    let bare = id.strip_prefix("task:").unwrap_or(&id);
+                    let mut j = JobFact::new(
+                        id.clone(),
+                        JobKind::Task,
+                        bare.rsplit('.').next().unwrap_or(bare),
+                        task.span.clone(),
+                    );
+                    j.dag = bare.rsplit_once('.').map(|(d, _)| d.to_string());
+                    j
+                }
+            });
         if task.owner.is_some() {
             job.owner.clone_from(&task.owner);
         }
@@ -93,29 +122,59 @@ fn merged_jobs(facts: &FileFacts, manifest: &Manifest) -> Vec<JobFact> {
         job.reads.extend(task.checks.iter().cloned());
         job.is_check |= !task.checks.is_empty();
     }
-    for job in by_id.values_mut().filter(|j| j.kind == JobKind::Script) {
-        add_path_writes(job, manifest);
+    for job in changed.values_mut().filter(|j| j.kind == JobKind::Script) {
+        if let Some(write) = path_write(job, manifest) {
+            job.writes.push(write);
+        }
     }
-    by_id.into_values().collect()
+    for (&id, &parsed) in first {
+        if parsed.kind == JobKind::Script && !changed.contains_key(id) {
+            if let Some(write) = path_write(parsed, manifest) {
+                let mut job = parsed.clone();
+                job.writes.push(write);
+                changed.insert(id.to_string(), job);
+            }
+        }
+    }
+    changed
+}
+
+/// The first parsed job of each id.
+fn first_jobs(facts: &FileFacts) -> HashMap<&str, &JobFact> {
+    let mut first: HashMap<&str, &JobFact> = HashMap::with_capacity(facts.jobs.len());
+    for job in &facts.jobs {
+        first.entry(job.id.as_str()).or_insert(job);
+    }
+    first
+}
+
+/// Every job, sorted by id: the parsed ones (the first of each id) with the
+/// manifest's changes (see [`changed_jobs`]) in place of the jobs they change.
+fn merged_jobs<'f>(
+    first: HashMap<&'f str, &'f JobFact>,
+    changed: &'f BTreeMap<String, JobFact>,
+) -> Vec<&'f JobFact> {
+    let mut jobs: Vec<&JobFact> = first
+        .into_iter()
+        .filter(|(id, _)| !changed.contains_key(*id))
+        .map(|(_, job)| job)
+        .chain(changed.values())
+        .collect();
+    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    jobs
 }
 
 /// `[paths."sql/*/*/*/query.sql"] writes = "{1}.{2}.{3}"`: a script whose
 /// path names the table it builds writes that table (the most specific,
 /// i.e. last, matching entry wins), unless its SQL already names it.
-fn add_path_writes(job: &mut JobFact, manifest: &Manifest) {
-    let Some(file) = job.id.strip_prefix("script:") else {
-        return;
-    };
-    let Some((name, span)) = manifest.paths.iter().rev().find_map(|p| {
+fn path_write(job: &JobFact, manifest: &Manifest) -> Option<Located<DataRef>> {
+    let file = job.id.strip_prefix("script:")?;
+    let (name, span) = manifest.paths.iter().rev().find_map(|p| {
         let template = p.writes.as_ref()?;
         Some((p.written_dataset(file)?, template.span.clone()))
-    }) else {
-        return;
-    };
+    })?;
     let written = DataRef::from_name(&name);
-    if !job.writes.iter().any(|w| w.value == written) {
-        job.writes.push(Located::new(written, span));
-    }
+    (!job.writes.iter().any(|w| w.value == written)).then(|| Located::new(written, span))
 }
 
 /// Where a reference leads.
@@ -124,8 +183,10 @@ enum Target {
     Dataset(String),
     /// A source node, by id.
     Source(String),
-    /// Nothing: what was looked for, its name, a near existing name.
-    Nothing(&'static str, String, Option<String>),
+    /// Nothing: what was looked for and its name (the "did you mean" is
+    /// searched for once per name, after every reference is resolved: see
+    /// [`suggest_unresolved`]).
+    Nothing(&'static str, String),
 }
 
 /// One declaration of a dbt source table: the declaring project, the
@@ -147,15 +208,11 @@ struct Resolver<'f> {
     /// that name no project (Airflow tools): they resolve when one project
     /// has the name.
     bare_models: BTreeMap<String, Vec<String>>,
-    /// "Did you mean" for each unresolved (kind, name), computed once: a
-    /// name missing everywhere (an uninstalled package's model) is
-    /// referenced many times, and each search compares it with every name.
-    near: std::cell::RefCell<HashMap<(&'static str, String), Option<String>>>,
     _facts: std::marker::PhantomData<&'f ()>,
 }
 
 impl<'f> Resolver<'f> {
-    fn new(facts: &'f FileFacts, jobs: &[JobFact], defaults: &NameDefaults) -> Resolver<'f> {
+    fn new(facts: &'f FileFacts, jobs: &[&JobFact], defaults: &NameDefaults) -> Resolver<'f> {
         let mut systems = HashMap::new();
         let mut dbt_sources = HashMap::new();
         for s in &facts.sources {
@@ -207,26 +264,8 @@ impl<'f> Resolver<'f> {
             dbt_sources,
             models,
             bare_models,
-            near: std::cell::RefCell::default(),
             _facts: std::marker::PhantomData,
         }
-    }
-
-    /// The suggestion for an unresolved `name` of kind `what`, searched for
-    /// by `search` the first time only.
-    fn near<'c>(
-        &self,
-        what: &'static str,
-        name: &str,
-        search: impl FnOnce() -> Option<&'c str>,
-    ) -> Option<String> {
-        let key = (what, name.to_string());
-        if let Some(found) = self.near.borrow().get(&key) {
-            return found.clone();
-        }
-        let found = search().map(str::to_string);
-        self.near.borrow_mut().insert(key, found.clone());
-        found
     }
 
     fn resolve(&self, r: &DataRef) -> Target {
@@ -242,7 +281,7 @@ impl<'f> Resolver<'f> {
                     Some(source) => Target::Source(source.clone()),
                     None => Target::Dataset(name),
                 },
-                None => Target::Nothing("dataset", format!("{r:?}"), None),
+                None => Target::Nothing("dataset", format!("{r:?}")),
             },
             DataRef::Model {
                 package,
@@ -264,15 +303,12 @@ impl<'f> Resolver<'f> {
                 };
                 match self.models.get(&key) {
                     Some(ds) => Target::Dataset(ds.clone()),
-                    None => {
-                        let shown = package
+                    None => Target::Nothing(
+                        "model",
+                        package
                             .as_ref()
-                            .map_or(name.clone(), |p| format!("{p}.{name}"));
-                        let near = self.near("model", &shown, || {
-                            crate::suggest::closest(&shown, self.models.keys().map(String::as_str))
-                        });
-                        Target::Nothing("model", shown, near)
-                    }
+                            .map_or(name.clone(), |p| format!("{p}.{name}")),
+                    ),
                 }
             }
             DataRef::DbtSource { source, table } => {
@@ -285,25 +321,23 @@ impl<'f> Resolver<'f> {
                 match declared {
                     Some((_, _, Some(ds))) => Target::Dataset(ds.clone()),
                     Some((_, id, None)) => Target::Source(id.clone()),
-                    None => {
-                        let near = self.near("source", &key, || {
-                            crate::suggest::closest(
-                                &key,
-                                self.dbt_sources.keys().map(String::as_str),
-                            )
-                        });
-                        Target::Nothing("source", key, near)
-                    }
+                    None => Target::Nothing("source", key),
                 }
             }
         }
     }
 }
 
+/// The graph being built. Nodes are kept in creation order and found by id
+/// through `index`; edges join node positions (sorted by id only in
+/// [`Builder::finish`]), so no id is copied per edge.
 struct Builder {
     defaults: NameDefaults,
-    nodes: BTreeMap<String, Node>,
-    edges: Vec<(String, String, Edge)>,
+    nodes: Vec<Node>,
+    /// Node id → position in `nodes` (in the graph's order after `finish`).
+    index: foldhash::HashMap<String, NodeIndex>,
+    /// (from, to, edge) by position in `nodes`.
+    edges: Vec<(usize, usize, Edge)>,
     unresolved: BTreeMap<(&'static str, String), Unresolved>,
     /// Script id → the job that runs it.
     runner_of: BTreeMap<String, String>,
@@ -338,7 +372,18 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
 }
 
 impl Builder {
-    fn add_declared_nodes(&mut self, facts: &FileFacts, jobs: &[JobFact]) {
+    fn add_declared_nodes(&mut self, facts: &FileFacts, jobs: &[&JobFact]) {
+        // Room for every node a fact can make: capacity left unused is never
+        // touched, while growing copies every node made so far.
+        let refs: usize = jobs
+            .iter()
+            .map(|j| j.reads.len() + j.writes.len() + j.publishes.len())
+            .sum();
+        let declared = jobs.len() + facts.dags.len() + facts.sources.len() + facts.consumers.len();
+        let datasets = refs + facts.sources.len() + facts.datasets.len();
+        self.nodes.reserve(declared + datasets);
+        self.index.reserve(declared + datasets);
+        self.edges.reserve(refs);
         for j in jobs {
             let mut n = blank(
                 j.id.clone(),
@@ -355,7 +400,7 @@ impl Builder {
             n.partial = j.partial;
             n.recovered = j.recovered;
             n.operator.clone_from(&j.operator);
-            self.nodes.insert(n.id.clone(), n);
+            self.add_node(n);
         }
         for d in &facts.dags {
             let id = format!("dag:{}", d.id);
@@ -367,7 +412,7 @@ impl Builder {
             );
             n.owner.clone_from(&d.owner);
             n.cadence.clone_from(&d.cadence);
-            self.nodes.entry(id).or_insert(n);
+            self.add_node(n);
         }
         for s in &facts.sources {
             let id = format!("source:{}", s.name);
@@ -379,7 +424,7 @@ impl Builder {
             );
             n.owner.clone_from(&s.owner);
             n.cadence.clone_from(&s.cadence);
-            self.nodes.entry(id).or_insert(n);
+            self.add_node(n);
         }
         for c in &facts.consumers {
             let id = format!("consumer:{}", c.name);
@@ -393,58 +438,64 @@ impl Builder {
             n.cadence.clone_from(&c.freshness);
             n.consumer_kind = Some(c.kind.clone());
             n.freshness_optional = c.freshness_optional;
-            self.nodes.entry(id).or_insert(n);
+            self.add_node(n);
         }
     }
 
-    fn dataset(&mut self, name: &str, span: &Span) -> String {
+    /// Adds a node unless one of its id exists (the first one stays);
+    /// returns the position of the node of that id.
+    fn add_node(&mut self, node: Node) -> usize {
+        if let Some(ix) = self.ix(&node.id) {
+            return ix;
+        }
+        let ix = self.nodes.len();
+        self.index.insert(node.id.clone(), NodeIndex::new(ix));
+        self.nodes.push(node);
+        ix
+    }
+
+    /// The position of the node with this id.
+    fn ix(&self, id: &str) -> Option<usize> {
+        self.index.get(id).map(|ix| ix.index())
+    }
+
+    /// The dataset node of a canonical name, made at `span` if new.
+    fn dataset(&mut self, name: &str, span: &Span) -> usize {
         let id = format!("dataset:{name}");
-        self.nodes.entry(id.clone()).or_insert_with(|| {
-            blank(
-                id.clone(),
+        match self.ix(&id) {
+            Some(ix) => ix,
+            None => self.add_node(blank(
+                id,
                 NodeKind::Dataset,
                 name.to_string(),
                 Some(span.clone()),
-            )
-        });
-        id
+            )),
+        }
     }
 
-    fn unresolved(
-        &mut self,
-        what: &'static str,
-        name: String,
-        suggestion: Option<String>,
-        node: &str,
-        span: &Span,
-    ) {
-        self.unresolved_place(what, name, suggestion, node.to_string(), span.clone());
+    fn unresolved(&mut self, what: &'static str, name: String, node: &str, span: &Span) {
+        self.unresolved_place(what, name, node.to_string(), span.clone());
     }
 
-    fn unresolved_place(
-        &mut self,
-        what: &'static str,
-        name: String,
-        suggestion: Option<String>,
-        node: String,
-        span: Span,
-    ) {
+    /// Records a place referring to `name`, which resolves to nothing; the
+    /// suggestion is filled in later (see [`suggest_unresolved`]).
+    fn unresolved_place(&mut self, what: &'static str, name: String, node: String, span: Span) {
         let entry = self
             .unresolved
             .entry((what, name.clone()))
             .or_insert_with(|| Unresolved {
                 what,
                 name,
-                suggestion,
+                suggestion: None,
                 places: Vec::new(),
             });
         entry.places.push((node, span));
     }
 
-    fn edge(&mut self, from: &str, to: &str, kind: EdgeKind, span: Option<&Span>) {
+    fn edge(&mut self, from: usize, to: usize, kind: EdgeKind, span: Option<&Span>) {
         self.edges.push((
-            from.to_string(),
-            to.to_string(),
+            from,
+            to,
             Edge {
                 kind,
                 span: span.cloned(),
@@ -452,14 +503,31 @@ impl Builder {
         ));
     }
 
+    /// An edge between nodes given by id; none when either is not a node
+    /// (nodes are never made after the edges that could reach them, except
+    /// datasets, which are made right before theirs).
+    fn link(&mut self, from: &str, to: &str, kind: EdgeKind, span: Option<&Span>) {
+        if let (Some(f), Some(t)) = (self.ix(from), self.ix(to)) {
+            self.edge(f, t, kind, span);
+        }
+    }
+
     fn add_read(&mut self, reader: &str, r: &Located<DataRef>, resolver: &Resolver) {
-        match resolver.resolve_in(&r.value, dbt_project_of(reader)) {
+        let target = resolver.resolve_in(&r.value, dbt_project_of(reader));
+        self.add_resolved_read(reader, r, target);
+    }
+
+    /// The edge (or unresolved place) of a read already resolved to `target`.
+    fn add_resolved_read(&mut self, reader: &str, r: &Located<DataRef>, target: Target) {
+        match target {
             Target::Dataset(name) => {
                 let ds = self.dataset(&name, &r.span);
-                self.edge(&ds, reader, EdgeKind::Reads, Some(&r.span));
+                if let Some(reader) = self.ix(reader) {
+                    self.edge(ds, reader, EdgeKind::Reads, Some(&r.span));
+                }
             }
-            Target::Source(id) => self.edge(&id, reader, EdgeKind::Reads, Some(&r.span)),
-            Target::Nothing(what, name, near) => self.unresolved(what, name, near, reader, &r.span),
+            Target::Source(id) => self.link(&id, reader, EdgeKind::Reads, Some(&r.span)),
+            Target::Nothing(what, name) => self.unresolved(what, name, reader, &r.span),
         }
     }
 
@@ -470,35 +538,33 @@ impl Builder {
                 Target::Dataset(name) => {
                     let ds = self.dataset(&name, &w.span);
                     written.insert(name);
-                    self.edge(&job.id, &ds, EdgeKind::Writes, Some(&w.span));
+                    self.link_from(&job.id, ds, EdgeKind::Writes, Some(&w.span));
                 }
                 // Writing back into a source system (reverse ETL): a dataset of its own.
                 Target::Source(_) => {
                     if let Some(name) = normalize(&w.value, &self.defaults) {
                         let ds = self.dataset(&name, &w.span);
-                        self.edge(&job.id, &ds, EdgeKind::Writes, Some(&w.span));
+                        self.link_from(&job.id, ds, EdgeKind::Writes, Some(&w.span));
                     }
                 }
-                Target::Nothing(what, name, near) => {
-                    self.unresolved(what, name, near, &job.id, &w.span)
-                }
+                Target::Nothing(what, name) => self.unresolved(what, name, &job.id, &w.span),
             }
         }
+        let project = dbt_project_of(&job.id);
         for r in &job.reads {
+            let target = resolver.resolve_in(&r.value, project);
             // A job reading what it writes (incremental merge) is no dependency.
-            if let Target::Dataset(name) = resolver.resolve_in(&r.value, dbt_project_of(&job.id)) {
-                if written.contains(&name) {
-                    continue;
-                }
+            if matches!(&target, Target::Dataset(name) if written.contains(name)) {
+                continue;
             }
-            self.add_read(&job.id, r, resolver);
+            self.add_resolved_read(&job.id, r, target);
         }
         for script in &job.runs {
             let id = format!("script:{}", script.value);
-            if self.nodes.contains_key(&id) {
+            if self.index.contains_key(&id) {
                 self.runner_of.entry(id).or_insert_with(|| job.id.clone());
             } else {
-                self.unresolved("script", script.value.clone(), None, &job.id, &script.span);
+                self.unresolved("script", script.value.clone(), &job.id, &script.span);
             }
         }
     }
@@ -507,7 +573,7 @@ impl Builder {
     /// project's models: they inherit its DAG's schedule, owner and failure
     /// behavior, and run after it. Models are found by their files under the
     /// project folder, whatever ids the dbt parser gave them.
-    fn add_dbt_runs(&mut self, jobs: &[JobFact]) {
+    fn add_dbt_runs(&mut self, jobs: &[&JobFact]) {
         for task in jobs {
             let Some(folder) = &task.runs_dbt else {
                 continue;
@@ -522,16 +588,10 @@ impl Builder {
                 self.runner_of
                     .entry(model.id.clone())
                     .or_insert_with(|| task.id.clone());
-                self.edge(&task.id, &model.id, EdgeKind::After, Some(&folder.span));
+                self.link(&task.id, &model.id, EdgeKind::After, Some(&folder.span));
             }
             if !found {
-                self.unresolved(
-                    "dbt project",
-                    folder.value.clone(),
-                    None,
-                    &task.id,
-                    &folder.span,
-                );
+                self.unresolved("dbt project", folder.value.clone(), &task.id, &folder.span);
             }
         }
     }
@@ -539,8 +599,8 @@ impl Builder {
     /// Announced updates (Airflow outlets): the publisher is the writer only
     /// when no job writes the data itself (an outlet on the task that runs the
     /// load); otherwise it just marks when the data is ready.
-    fn add_publications(&mut self, jobs: &[JobFact], resolver: &Resolver) {
-        let written: HashSet<String> = self.writers_by_dataset().into_keys().collect();
+    fn add_publications(&mut self, jobs: &[&JobFact], resolver: &Resolver) {
+        let written: HashSet<usize> = self.writers_by_dataset().into_keys().collect();
         for job in jobs {
             for p in &job.publishes {
                 let Target::Dataset(name) = resolver.resolve(&p.value) else {
@@ -548,11 +608,11 @@ impl Builder {
                 };
                 let ds = self.dataset(&name, &p.span);
                 self.publishers
-                    .entry(ds.clone())
+                    .entry(self.nodes[ds].id.clone())
                     .or_default()
                     .push(job.id.clone());
                 if !written.contains(&ds) {
-                    self.edge(&job.id, &ds, EdgeKind::Writes, Some(&p.span));
+                    self.link_from(&job.id, ds, EdgeKind::Writes, Some(&p.span));
                 }
             }
         }
@@ -563,15 +623,15 @@ impl Builder {
     /// writes the landing dataset. Sources with a `system` go first.
     fn add_source_landings(&mut self, facts: &FileFacts, resolver: &Resolver) {
         let mut sources: Vec<_> = facts.sources.iter().collect();
-        sources.sort_by_key(|s| (s.system.is_none(), s.name.clone()));
-        let mut written: HashSet<String> = self.writers_by_dataset().into_keys().collect();
-        let extracted: HashSet<&str> = self
+        sources.sort_by(|a, b| (a.system.is_none(), &a.name).cmp(&(b.system.is_none(), &b.name)));
+        let written: HashSet<usize> = self.writers_by_dataset().into_keys().collect();
+        // Landing datasets that are no node yet, landed by an earlier source.
+        let mut landed: HashSet<String> = HashSet::new();
+        let extracted: HashSet<usize> = self
             .edges
             .iter()
-            .filter(|(_, to, e)| {
-                e.kind == EdgeKind::Reads && self.nodes.get(to).is_some_and(Node::is_job)
-            })
-            .map(|(from, _, _)| from.as_str())
+            .filter(|(_, to, e)| e.kind == EdgeKind::Reads && self.nodes[*to].is_job())
+            .map(|(from, _, _)| *from)
             .collect();
         let mut landings = Vec::new();
         for s in sources {
@@ -581,23 +641,35 @@ impl Builder {
                 continue;
             };
             let ds = format!("dataset:{name}");
-            if !written.contains(&ds) && !extracted.contains(id.as_str()) {
-                written.insert(ds);
+            let is_written = match self.ix(&ds) {
+                Some(ix) => written.contains(&ix) || landed.contains(&ds),
+                None => landed.contains(&ds),
+            };
+            let is_extracted = self.ix(&id).is_some_and(|ix| extracted.contains(&ix));
+            if !is_written && !is_extracted {
+                landed.insert(ds);
                 landings.push((id, name, landing.span.clone()));
             }
         }
         for (id, name, span) in landings {
             let ds = self.dataset(&name, &span);
-            self.edge(&id, &ds, EdgeKind::Writes, Some(&span));
+            self.link_from(&id, ds, EdgeKind::Writes, Some(&span));
         }
     }
 
-    /// Dataset id → the ids of what writes it, from the edges so far.
-    fn writers_by_dataset(&self) -> HashMap<String, Vec<String>> {
-        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+    /// An edge from the node with id `from` to the node at `to`.
+    fn link_from(&mut self, from: &str, to: usize, kind: EdgeKind, span: Option<&Span>) {
+        if let Some(f) = self.ix(from) {
+            self.edge(f, to, kind, span);
+        }
+    }
+
+    /// Dataset → what writes it (positions), from the edges so far.
+    fn writers_by_dataset(&self) -> HashMap<usize, Vec<usize>> {
+        let mut map: HashMap<usize, Vec<usize>> = HashMap::new();
         for (from, to, e) in &self.edges {
             if e.kind == EdgeKind::Writes {
-                map.entry(to.clone()).or_default().push(from.clone());
+                map.entry(*to).or_default().push(*from);
             }
         }
         map
@@ -605,7 +677,7 @@ impl Builder {
 
     /// `after` and `triggers` edges; a `dag:` endpoint stands for the DAG's
     /// last tasks (as upstream) or first tasks (as downstream).
-    fn add_order_edges(&mut self, facts: &FileFacts, jobs: &[JobFact], manifest: &Manifest) {
+    fn add_order_edges(&mut self, facts: &FileFacts, jobs: &[&JobFact], manifest: &Manifest) {
         let unknowable = unknowable_dags(facts);
         let mut dag_tasks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
         for j in jobs {
@@ -649,7 +721,7 @@ impl Builder {
         for e in &facts.edges {
             let mut ok = true;
             for end in [&e.from, &e.to] {
-                let known = self.nodes.contains_key(end.as_str())
+                let known = self.index.contains_key(end.as_str())
                     || end
                         .strip_prefix("dag:")
                         .is_some_and(|d| dag_tasks.contains_key(d));
@@ -660,7 +732,7 @@ impl Builder {
                         "task"
                     };
                     let other = if end == &e.from { &e.to } else { &e.from };
-                    self.unresolved(what, end.clone(), None, other, &e.span);
+                    self.unresolved(what, end.clone(), other, &e.span);
                 }
                 ok &= known;
             }
@@ -670,7 +742,7 @@ impl Builder {
             for from in expand(&e.from, true) {
                 for to in expand(&e.to, false) {
                     if from != to {
-                        self.edge(&from, &to, e.kind, Some(&e.span));
+                        self.link(&from, &to, e.kind, Some(&e.span));
                     }
                 }
             }
@@ -693,29 +765,26 @@ impl Builder {
         let writers_of = self.writers_by_dataset();
         for d in &facts.dags {
             let dag_id = format!("dag:{}", d.id);
-            let roots = self
-                .dag_roots
-                .get(&d.id)
-                .cloned()
-                .unwrap_or_else(|| vec![dag_id.clone()]);
+            let roots: Vec<usize> = match self.dag_roots.get(&d.id) {
+                Some(roots) => roots.iter().filter_map(|r| self.ix(r)).collect(),
+                None => self.ix(&dag_id).into_iter().collect(),
+            };
             for r in &d.triggered_by {
                 let Target::Dataset(name) = resolver.resolve(&r.value) else {
                     continue;
                 };
                 let ds = self.dataset(&name, &r.span);
-                let writers = self
-                    .publishers
-                    .get(&ds)
-                    .or_else(|| writers_of.get(&ds))
-                    .cloned()
-                    .unwrap_or_default();
+                let writers: Vec<usize> = match self.publishers.get(&self.nodes[ds].id) {
+                    Some(ids) => ids.iter().filter_map(|id| self.ix(id)).collect(),
+                    None => writers_of.get(&ds).cloned().unwrap_or_default(),
+                };
                 if writers.is_empty() {
-                    self.unresolved("dataset", name, None, &dag_id, &r.span);
+                    self.unresolved("dataset", name, &dag_id, &r.span);
                 }
                 for w in writers {
-                    for root in &roots {
-                        if w != *root {
-                            self.edge(&w, root, EdgeKind::Triggers, Some(&r.span));
+                    for &root in &roots {
+                        if w != root {
+                            self.edge(w, root, EdgeKind::Triggers, Some(&r.span));
                         }
                     }
                 }
@@ -727,28 +796,25 @@ impl Builder {
     fn mark_datasets(&mut self, facts: &FileFacts, resolver: &Resolver) {
         for d in &facts.datasets {
             if let Target::Dataset(name) = resolver.resolve(&d.name.value) {
-                let id = self.dataset(&name, &d.name.span);
-                if let Some(n) = self.nodes.get_mut(&id) {
-                    n.external |= d.external;
-                    n.checked |= d.checked;
-                    n.served |= d.served;
-                }
+                let ix = self.dataset(&name, &d.name.span);
+                let n = &mut self.nodes[ix];
+                n.external |= d.external;
+                n.checked |= d.checked;
+                n.served |= d.served;
             }
         }
-        let checked: Vec<String> = self
+        let checked: Vec<usize> = self
             .edges
             .iter()
             .filter(|(_, to, e)| {
-                e.kind == EdgeKind::Reads
-                    && self.nodes.get(to).is_some_and(|n| n.is_job() && n.checked)
+                e.kind == EdgeKind::Reads && self.nodes[*to].is_job() && self.nodes[*to].checked
             })
-            .map(|(from, _, _)| from.clone())
+            .map(|(from, _, _)| *from)
             .collect();
-        for id in checked {
-            if let Some(n) = self.nodes.get_mut(&id) {
-                if n.kind == NodeKind::Dataset {
-                    n.checked = true;
-                }
+        for ix in checked {
+            let n = &mut self.nodes[ix];
+            if n.kind == NodeKind::Dataset {
+                n.checked = true;
             }
         }
     }
@@ -779,7 +845,7 @@ impl Builder {
         }
         for n in self
             .nodes
-            .values_mut()
+            .iter_mut()
             .filter(|n| n.kind == NodeKind::Dataset)
         {
             n.layer = manifest
@@ -793,22 +859,43 @@ impl Builder {
 
     fn finish(mut self, manifest: &Manifest) -> Graph {
         let mut graph = Graph {
+            inner: petgraph::graph::DiGraph::with_capacity(self.nodes.len(), self.edges.len()),
             teams: manifest.teams.iter().map(|t| t.name.clone()).collect(),
             ..Graph::default()
         };
-        for (id, node) in std::mem::take(&mut self.nodes) {
-            let ix = graph.inner.add_node(node);
-            graph.index.insert(id, ix);
+        // Nodes in id order, so indexes are stable; `rank` maps a creation
+        // position to that order.
+        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
+        order.sort_unstable_by(|&a, &b| self.nodes[a].id.cmp(&self.nodes[b].id));
+        let mut rank = vec![0; order.len()];
+        for (sorted, &created) in order.iter().enumerate() {
+            rank[created] = sorted;
         }
-        self.edges.sort_by(|a, b| {
-            (&a.0, &a.1, a.2.kind, &a.2.span).cmp(&(&b.0, &b.1, b.2.kind, &b.2.span))
-        });
-        self.edges
-            .dedup_by(|b, a| a.0 == b.0 && a.1 == b.1 && a.2.kind == b.2.kind);
-        for (from, to, edge) in std::mem::take(&mut self.edges) {
-            if let (Some(&f), Some(&t)) = (graph.index.get(&from), graph.index.get(&to)) {
-                graph.inner.add_edge(f, t, edge);
+        // Each node moved once, straight into its place (no copies while sorting).
+        let mut nodes: Vec<Option<Node>> = std::mem::take(&mut self.nodes)
+            .into_iter()
+            .map(Some)
+            .collect();
+        let mut index = std::mem::take(&mut self.index);
+        for ix in index.values_mut() {
+            *ix = NodeIndex::new(rank[ix.index()]);
+        }
+        graph.index = index;
+        for created in order {
+            if let Some(node) = nodes[created].take() {
+                graph.inner.add_node(node);
             }
+        }
+        let mut edges = std::mem::take(&mut self.edges);
+        for (from, to, _) in &mut edges {
+            (*from, *to) = (rank[*from], rank[*to]);
+        }
+        edges.sort_by(|a, b| (a.0, a.1, a.2.kind, &a.2.span).cmp(&(b.0, b.1, b.2.kind, &b.2.span)));
+        edges.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1 && a.2.kind == b.2.kind);
+        for (from, to, edge) in edges {
+            graph
+                .inner
+                .add_edge(NodeIndex::new(from), NodeIndex::new(to), edge);
         }
         // A written dataset is located where its first writer (by id) writes it.
         let located: Vec<(petgraph::graph::NodeIndex, Span)> = graph
@@ -842,7 +929,7 @@ impl Builder {
             for (e, reader) in graph.out_edges(ix, EdgeKind::Reads) {
                 if let Some(span) = &e.span {
                     let reader = graph.node(reader).id.clone();
-                    self.unresolved_place("dataset", n.name.clone(), None, reader, span.clone());
+                    self.unresolved_place("dataset", n.name.clone(), reader, span.clone());
                 }
             }
         }

@@ -1,14 +1,17 @@
 //! Annotation inheritance: owner, cadence and failure behavior handed down
 //! from DAGs, runner tasks, `[paths]` defaults, CODEOWNERS and writers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
+use rayon::prelude::*;
 
 use crate::facts::{Attributed, JobKind};
-use crate::graph::{Graph, NodeKind};
-use crate::manifest::Manifest;
+use crate::graph::{Graph, Node, NodeKind};
+use crate::manifest::{Manifest, PathDefaults};
 use crate::parse::CodeOwners;
+use crate::span::Span;
 
 /// Airflow's default owner: every task has it unless someone set one, so it
 /// says nothing about who is paged.
@@ -24,6 +27,7 @@ pub fn annotate(
     runner_of: &BTreeMap<String, String>,
 ) {
     let manifest_file = manifest.file.as_deref();
+    let by_file = path_defaults(graph, manifest, codeowners);
     let order = ordered(graph);
     for ix in order {
         let node = &graph.inner[ix];
@@ -77,25 +81,20 @@ pub fn annotate(
                     .map(|f| Attributed::new(f.value.clone(), origin.clone(), f.span.clone()))
             });
         }
-        let file = node
-            .file
-            .clone()
-            .or_else(|| node.span.as_ref().map(|s| s.file.clone()))
-            .filter(|f| Some(f.as_ref()) != manifest_file);
-        if let (Some(file), true) = (&file, node.kind != NodeKind::Dataset) {
-            for p in manifest
-                .paths
-                .iter()
-                .rev()
-                .filter(|p| p.matcher.is_match(file.as_ref()))
-            {
+        if let Some(defaults) = owned_file(node, manifest_file).and_then(|f| by_file.get(f)) {
+            for p in &defaults.paths {
                 owner = owner.or_else(|| p.owner.clone());
                 cadence = cadence.or_else(|| p.cadence.clone());
                 on_failure = on_failure.or_else(|| p.on_failure.clone());
             }
-            if let Some((o, span)) = codeowners.and_then(|c| c.owner_of(file)) {
-                owner =
-                    owner.or_else(|| Some(Attributed::new(o, "CODEOWNERS", Some(span.clone()))));
+            if let Some((o, span)) = &defaults.codeowner {
+                owner = owner.or_else(|| {
+                    Some(Attributed::new(
+                        o.clone(),
+                        "CODEOWNERS",
+                        Some((*span).clone()),
+                    ))
+                });
             }
         }
         if node.kind == NodeKind::Dataset {
@@ -123,6 +122,55 @@ pub fn annotate(
         node.cadence = cadence;
         node.on_failure = on_failure;
     }
+}
+
+/// The file whose path gives a node `[paths]` defaults and a CODEOWNERS
+/// owner: its job file, else the file defining it (never `pipeline.toml`
+/// itself, and none for datasets).
+fn owned_file<'n>(node: &'n Node, manifest_file: Option<&str>) -> Option<&'n Arc<str>> {
+    node.file
+        .as_ref()
+        .or_else(|| node.span.as_ref().map(|s| &s.file))
+        .filter(|f| Some(f.as_ref()) != manifest_file && node.kind != NodeKind::Dataset)
+}
+
+/// What the path of one file says: its matching `[paths]` entries (the most
+/// specific, i.e. last, first) and its CODEOWNERS owner with the rule's line.
+struct PathSays<'m> {
+    paths: Vec<&'m PathDefaults>,
+    codeowner: Option<(String, &'m Span)>,
+}
+
+/// [`PathSays`] for every file a node is owned by, each file matched once
+/// and the files in parallel: glob matching is most of inheritance's cost
+/// in a repo of thousands of files and hundreds of CODEOWNERS rules.
+fn path_defaults<'m>(
+    graph: &Graph,
+    manifest: &'m Manifest,
+    codeowners: Option<&'m CodeOwners>,
+) -> HashMap<Arc<str>, PathSays<'m>> {
+    let manifest_file = manifest.file.as_deref();
+    let files: HashSet<&Arc<str>> = graph
+        .inner
+        .node_weights()
+        .filter_map(|n| owned_file(n, manifest_file))
+        .collect();
+    let files: Vec<&Arc<str>> = files.into_iter().collect();
+    files
+        .into_par_iter()
+        .map(|file| {
+            let says = PathSays {
+                paths: manifest
+                    .paths
+                    .iter()
+                    .rev()
+                    .filter(|p| p.matcher.is_match(file.as_ref()))
+                    .collect(),
+                codeowner: codeowners.and_then(|c| c.owner_of(file)),
+            };
+            (file.clone(), says)
+        })
+        .collect()
 }
 
 /// DAGs first, then sources, tasks, other jobs, consumers, and datasets last,

@@ -50,9 +50,9 @@ impl Section {
         Ok(())
     }
 
-    /// The last rule matching `rel`.
-    fn last_match(&self, rel: &str) -> Option<&Rule> {
-        let glob = self.matcher.matches(rel).into_iter().max()?;
+    /// The last rule matching the path `rel` stands for.
+    fn last_match(&self, rel: &globset::Candidate) -> Option<&Rule> {
+        let glob = self.matcher.matches_candidate(rel).into_iter().max()?;
         self.rules.get(*self.rule_of_glob.get(glob)?)
     }
 }
@@ -89,8 +89,10 @@ impl CodeOwners {
     pub fn owners_of(&self, rel: &str) -> Option<Owners<'_>> {
         let mut all: Vec<String> = Vec::new();
         let mut span = None;
+        // Prepared once for every section's matcher.
+        let candidate = globset::Candidate::new(rel);
         for section in &self.sections {
-            let Some(rule) = section.last_match(rel) else {
+            let Some(rule) = section.last_match(&candidate) else {
                 continue;
             };
             if rule.owners.is_empty() {

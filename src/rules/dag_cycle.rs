@@ -26,9 +26,7 @@ impl Rule for DagCycle {
 
     fn check(&self, graph: &Graph) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        // Kosaraju: petgraph runs it with explicit stacks (tarjan_scc
-        // recurses once per node and overflows on a long chain of models).
-        for scc in petgraph::algo::kosaraju_scc(&graph.inner) {
+        for scc in graph.strongly_connected() {
             if scc.len() < 2 {
                 continue;
             }
