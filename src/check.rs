@@ -41,6 +41,10 @@ pub struct Options {
     pub overlay: Option<parse::Overlay>,
     /// Where parsed facts are reused from (see [`crate::cache`]).
     pub cache: CacheUse,
+    /// Stamps of the discovered files already taken for this run (by the
+    /// replay probe of `pipelint check`), used by a [`CacheUse::Folder`]
+    /// cache instead of asking each file again.
+    pub stamps: Option<std::sync::Arc<crate::cache::stamp::Taken>>,
 }
 
 /// Where a run reuses parsed facts from.
@@ -203,6 +207,9 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
             let file = crate::cache::disk::file_for(folder, root);
             let (cache, note) = crate::cache::disk::load(&file);
             notes.extend(note);
+            if let Some(taken) = &options.stamps {
+                cache.use_taken(taken.clone());
+            }
             (Some(std::sync::Arc::new(cache)), Some(file))
         }
         CacheUse::Shared(cache) => (Some(cache.clone()), None),

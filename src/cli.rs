@@ -777,6 +777,10 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
                 output(a.output_file.as_deref(), &record.stdout)?;
                 return Ok(ExitCode::from(record.exit));
             }
+            let options = Options {
+                stamps: Some(probe.stamps()),
+                ..options.clone()
+            };
             let analysis = pool.install(|| check::resume(&args.common.path, found, &options));
             print_notes(&analysis);
             (analysis, Some(Replayable { probe, file }))

@@ -8,20 +8,44 @@ use std::fs;
 use std::path::Path;
 use std::process::Command;
 
-/// stdout and stderr of `check --format json` on `repo`, with `cache`
-/// (`None`: `--no-cache`).
-fn run(repo: &Path, cache: Option<&Path>) -> (String, String) {
+/// stdout and stderr of `check --format FORMAT` on `repo`, with `cache`
+/// (`None`: `--no-cache`), and `PIPELINT_TIMINGS` set when `timings`.
+fn check(repo: &Path, cache: Option<&Path>, format: &str, timings: bool) -> (String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipelint"));
-    cmd.args(["check", "--format", "json"]).arg(repo);
+    cmd.args(["check", "--format", format]).arg(repo);
     match cache {
         Some(dir) => cmd.arg("--cache-dir").arg(dir),
         None => cmd.arg("--no-cache"),
     };
+    if timings {
+        cmd.env("PIPELINT_TIMINGS", "1");
+    }
     let out = cmd.env_remove("CI").output().unwrap();
     (
         String::from_utf8(out.stdout).unwrap(),
         String::from_utf8(out.stderr).unwrap(),
     )
+}
+
+/// stdout and stderr of `check --format json` on `repo`, with `cache`
+/// (`None`: `--no-cache`).
+fn run(repo: &Path, cache: Option<&Path>) -> (String, String) {
+    check(repo, cache, "json", false)
+}
+
+/// stdout and stderr of `check --format FORMAT` on `repo` with the cache
+/// and `PIPELINT_TIMINGS` set.
+fn timed(repo: &Path, cache: &Path, format: &str) -> (String, String) {
+    check(repo, Some(cache), format, true)
+}
+
+/// A copy of acme-broken in a temporary folder, and a cache folder beside it.
+fn acme_copy() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    let cache = dir.path().join("cache");
+    common::copy_dir(&common::fixture("acme-broken"), &repo);
+    (dir, repo, cache)
 }
 
 /// The cache's line of `PIPELINT_TIMINGS`: how many entries a run reused,
@@ -47,10 +71,7 @@ fn same_with_and_without(repo: &Path, cache: &Path, step: &str) {
 
 #[test]
 fn results_are_identical_with_and_without_the_cache_across_edits() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    let cache = dir.path().join("cache");
-    common::copy_dir(&common::fixture("acme-broken"), &repo);
+    let (_dir, repo, cache) = acme_copy();
     same_with_and_without(&repo, &cache, "first run");
     assert!(cache_file(&cache).is_file());
     assert_eq!(
@@ -92,10 +113,7 @@ fn results_are_identical_with_and_without_the_cache_across_edits() {
 
 #[test]
 fn a_corrupt_cache_is_ignored_with_a_note_and_rewritten() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    let cache = dir.path().join("cache");
-    common::copy_dir(&common::fixture("acme-broken"), &repo);
+    let (_dir, repo, cache) = acme_copy();
     let (fresh, _) = run(&repo, None);
     run(&repo, Some(&cache));
     fs::write(cache_file(&cache), b"not a cache").unwrap();
@@ -112,10 +130,7 @@ fn a_corrupt_cache_is_ignored_with_a_note_and_rewritten() {
 
 #[test]
 fn two_runs_at_once_leave_a_readable_cache() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    let cache = dir.path().join("cache");
-    common::copy_dir(&common::fixture("acme-broken"), &repo);
+    let (_dir, repo, cache) = acme_copy();
     let (fresh, _) = run(&repo, None);
     let runs: Vec<_> = (0..4)
         .map(|_| {
@@ -159,23 +174,6 @@ fn the_cache_is_off_when_ci_is_set_unless_a_folder_is_named() {
     assert!(cache_file(&named).is_file());
 }
 
-/// stderr of `check` on `repo` with `PIPELINT_TIMINGS` set, and stdout.
-fn timed(repo: &Path, cache: &Path, format: &str) -> (String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
-        .args(["check", "--format", format])
-        .arg(repo)
-        .arg("--cache-dir")
-        .arg(cache)
-        .env("PIPELINT_TIMINGS", "1")
-        .env_remove("CI")
-        .output()
-        .unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
-
 fn line<'a>(stderr: &'a str, prefix: &str) -> &'a str {
     stderr
         .lines()
@@ -185,10 +183,7 @@ fn line<'a>(stderr: &'a str, prefix: &str) -> &'a str {
 
 #[test]
 fn settled_files_are_not_read_again_and_an_unchanged_check_is_replayed() {
-    let dir = tempfile::tempdir().unwrap();
-    let repo = dir.path().join("repo");
-    let cache = dir.path().join("cache");
-    common::copy_dir(&common::fixture("acme-broken"), &repo);
+    let (_dir, repo, cache) = acme_copy();
     // Stamps are trusted once files have been still for two seconds.
     std::thread::sleep(std::time::Duration::from_millis(3100));
     let (fresh, _) = run(&repo, None);
@@ -214,15 +209,7 @@ fn settled_files_are_not_read_again_and_an_unchanged_check_is_replayed() {
         line(&stderr, "pipelint: hashes"),
         "pipelint: hashes   0 read, 44 known by their stamp"
     );
-    let (human_fresh, _) = {
-        let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
-            .args(["check", "--no-cache"])
-            .arg(&repo)
-            .output()
-            .unwrap();
-        (String::from_utf8(out.stdout).unwrap(), ())
-    };
-    assert_eq!(human, human_fresh);
+    assert_eq!(human, check(&repo, None, "human", false).0);
 
     // An edit that keeps the file's length: its stamp changed, so it is
     // read, and the check is not replayed.

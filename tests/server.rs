@@ -109,6 +109,22 @@ impl Session {
         }
     }
 
+    /// The code actions for the range `start`–`end` (line, character) of
+    /// the file at `uri`.
+    fn code_actions(&mut self, uri: &str, start: (u32, u32), end: (u32, u32)) -> Value {
+        self.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": uri},
+                "range": {
+                    "start": {"line": start.0, "character": start.1},
+                    "end": {"line": end.0, "character": end.1},
+                },
+                "context": {"diagnostics": []},
+            }),
+        )
+    }
+
     /// Waits for the end of the next analysis and returns what it published:
     /// each diagnostic as `file line:char-line:char code severity message`.
     fn step(&mut self) -> Vec<String> {
@@ -292,14 +308,7 @@ fn an_edit_introducing_a_cycle_and_one_fixing_it_publish_exactly() {
     assert_eq!(s.step(), [format!("{SEGMENTS} 0:24-0:24 PL101 1 {CYCLE}")]);
     // The cycle's places (points), in the buffer's UTF-16 units: the
     // byte-order mark counts on line 1, the emoji twice on line 3.
-    let actions = s.request(
-        "textDocument/codeAction",
-        json!({
-            "textDocument": {"uri": s.uri(SEGMENTS)},
-            "range": {"start": {"line": 0, "character": 30}, "end": {"line": 0, "character": 30}},
-            "context": {"diagnostics": []},
-        }),
-    );
+    let actions = s.code_actions(&s.uri(SEGMENTS), (0, 30), (0, 30));
     let actions = actions.as_array().unwrap();
     assert_eq!(actions.len(), 2, "{actions:#?}");
     assert_eq!(
@@ -442,14 +451,7 @@ fn a_configuration_change_on_disk_reloads_and_utf8_is_negotiated() {
     );
     assert_eq!(s.step(), [format!("{SEGMENTS} 0:24-0:24 PL101 2 {CYCLE}")]);
     // A UTF-8 client counts bytes: the emoji is four, `é` two.
-    let actions = s.request(
-        "textDocument/codeAction",
-        json!({
-            "textDocument": {"uri": s.uri(SEGMENTS)},
-            "range": {"start": {"line": 0, "character": 24}, "end": {"line": 0, "character": 24}},
-            "context": {"diagnostics": []},
-        }),
-    );
+    let actions = s.code_actions(&s.uri(SEGMENTS), (0, 24), (0, 24));
     let read_at = &actions[1]["command"]["arguments"][2][1]["range"]["start"];
     let join_at = LINE_3.len() + " JOIN ".len();
     assert_eq!(read_at, &json!({"line": 2, "character": join_at}));
@@ -554,14 +556,7 @@ fn a_finding_where_no_comment_can_go_is_allowed_in_pipeline_toml() {
         s.step(),
         ["pipeline.toml 27:8-27:23 PL202 1 owner `data-platform` of `source:postgres_orders` is not a team declared in [teams]"]
     );
-    let actions = s.request(
-        "textDocument/codeAction",
-        json!({
-            "textDocument": {"uri": manifest},
-            "range": {"start": {"line": 27, "character": 10}, "end": {"line": 27, "character": 12}},
-            "context": {"diagnostics": []},
-        }),
-    );
+    let actions = s.code_actions(&manifest, (27, 10), (27, 12));
     let end = json!({"line": edited.matches('\n').count(), "character": 0});
     let actions = actions.as_array().unwrap();
     assert_eq!(actions.len(), 1, "{actions:#?}");

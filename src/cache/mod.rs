@@ -87,6 +87,8 @@ pub struct FactCache {
     /// How many content hashes were taken by reading the file, and how
     /// many known by the file's stamp.
     hashed: Mutex<(usize, usize)>,
+    /// Stamps this run already took (see [`FactCache::use_taken`]).
+    taken: Mutex<Option<Arc<stamp::Taken>>>,
 }
 
 impl FactCache {
@@ -101,6 +103,25 @@ impl FactCache {
             earlier: Mutex::new(contents.entries.into_iter().collect()),
             earlier_hashes: Mutex::new(contents.hashes.into_iter().collect()),
             ..FactCache::default()
+        }
+    }
+
+    /// Gives this run the stamps it already took (the replay probe's,
+    /// before the run), so [`FactCache::stamp_of`] asks no file twice.
+    pub fn use_taken(&self, taken: Arc<stamp::Taken>) {
+        if let Ok(mut t) = self.taken.lock() {
+            *t = Some(taken);
+        }
+    }
+
+    /// The settled stamp of the file at `path`: the one this run already
+    /// took when there is a set of them (a path missing from it had none),
+    /// else asked now.
+    pub fn stamp_of(&self, path: &std::path::Path) -> Option<Stamp> {
+        let taken = self.taken.lock().ok().and_then(|t| t.clone());
+        match taken {
+            Some(taken) => taken.get(path).copied(),
+            None => Stamp::settled(path),
         }
     }
 
@@ -212,6 +233,9 @@ impl FactCache {
         }
         if let Ok(mut c) = self.counts.lock() {
             *c = (0, 0);
+        }
+        if let Ok(mut t) = self.taken.lock() {
+            *t = None;
         }
         let contents = Contents {
             entries: now.into_iter().collect(),

@@ -11,10 +11,10 @@
 //! written during the run shows a newer stamp the next time, never an old
 //! one beside new output.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use super::stamp::Stamp;
+use super::stamp::{Stamp, Taken};
 use super::{hash_parts, Hash};
 
 /// A check's output, and what it was made from.
@@ -36,7 +36,7 @@ pub struct Record {
 #[derive(Debug)]
 pub struct Probe {
     key: Hash,
-    stamps: HashMap<PathBuf, Stamp>,
+    stamps: Arc<Taken>,
     /// Whether every discovered path has a settled stamp.
     complete: bool,
 }
@@ -88,15 +88,23 @@ impl Probe {
             })
             .collect();
         complete &= stamped.iter().all(|(_, s)| s.is_some());
-        let stamps = stamped
-            .into_iter()
-            .filter_map(|(p, s)| Some((p, s?)))
-            .collect();
+        let stamps = Arc::new(
+            stamped
+                .into_iter()
+                .filter_map(|(p, s)| Some((p, s?)))
+                .collect(),
+        );
         Probe {
             key,
             stamps,
             complete,
         }
+    }
+
+    /// The settled stamps taken, by path: the run that follows uses them
+    /// instead of asking for each file again.
+    pub fn stamps(&self) -> Arc<Taken> {
+        self.stamps.clone()
     }
 
     /// The record in `file` when it was made from exactly this state.
@@ -136,7 +144,7 @@ impl Probe {
         if !self.complete {
             return None;
         }
-        let mut inputs = self.stamps;
+        let mut inputs = Arc::unwrap_or_clone(self.stamps);
         for path in read {
             let path = root.join(path);
             if !inputs.contains_key(&path) {

@@ -8,6 +8,10 @@
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+/// Stamps already taken in this run, by path (the replay probe's, taken
+/// before the run): files are not asked twice.
+pub type Taken = std::collections::HashMap<std::path::PathBuf, Stamp>;
+
 /// How long a file must be unchanged before its stamp is trusted.
 pub const SETTLED: Duration = Duration::from_secs(2);
 

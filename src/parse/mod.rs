@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::cache::stamp::Stamp;
 use crate::cache::{hash, hash_parts, FactCache, Hash};
 use crate::discover::{Discovery, FileKind, RepoFile};
 use crate::facts::FileFacts;
@@ -289,7 +288,7 @@ impl<'c> CacheKeys<'c> {
             .as_ref()
             .is_some_and(|o| o.contains_key(rel));
         let stamp = (!buffered && context.paths.contains(rel))
-            .then(|| Stamp::settled(&context.root.join(rel.as_ref())))
+            .then(|| self.cache.stamp_of(&context.root.join(rel.as_ref())))
             .flatten();
         if let Some(stamp) = stamp {
             if let Some(known) = self.cache.known_hash(rel, stamp) {
@@ -341,14 +340,15 @@ impl<'c> CacheKeys<'c> {
                 all_discovered &= discovered;
                 let content = hash(text.as_bytes());
                 reads.push((rel.clone(), content));
-                // Stamped after the read: a write since then makes the
-                // stamp too fresh to be recorded (see `Stamp::settled`).
+                // Stamped before the run (the replay probe's) or after the
+                // read: a write since then makes the stamp too fresh to be
+                // recorded (see `Stamp::settled`).
                 let buffered = context
                     .overlay
                     .as_ref()
                     .is_some_and(|o| o.contains_key(&rel));
                 if discovered && !buffered {
-                    let stamp = Stamp::settled(&context.root.join(rel.as_ref()));
+                    let stamp = self.cache.stamp_of(&context.root.join(rel.as_ref()));
                     self.cache.record_hash(&rel, stamp, content);
                 }
                 context.sources.insert(rel, text);
