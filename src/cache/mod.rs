@@ -58,7 +58,24 @@ pub struct Entry {
     /// content hashes; empty for a single file, whose content is in `key`.
     pub reads: Vec<(Arc<str>, Hash)>,
     /// The facts, encoded (decoded only on a hit).
+    #[serde(with = "whole_bytes")]
     pub facts: Arc<[u8]>,
+}
+
+/// Encoded facts kept as one run of bytes: serde's default for `[u8]` is a
+/// sequence, decoded one element at a time (most of a warm run's load).
+mod whole_bytes {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Arc<[u8]>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[u8]>, D::Error> {
+        serde_bytes::ByteBuf::deserialize(d).map(|b| Arc::from(b.into_vec()))
+    }
 }
 
 /// What a cache holds between runs: the entries by slot, and the content
