@@ -37,16 +37,10 @@ impl Memo {
         }
     }
 
-    /// The text of the discovered file `rel` at `path`, from an earlier
-    /// run when the cache keeps texts and the file's stamp is unchanged,
-    /// else what `read` reads (see [`FactCache::text`]).
-    pub fn text<E>(
-        &self,
-        rel: &Arc<str>,
-        path: &std::path::Path,
-        read: impl FnOnce() -> Result<Arc<str>, E>,
-    ) -> Result<Arc<str>, E> {
-        self.cache.text(rel, path, read)
+    /// The cache the parts are kept in (it may keep texts too, see
+    /// [`FactCache::text`]).
+    pub fn cache(&self) -> &FactCache {
+        &self.cache
     }
 
     /// The part named `part` made under `key`: an earlier run's when it

@@ -85,7 +85,8 @@ impl ParseContext {
             // A discovered file's text may be known from an earlier run.
             Some(memo) if !buffered && self.paths.contains(rel) => {
                 let path = self.root.join(rel.as_ref());
-                memo.text(rel, &path, || read_text(&path, rel).map(Arc::from))?
+                memo.cache()
+                    .text(rel, &path, || read_text(&path, rel).map(Arc::from))?
             }
             _ => overlaid(self.overlay.as_ref(), rel, || {
                 if self.paths.contains(rel) {
