@@ -94,6 +94,8 @@ pub struct Contents {
 pub struct FactCache {
     /// Entries from earlier runs, by slot.
     earlier: Mutex<HashMap<Arc<str>, Entry>>,
+    /// The slots of the parts of each earlier entry, by the entry's slot.
+    earlier_parts: Mutex<HashMap<Arc<str>, Vec<Arc<str>>>>,
     /// Entries this run used or made, by slot.
     now: Mutex<BTreeMap<Arc<str>, Entry>>,
     /// Content hashes known from earlier runs, by path.
@@ -128,6 +130,9 @@ impl FactCache {
     /// A cache holding what earlier runs left.
     pub fn with_contents(contents: Contents) -> FactCache {
         FactCache {
+            earlier_parts: Mutex::new(memo::parts_by_owner(
+                contents.entries.iter().map(|(slot, _)| slot),
+            )),
             earlier: Mutex::new(contents.entries.into_iter().collect()),
             earlier_hashes: Mutex::new(contents.hashes.into_iter().collect()),
             ..FactCache::default()
@@ -253,12 +258,12 @@ impl FactCache {
         let (entry, parts) = {
             let mut earlier = self.earlier.lock().ok()?;
             let entry = earlier.remove(slot)?;
-            let prefix = memo::prefix(slot);
-            let named: Vec<Arc<str>> = earlier
-                .keys()
-                .filter(|k| k.starts_with(prefix.as_str()))
-                .cloned()
-                .collect();
+            let named = self
+                .earlier_parts
+                .lock()
+                .ok()
+                .and_then(|mut p| p.remove(slot))
+                .unwrap_or_default();
             let parts: Vec<(Arc<str>, Entry)> = named
                 .into_iter()
                 .filter_map(|k| earlier.remove(&k).map(|e| (k, e)))
@@ -351,6 +356,9 @@ impl FactCache {
             // What is left of the earlier entries was not reused: gone or stale.
             changed |= !earlier.is_empty();
             *earlier = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        }
+        if let Ok(mut parts) = self.earlier_parts.lock() {
+            *parts = memo::parts_by_owner(now.keys());
         }
         if let Ok(mut earlier) = self.earlier_hashes.lock() {
             changed |= earlier.len() != now_hashes.len();
