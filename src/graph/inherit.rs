@@ -12,6 +12,7 @@ use crate::graph::{Graph, Node, NodeKind};
 use crate::manifest::{Manifest, PathDefaults};
 use crate::parse::CodeOwners;
 use crate::span::Span;
+use crate::workspace::folder_of;
 
 /// Airflow's default owner: every task has it unless someone set one, so it
 /// says nothing about who is paged.
@@ -156,6 +157,18 @@ fn path_defaults<'m>(
         .filter_map(|n| owned_file(n, manifest_file))
         .collect();
     let files: Vec<&Arc<str>> = files.into_iter().collect();
+    // CODEOWNERS rules naming folders are matched once per folder: most
+    // files share theirs with many others.
+    let folders: HashMap<&str, _> = match codeowners {
+        Some(c) => {
+            let folders: HashSet<&str> = files.iter().map(|f| folder_of(f)).collect();
+            folders
+                .into_par_iter()
+                .map(|folder| (folder, c.folder(folder)))
+                .collect()
+        }
+        None => HashMap::new(),
+    };
     files
         .into_par_iter()
         .map(|file| {
@@ -166,7 +179,10 @@ fn path_defaults<'m>(
                     .rev()
                     .filter(|p| p.matcher.is_match(file.as_ref()))
                     .collect(),
-                codeowner: codeowners.and_then(|c| c.owner_of(file)),
+                codeowner: codeowners.and_then(|c| {
+                    let folder = folders.get(folder_of(file))?;
+                    c.owner_in(file, folder)
+                }),
             };
             (file.clone(), says)
         })
