@@ -20,15 +20,15 @@ const AIRFLOW_DEFAULT_OWNER: &str = "airflow";
 
 /// Fills in missing annotations, in dependency order: DAGs, tasks (from their
 /// DAG), scripts and other jobs (from their runner), `[paths]` and CODEOWNERS
-/// by file, then datasets (from their writer).
+/// by file (`by_file`, from [`path_defaults`]), then datasets (from their
+/// writer).
 pub fn annotate(
     graph: &mut Graph,
     manifest: &Manifest,
-    codeowners: Option<&CodeOwners>,
+    by_file: &ByFile<'_>,
     runner_of: &BTreeMap<String, String>,
 ) {
     let manifest_file = manifest.file.as_deref();
-    let by_file = path_defaults(graph, manifest, codeowners);
     let order = ordered(graph);
     // The id of a task's DAG, built in one buffer for every lookup.
     let mut dag_id = String::new();
@@ -144,26 +144,36 @@ fn owned_file<'n>(node: &'n Node, manifest_file: Option<&str>) -> Option<&'n Arc
 
 /// What the path of one file says: its matching `[paths]` entries (the most
 /// specific, i.e. last, first) and its CODEOWNERS owner with the rule's line.
-struct PathSays<'m> {
+pub struct PathSays<'m> {
+    /// The matching `[paths]` entries, the most specific first.
     paths: Vec<&'m PathDefaults>,
+    /// The CODEOWNERS owner and the rule's line.
     codeowner: Option<(String, &'m Span)>,
 }
 
-/// [`PathSays`] for every file a node is owned by, each file matched once
-/// and the files in parallel: glob matching is most of inheritance's cost
-/// in a repo of thousands of files and hundreds of CODEOWNERS rules.
-fn path_defaults<'m>(
-    graph: &Graph,
-    manifest: &'m Manifest,
-    codeowners: Option<&'m CodeOwners>,
-) -> HashMap<Arc<str>, PathSays<'m>> {
+/// [`PathSays`] by file.
+pub type ByFile<'m> = HashMap<Arc<str>, PathSays<'m>>;
+
+/// The files nodes are owned by (see [`owned_file`]), each once. Only
+/// declared nodes have one, so the graph builder asks before making the
+/// datasets, and matches them while it makes them.
+pub fn owned_files(nodes: &[Node], manifest: &Manifest) -> Vec<Arc<str>> {
     let manifest_file = manifest.file.as_deref();
-    let files: HashSet<&Arc<str>> = graph
-        .inner
-        .node_weights()
+    let files: HashSet<&Arc<str>> = nodes
+        .iter()
         .filter_map(|n| owned_file(n, manifest_file))
         .collect();
-    let files: Vec<&Arc<str>> = files.into_iter().collect();
+    files.into_iter().cloned().collect()
+}
+
+/// [`PathSays`] for every file of [`owned_files`], each file matched once
+/// and the files in parallel: glob matching is most of inheritance's cost
+/// in a repo of thousands of files and hundreds of CODEOWNERS rules.
+pub fn path_defaults<'m>(
+    files: &[Arc<str>],
+    manifest: &'m Manifest,
+    codeowners: Option<&'m CodeOwners>,
+) -> ByFile<'m> {
     // CODEOWNERS rules naming folders are matched once per folder: most
     // files share theirs with many others.
     let folders: HashMap<&str, _> = match codeowners {
