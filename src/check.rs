@@ -282,17 +282,24 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
     let mut matched = 0;
     let mut leave_known = |diags: Vec<Diagnostic>, recorded: &mut Vec<Entry>| {
         let sources = &parsed.context.sources;
+        // Fingerprints read the files findings point at: in parallel.
+        let fingerprints: Vec<String> = diags
+            .par_iter()
+            .map(|d| {
+                let text = d.span.as_ref().and_then(|s| sources.get(&s.file));
+                crate::fingerprint::fingerprint(d, text.as_deref())
+            })
+            .collect();
         diags
             .into_iter()
-            .filter(|d| {
-                let text = d.span.as_ref().and_then(|s| sources.get(&s.file));
-                let fp = crate::fingerprint::fingerprint(d, text.as_deref());
+            .zip(fingerprints)
+            .filter_map(|(d, fp)| {
                 let seen = known.as_mut().is_some_and(|k| k.take(&fp));
                 matched += usize::from(seen);
-                if group::belongs_to(d, &workspace.scope) {
-                    recorded.push(Entry::of(d, fp));
+                if group::belongs_to(&d, &workspace.scope) {
+                    recorded.push(Entry::of(&d, fp));
                 }
-                !seen
+                (!seen).then_some(d)
             })
             .collect::<Vec<_>>()
     };

@@ -2,7 +2,11 @@
 //! layers and hand annotations down the inheritance chain.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+// Hashed with foldhash: the keys are names read from the repo being
+// checked, and SipHash's flooding resistance buys nothing for them.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use petgraph::graph::NodeIndex;
 use rayon::prelude::*;
@@ -29,12 +33,12 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
             dialect: manifest.project.dialect,
         },
         nodes: Vec::new(),
-        index: foldhash::HashMap::default(),
+        index: HashMap::default(),
         edges: Vec::new(),
         unresolved: BTreeMap::new(),
-        runner_of: BTreeMap::new(),
-        dag_roots: BTreeMap::new(),
-        publishers: BTreeMap::new(),
+        runner_of: HashMap::new(),
+        dag_roots: HashMap::new(),
+        publishers: HashMap::new(),
         key: std::cell::Cell::default(),
     };
     let first = first_jobs(facts);
@@ -221,24 +225,24 @@ type SourceDecl = (Option<String>, String, Option<String>);
 struct Resolver<'f> {
     defaults: NameDefaults,
     /// Canonical external object (`system`) → source id.
-    systems: foldhash::HashMap<String, String>,
+    systems: HashMap<String, String>,
     /// `source.table` → (declaring dbt project, source id, landing dataset)
     /// for each declaration, in file order.
-    dbt_sources: foldhash::HashMap<String, Vec<SourceDecl>>,
+    dbt_sources: HashMap<String, Vec<SourceDecl>>,
     /// `project.name` (`project.name.vN` for a version) of each dbt model,
     /// seed and snapshot → output dataset.
-    models: foldhash::HashMap<String, String>,
+    models: HashMap<String, String>,
     /// Bare dbt node name → the `project.name` keys holding it, for refs
     /// that name no project (Airflow tools): they resolve when one project
     /// has the name.
-    bare_models: foldhash::HashMap<String, Vec<String>>,
+    bare_models: HashMap<String, Vec<String>>,
     _facts: std::marker::PhantomData<&'f ()>,
 }
 
 impl<'f> Resolver<'f> {
     fn new(facts: &'f FileFacts, jobs: &[&JobFact], defaults: &NameDefaults) -> Resolver<'f> {
-        let mut systems = foldhash::HashMap::default();
-        let mut dbt_sources = foldhash::HashMap::default();
+        let mut systems = HashMap::default();
+        let mut dbt_sources = HashMap::default();
         for s in &facts.sources {
             let id = format!("source:{}", s.name);
             if let Some(sys) = &s.system {
@@ -255,7 +259,7 @@ impl<'f> Resolver<'f> {
                 .or_insert_with(Vec::new)
                 .push((s.project.clone(), id, landing));
         }
-        let mut models = foldhash::HashMap::default();
+        let mut models = HashMap::default();
         for j in jobs {
             if let Some(name) =
                 j.id.strip_prefix("model:")
@@ -273,7 +277,7 @@ impl<'f> Resolver<'f> {
                 models.entry(name.to_string()).or_insert(out);
             }
         }
-        let mut bare_models: foldhash::HashMap<String, Vec<String>> = foldhash::HashMap::default();
+        let mut bare_models: HashMap<String, Vec<String>> = HashMap::default();
         for key in models.keys() {
             if let Some((_, bare)) = key.split_once('.') {
                 bare_models
@@ -356,16 +360,16 @@ struct Builder {
     defaults: NameDefaults,
     nodes: Vec<Node>,
     /// Node id → position in `nodes` (in the graph's order after `finish`).
-    index: foldhash::HashMap<String, NodeIndex>,
+    index: HashMap<String, NodeIndex>,
     /// (from, to, edge) by position in `nodes`.
     edges: Vec<(usize, usize, Edge)>,
     unresolved: BTreeMap<(&'static str, String), Unresolved>,
     /// Script id → the job that runs it.
-    runner_of: BTreeMap<String, String>,
+    runner_of: HashMap<String, String>,
     /// DAG id → its first tasks.
-    dag_roots: BTreeMap<String, Vec<String>>,
+    dag_roots: HashMap<String, Vec<String>>,
     /// Dataset id → the jobs that announce its updates (Airflow outlets).
-    publishers: BTreeMap<String, Vec<String>>,
+    publishers: HashMap<String, Vec<String>>,
     /// The buffer node ids are looked up in (see [`Builder::dataset_ix`]).
     key: std::cell::Cell<String>,
 }
@@ -722,19 +726,19 @@ impl Builder {
     /// last tasks (as upstream) or first tasks (as downstream).
     fn add_order_edges(&mut self, facts: &FileFacts, jobs: &[&JobFact], manifest: &Manifest) {
         let unknowable = unknowable_dags(facts);
-        let mut dag_tasks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut dag_tasks: HashMap<&str, Vec<&str>> = HashMap::new();
         for j in jobs {
             if let Some(d) = &j.dag {
                 dag_tasks.entry(d.as_str()).or_default().push(j.id.as_str());
             }
         }
-        let has_up: BTreeSet<&str> = facts
+        let has_up: HashSet<&str> = facts
             .edges
             .iter()
             .filter(|e| e.kind == EdgeKind::After)
             .map(|e| e.to.as_str())
             .collect();
-        let has_down: BTreeSet<&str> = facts
+        let has_down: HashSet<&str> = facts
             .edges
             .iter()
             .filter(|e| e.kind == EdgeKind::After)

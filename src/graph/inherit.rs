@@ -1,7 +1,7 @@
 //! Annotation inheritance: owner, cadence and failure behavior handed down
 //! from DAGs, runner tasks, `[paths]` defaults, CODEOWNERS and writers.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
@@ -26,7 +26,7 @@ pub fn annotate(
     graph: &mut Graph,
     manifest: &Manifest,
     by_file: &ByFile<'_>,
-    runner_of: &BTreeMap<String, String>,
+    runner_of: &HashMap<String, String>,
 ) {
     let manifest_file = manifest.file.as_deref();
     let order = ordered(graph);

@@ -70,7 +70,9 @@ fn push_canonical(out: &mut String, value: &str, quoted: bool, folding: Folding)
 /// `value.to_lowercase()` onto `out`, without a copy for ASCII names.
 fn push_lowercase(out: &mut String, value: &str) {
     if value.is_ascii() {
-        out.extend(value.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+        let start = out.len();
+        out.push_str(value);
+        out[start..].make_ascii_lowercase();
     } else {
         out.push_str(&value.to_lowercase());
     }
