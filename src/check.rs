@@ -133,9 +133,9 @@ impl Analysis {
     /// The finding's fingerprint (see [`crate::fingerprint`]), with the text
     /// of the file it points at.
     pub fn fingerprint(&self, d: &Diagnostic) -> String {
-        let text = d
-            .span
-            .as_ref()
+        let text = crate::fingerprint::reads_text(d)
+            .then(|| d.span.as_ref())
+            .flatten()
             .and_then(|s| self.context.sources.get(&s.file));
         crate::fingerprint::fingerprint(d, text.as_deref())
     }
@@ -282,18 +282,15 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
     let mut matched = 0;
     let mut leave_known = |diags: Vec<Diagnostic>, recorded: &mut Vec<Entry>| {
         let sources = &parsed.context.sources;
-        // Fingerprints read the files findings point at: in parallel.
-        let fingerprints: Vec<String> = diags
-            .par_iter()
-            .map(|d| {
-                let text = d.span.as_ref().and_then(|s| sources.get(&s.file));
-                crate::fingerprint::fingerprint(d, text.as_deref())
-            })
-            .collect();
         diags
             .into_iter()
-            .zip(fingerprints)
-            .filter_map(|(d, fp)| {
+            .filter_map(|d| {
+                // A file is read (on a warm run, from disk) only when the
+                // fingerprint is made of its text.
+                let text = crate::fingerprint::reads_text(&d)
+                    .then(|| d.span.as_ref().and_then(|s| sources.get(&s.file)))
+                    .flatten();
+                let fp = crate::fingerprint::fingerprint(&d, text.as_deref());
                 let seen = known.as_mut().is_some_and(|k| k.take(&fp));
                 matched += usize::from(seen);
                 if group::belongs_to(&d, &workspace.scope) {
