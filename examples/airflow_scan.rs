@@ -33,6 +33,7 @@ fn main() {
         dbt_manifest: false,
         sources: Default::default(),
         overlay: None,
+        memo: None,
     };
     let mut files: Vec<(Arc<str>, String)> = Vec::new();
     let mut python = 0;

@@ -220,12 +220,13 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
         options.include_packages,
         options.dbt_manifest,
         options.overlay.clone(),
-        cache.as_deref(),
+        cache.as_ref(),
     );
     let mut saving = None;
     if let Some(cache) = &cache {
         let (reused, fresh) = cache.counts();
         let (read, stamped) = cache.hash_counts();
+        let (parts_reused, parts_made) = cache.part_counts();
         let (changed, contents) = cache.finish_run();
         if let Some(file) = cache_file.filter(|_| changed) {
             // Written while the graph is built.
@@ -236,6 +237,7 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
         if std::env::var_os("PIPELINT_TIMINGS").is_some() {
             eprintln!("pipelint: cache    {reused} reused, {fresh} parsed");
             eprintln!("pipelint: hashes   {read} read, {stamped} known by their stamp");
+            eprintln!("pipelint: parts    {parts_reused} reused, {parts_made} made");
         }
     }
     timer.lap("parse");

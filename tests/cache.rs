@@ -111,6 +111,50 @@ fn results_are_identical_with_and_without_the_cache_across_edits() {
     same_with_and_without(&repo, &cache, "config edit");
 }
 
+/// The parts line of `PIPELINT_TIMINGS`: how many model renders and
+/// schema files of a dbt project made afresh were reused.
+fn parts(repo: &Path, cache: &Path) -> String {
+    line(&timed(repo, cache, "human").1, "pipelint: parts").to_string()
+}
+
+#[test]
+fn an_edited_project_renders_again_only_what_the_edit_reaches() {
+    let (_dir, repo, cache) = acme_copy();
+    // 15 models and 5 schema files.
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    0 reused, 20 made");
+    same_with_and_without(&repo, &cache, "first run");
+
+    // One model edited: only it renders again.
+    let model = repo.join("dbt/models/broken/orders_typo.sql");
+    fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    19 reused, 1 made");
+    same_with_and_without(&repo, &cache, "model edit");
+
+    // A macro edited: every model renders with it again; schema files do
+    // not call macros.
+    let r#macro = repo.join("dbt/macros/cents_to_dollars.sql");
+    let text = fs::read_to_string(&r#macro).unwrap();
+    fs::write(&r#macro, text.replace("100.0", "{{ ref('stg_orders') }}")).unwrap();
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    5 reused, 15 made");
+    same_with_and_without(&repo, &cache, "macro edit");
+
+    // An alias set in a schema file: what `ref()` returns changes for
+    // every model, so all render again, and the one schema file is read.
+    let schema = repo.join("dbt/models/marts/schema.yml");
+    let text = fs::read_to_string(&schema).unwrap();
+    fs::write(
+        &schema,
+        text.replacen(
+            "  - name: dim_customer\n",
+            "  - name: dim_customer\n    config:\n      alias: customers\n",
+            1,
+        ),
+    )
+    .unwrap();
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    4 reused, 16 made");
+    same_with_and_without(&repo, &cache, "alias in schema YAML");
+}
+
 #[test]
 fn a_corrupt_cache_is_ignored_with_a_note_and_rewritten() {
     let (_dir, repo, cache) = acme_copy();

@@ -20,6 +20,7 @@
 //! in one process (the language server keeps one in memory).
 
 pub mod disk;
+pub mod memo;
 pub mod replay;
 pub mod stamp;
 
@@ -89,6 +90,9 @@ pub struct FactCache {
     hashed: Mutex<(usize, usize)>,
     /// Stamps this run already took (see [`FactCache::use_taken`]).
     taken: Mutex<Option<Arc<stamp::Taken>>>,
+    /// How many parts of entries ([`memo::Memo`]) were reused and how
+    /// many made afresh.
+    part_counts: Mutex<(usize, usize)>,
 }
 
 impl FactCache {
@@ -181,11 +185,27 @@ impl FactCache {
         if !reads.iter().all(|(rel, h)| content_of(rel) == Some(*h)) {
             return None;
         }
-        // A hit is taken out, not copied: its facts can be megabytes.
-        let entry = self.earlier.lock().ok()?.remove(slot)?;
+        // A hit is taken out, not copied: its facts can be megabytes. Its
+        // parts go with it, for the run that next parses it afresh.
+        let (entry, parts) = {
+            let mut earlier = self.earlier.lock().ok()?;
+            let entry = earlier.remove(slot)?;
+            let prefix = memo::prefix(slot);
+            let named: Vec<Arc<str>> = earlier
+                .keys()
+                .filter(|k| k.starts_with(prefix.as_str()))
+                .cloned()
+                .collect();
+            let parts: Vec<(Arc<str>, Entry)> = named
+                .into_iter()
+                .filter_map(|k| earlier.remove(&k).map(|e| (k, e)))
+                .collect();
+            (entry, parts)
+        };
         let facts: FileFacts = postcard::from_bytes(&entry.facts).ok()?;
         if let Ok(mut now) = self.now.lock() {
             now.insert(slot.clone(), entry);
+            now.extend(parts);
         }
         if let Ok(mut c) = self.counts.lock() {
             c.0 += 1;
@@ -212,6 +232,48 @@ impl FactCache {
         self.counts.lock().map(|c| *c).unwrap_or_default()
     }
 
+    /// (parts reused, parts made afresh) since the last
+    /// [`FactCache::finish_run`] (see [`memo::Memo`]).
+    pub fn part_counts(&self) -> (usize, usize) {
+        self.part_counts.lock().map(|c| *c).unwrap_or_default()
+    }
+
+    /// The encoded value of the part in `slot`, made under `key` by an
+    /// earlier run; it is kept for the next run. A part has no reads: its
+    /// key holds all it was made from.
+    fn recall_part(&self, slot: Arc<str>, key: Hash) -> Option<Arc<[u8]>> {
+        let entry = {
+            let mut earlier = self.earlier.lock().ok()?;
+            earlier.get(&slot).filter(|e| e.key == key)?;
+            earlier.remove(&slot)?
+        };
+        let bytes = entry.facts.clone();
+        if let Ok(mut now) = self.now.lock() {
+            now.insert(slot, entry);
+        }
+        if let Ok(mut c) = self.part_counts.lock() {
+            c.0 += 1;
+        }
+        Some(bytes)
+    }
+
+    /// Records a part made afresh in `slot` under `key`.
+    fn remember_part(&self, slot: Arc<str>, key: Hash, bytes: Vec<u8>) {
+        if let Ok(mut now) = self.now.lock() {
+            now.insert(
+                slot,
+                Entry {
+                    key,
+                    reads: Vec::new(),
+                    facts: Arc::from(bytes),
+                },
+            );
+        }
+        if let Ok(mut c) = self.part_counts.lock() {
+            c.1 += 1;
+        }
+    }
+
     /// Ends a run: what it used or made becomes what the next run may
     /// reuse, and entries of files that are gone are dropped. Returns
     /// whether anything changed since the last run (an entry or hash
@@ -232,6 +294,9 @@ impl FactCache {
             *earlier = now_hashes.iter().map(|(k, v)| (k.clone(), *v)).collect();
         }
         if let Ok(mut c) = self.counts.lock() {
+            *c = (0, 0);
+        }
+        if let Ok(mut c) = self.part_counts.lock() {
             *c = (0, 0);
         }
         if let Ok(mut t) = self.taken.lock() {

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::cache::memo::Memo;
 use crate::cache::{hash, hash_parts, FactCache, Hash};
 use crate::discover::{Discovery, FileKind, RepoFile};
 use crate::facts::FileFacts;
@@ -44,6 +45,9 @@ pub struct ParseContext {
     /// Unsaved editor buffers read instead of the files on disk (see
     /// [`Overlay`]).
     pub overlay: Option<Overlay>,
+    /// Parts of this parse an earlier run made (a dbt project's renders
+    /// and schema files), when the cache is on.
+    pub memo: Option<Memo>,
 }
 
 /// Unsaved editor buffers by repo-relative path (`pipelint server`): a
@@ -86,6 +90,24 @@ impl ParseContext {
         self.sources.insert(rel.clone(), text.clone());
         Ok(text)
     }
+
+    /// What `make` gives, or the part named `part` an earlier run made
+    /// under the same key when the cache is on (see [`crate::cache::memo`]);
+    /// `key` (a hash of everything `make` reads) is computed only then.
+    pub fn remembered<T>(
+        &self,
+        part: &str,
+        key: impl FnOnce() -> Hash,
+        make: impl FnOnce() -> T,
+    ) -> T
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        match &self.memo {
+            Some(memo) => memo.get_or_make(part, key(), make),
+            None => make(),
+        }
+    }
 }
 
 /// Everything the parsers found in a repo.
@@ -113,7 +135,7 @@ pub fn parse_repo(
     include_packages: bool,
     dbt_manifest: bool,
     overlay: Option<Overlay>,
-    cache: Option<&FactCache>,
+    cache: Option<&Arc<FactCache>>,
 ) -> Parsed {
     let mut context = ParseContext {
         root: workspace.root.clone(),
@@ -123,6 +145,7 @@ pub fn parse_repo(
         dbt_manifest,
         sources: SourceMap::default(),
         overlay,
+        memo: None,
     };
     let mut facts = FileFacts::default();
     facts
@@ -234,7 +257,7 @@ fn unread_config(rel: &Arc<str>, config: Option<&str>) -> crate::diagnostic::Dia
 
 /// What the cache keys of one run are made of (see [`crate::cache`]).
 struct CacheKeys<'c> {
-    cache: &'c FactCache,
+    cache: &'c Arc<FactCache>,
     /// The version, configuration, limits and options.
     run: Hash,
     /// The set of paths that exist.
@@ -243,7 +266,7 @@ struct CacheKeys<'c> {
 
 impl<'c> CacheKeys<'c> {
     fn new(
-        cache: &'c FactCache,
+        cache: &'c Arc<FactCache>,
         config: &str,
         context: &ParseContext,
         discovery: &Discovery,
@@ -330,6 +353,7 @@ impl<'c> CacheKeys<'c> {
             dbt_manifest: context.dbt_manifest,
             sources: SourceMap::default(),
             overlay: context.overlay.clone(),
+            memo: Some(Memo::new(self.cache.clone(), &slot, self.run)),
         };
         let facts = dbt::parse_project(project, &own);
         let mut reads = Vec::new();

@@ -11,12 +11,13 @@ use super::config::{ConfigTree, PartialConfig, Setting};
 use super::jinja::objects::Relation;
 use super::jinja::{target_value, DbtJinja, MacroDef, Scope};
 use super::layers::{model_layer_hint, SOURCE_LAYER};
-use super::models::{render_node, NodeFile, NodeKind, RenderedNode};
+use super::models::{render_key, render_node, NodeFile, NodeKind, RenderedNode};
 use super::packages::{self, same_package, DeclaredPackage};
 use super::project::{join_rel, DbtProject};
 use super::schema_yaml::{read_schema_file, NodeProps, SchemaFacts};
 use super::template_scan::{rewrite_dbt_blocks, scan_calls, split_macros, CallKind};
 use super::{read_all, yaml::YNode};
+use crate::cache::hash_parts;
 use crate::diagnostic::Diagnostic;
 use crate::facts::{
     Attributed, ConsumerFact, DataRef, DatasetFact, FileFacts, Ident, InlineAllow, JobFact,
@@ -202,10 +203,21 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .into_par_iter()
         .map(|(f, text)| {
             let package = &pkgs[f.package].project.name;
-            let render = |s: &str| light.render_config(s, package);
-            let mut one = SchemaFacts::default();
-            read_schema_file(&f.rel, text, package, &render, &mut one);
-            (one, yaml_allows(&f.rel, text))
+            let key = || {
+                let fingerprint = light.fingerprint().to_le_bytes();
+                hash_parts([
+                    &fingerprint[..],
+                    f.rel.as_bytes(),
+                    package.as_bytes(),
+                    text.as_bytes(),
+                ])
+            };
+            context.remembered(&format!("schema:{}", f.rel), key, || {
+                let render = |s: &str| light.render_config(s, package);
+                let mut one = SchemaFacts::default();
+                read_schema_file(&f.rel, text, package, &render, &mut one);
+                (one, yaml_allows(&f.rel, text))
+            })
         })
         .collect();
     let mut schema = SchemaFacts::default();
@@ -336,7 +348,14 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     let jinja = DbtJinja::new(scope, macros);
     let rendered: Vec<Option<RenderedNode>> = nodes
         .par_iter()
-        .map(|n| (n.file.kind != NodeKind::Seed).then(|| render_node(&jinja, &n.file, &n.config)))
+        .map(|n| {
+            (n.file.kind != NodeKind::Seed).then(|| {
+                let key = || render_key(&jinja, &n.file, &n.config);
+                context.remembered(&format!("render:{}", n.file.rel), key, || {
+                    render_node(&jinja, &n.file, &n.config)
+                })
+            })
+        })
         .collect();
 
     let root_package = pkgs[0].project.name.clone();

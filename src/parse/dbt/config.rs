@@ -8,7 +8,7 @@ use super::yaml::{YKind, YNode};
 use crate::span::Span;
 
 /// A configured value and where it was set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Setting<T> {
     /// The value.
     pub value: T,
@@ -24,7 +24,7 @@ impl<T> Setting<T> {
 }
 
 /// The configuration items pipelint uses; each unset until some layer sets it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PartialConfig {
     /// Custom schema (`+schema`).
     pub schema: Option<Setting<String>>,

@@ -54,7 +54,7 @@ pub struct NodeFile {
 }
 
 /// The outcome of rendering one node.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct RenderedNode {
     /// Reads, in first-call order, deduplicated, with the call's span.
     pub reads: Vec<Located<DataRef>>,
@@ -64,6 +64,35 @@ pub struct RenderedNode {
     pub failure: Option<(String, Span)>,
     /// Package namespaces used but not installed.
     pub missing_namespaces: Vec<String>,
+}
+
+/// A hash of all [`render_node`] reads: the environment's fingerprint, the
+/// node's file and what `this` is made of. Two calls with one key render
+/// alike, so a render can be reused under it (see [`crate::cache::memo`]).
+pub fn render_key(
+    jinja: &DbtJinja,
+    node: &NodeFile,
+    preconfig: &PartialConfig,
+) -> crate::cache::Hash {
+    use std::hash::Hash;
+    let value = |s: &Option<super::config::Setting<String>>| s.as_ref().map(|s| s.value.clone());
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    jinja.fingerprint().hash(&mut h);
+    (
+        node.rel.as_ref(),
+        node.kind.as_str(),
+        &node.package,
+        &node.name,
+    )
+        .hash(&mut h);
+    (&node.project_path, node.text.as_ref()).hash(&mut h);
+    (
+        value(&preconfig.database),
+        value(&preconfig.schema),
+        value(&preconfig.alias),
+    )
+        .hash(&mut h);
+    h.digest128()
 }
 
 /// Renders a model or snapshot, with `preconfig` (folder and YAML

@@ -13,7 +13,7 @@ use crate::facts::DataRef;
 use crate::span::Span;
 
 /// The properties of a model, seed or snapshot entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NodeProps {
     /// The package the file belongs to.
     pub package: String,
@@ -33,7 +33,7 @@ pub struct NodeProps {
 }
 
 /// One table of a `sources:` entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SourceTable {
     /// The package the file belongs to.
     pub package: String,
@@ -58,7 +58,7 @@ pub struct SourceTable {
 }
 
 /// An exposure: a consumer of the project's models.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Exposure {
     /// The package the file belongs to.
     pub package: String,
@@ -77,7 +77,7 @@ pub struct Exposure {
 }
 
 /// A `groups:` entry.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Group {
     /// The group name.
     pub name: String,
@@ -86,7 +86,7 @@ pub struct Group {
 }
 
 /// Everything read from the schema files of a project and its packages.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct SchemaFacts {
     /// Model entries.
     pub models: Vec<NodeProps>,

@@ -31,6 +31,7 @@ fn parse_fixture_with(dir: &str, dbt_manifest: bool) -> FileFacts {
         dbt_manifest,
         sources: SourceMap::default(),
         overlay: None,
+        memo: None,
     };
     let project = DbtProjectDir {
         path: root,

@@ -57,6 +57,30 @@ pub enum YKind {
     Map(Vec<(YNode, YNode)>),
 }
 
+impl std::hash::Hash for YNode {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        (self.offset, self.line, self.column).hash(state);
+    }
+}
+
+impl std::hash::Hash for YKind {
+    /// Floats by their bits, so a hash tells apart what `==` does, and
+    /// `NaN` hashes as itself.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        std::mem::discriminant(self).hash(state);
+        match self {
+            YKind::Null => {}
+            YKind::Bool(b) => b.hash(state),
+            YKind::Int(i) => i.hash(state),
+            YKind::Float(f) => f.to_bits().hash(state),
+            YKind::Str(s) => s.hash(state),
+            YKind::Seq(items) => items.hash(state),
+            YKind::Map(pairs) => pairs.hash(state),
+        }
+    }
+}
+
 /// A YAML syntax error and where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YamlError {

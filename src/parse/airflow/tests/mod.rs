@@ -29,6 +29,7 @@ pub(super) fn context(paths: &[&str]) -> ParseContext {
         dbt_manifest: false,
         sources: SourceMap::default(),
         overlay: None,
+        memo: None,
     }
 }
 

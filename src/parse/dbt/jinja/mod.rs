@@ -35,7 +35,7 @@ pub const MAX_MACRO_CALLS: u64 = 5_000;
 const RECURSION_LIMIT: usize = 100;
 
 /// A macro of a package, as a template source.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct MacroDef {
     /// The package (project name) defining it.
     pub package: String,
@@ -45,8 +45,9 @@ pub struct MacroDef {
     pub source: String,
 }
 
-/// Project-wide tables every render reads.
-#[derive(Debug, Default)]
+/// Project-wide tables every render reads (hashed whole, with the macros,
+/// into [`DbtJinja::fingerprint`]).
+#[derive(Debug, Default, Hash)]
 pub struct Scope {
     /// The root project's name.
     pub root_package: String,
@@ -178,6 +179,8 @@ fn adapter_prefixes(adapter: &str) -> Vec<String> {
 pub struct DbtJinja {
     env: Environment<'static>,
     scope: Arc<Scope>,
+    /// A hash of everything the environment was built from.
+    fingerprint: crate::cache::Hash,
 }
 
 impl std::fmt::Debug for DbtJinja {
@@ -207,6 +210,13 @@ impl DbtJinja {
         env.set_undefined_behavior(UndefinedBehavior::Chainable);
         env.set_unknown_method_callback(unknown_method);
         add_globals(&mut env);
+        let fingerprint = {
+            use std::hash::Hash;
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            scope.hash(&mut h);
+            macros.hash(&mut h);
+            h.digest128()
+        };
         let mut sources: BTreeMap<String, String> = BTreeMap::new();
         for m in macros {
             let package = scope.macros.entry(m.package.clone()).or_default();
@@ -232,7 +242,15 @@ impl DbtJinja {
         DbtJinja {
             env,
             scope: Arc::new(scope),
+            fingerprint,
         }
+    }
+
+    /// A hash of the scope and macros the environment was built from (the
+    /// rest of it is the same in every run of one pipelint build, limits
+    /// aside): two environments with one fingerprint render alike.
+    pub fn fingerprint(&self) -> crate::cache::Hash {
+        self.fingerprint
     }
 
     /// The project-wide tables.

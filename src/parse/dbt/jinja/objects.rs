@@ -402,7 +402,7 @@ impl Object for ConfigObj {
 }
 
 /// A relation (`ref()`/`source()`/`this`): renders as its dotted name.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Relation {
     /// Database part.
     pub database: Option<String>,

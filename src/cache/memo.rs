@@ -1,0 +1,96 @@
+//! Parts of one cache entry, reused when the entry itself is not: a dbt
+//! project is one entry (its facts depend on every file it read), so one
+//! edited model makes the whole project parse again; but each model's
+//! render and each schema file's properties depend on far less, and are
+//! kept as parts of the project's entry, each under a key of everything it
+//! was made from. A part is reused only under its exact key; parts travel
+//! with their entry from run to run and are dropped with it.
+
+use std::sync::Arc;
+
+use super::{FactCache, Hash};
+
+/// The slot prefix of the parts of the entry in `slot`.
+pub(super) fn prefix(slot: &str) -> String {
+    format!("{slot}\u{0}")
+}
+
+/// The parts of one entry, for the parser making it afresh.
+#[derive(Debug, Clone)]
+pub struct Memo {
+    cache: Arc<FactCache>,
+    /// The parts' slot prefix (the entry's slot and a separator no path holds).
+    prefix: Arc<str>,
+    /// What every part's key holds besides its own key: the run's
+    /// version, configuration, limits and options.
+    salt: Hash,
+}
+
+impl Memo {
+    /// The parts of the entry in `slot` of `cache`, made in runs whose
+    /// key is `salt`.
+    pub fn new(cache: Arc<FactCache>, slot: &str, salt: Hash) -> Memo {
+        Memo {
+            cache,
+            prefix: Arc::from(prefix(slot)),
+            salt,
+        }
+    }
+
+    /// The part named `part` made under `key`: an earlier run's when it
+    /// made it under the same key (and it decodes), else `make()`'s, which
+    /// is kept for the next run. Either way the value is the one `make`
+    /// gives for that key.
+    pub fn get_or_make<T>(&self, part: &str, key: Hash, make: impl FnOnce() -> T) -> T
+    where
+        T: serde::Serialize + serde::de::DeserializeOwned,
+    {
+        let slot: Arc<str> = Arc::from(format!("{}{part}", self.prefix));
+        let key = super::hash_parts([&self.salt.to_le_bytes()[..], &key.to_le_bytes()]);
+        if let Some(value) = self
+            .cache
+            .recall_part(slot.clone(), key)
+            .and_then(|bytes| postcard::from_bytes::<T>(&bytes).ok())
+        {
+            return value;
+        }
+        let value = make();
+        if let Ok(bytes) = postcard::to_stdvec(&value) {
+            self.cache.remember_part(slot, key, bytes);
+        }
+        value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::FileFacts;
+
+    #[test]
+    fn a_part_is_reused_under_its_key_and_travels_with_its_entry() {
+        let cache = Arc::new(FactCache::new());
+        let slot: Arc<str> = Arc::from("dbt-project:dbt");
+        let memo = Memo::new(cache.clone(), &slot, 3);
+        let made = |v: u32| move || v;
+        assert_eq!(memo.get_or_make("a", 1, made(10)), 10);
+        assert_eq!(memo.get_or_make("b", 1, made(20)), 20);
+        cache.put(&slot, 5, Vec::new(), &FileFacts::default());
+        assert_eq!(cache.part_counts(), (0, 2));
+        cache.finish_run();
+
+        // The entry is reused: its parts are kept without being asked for.
+        assert!(cache.get(&slot, 5, |_| None).is_some());
+        cache.finish_run();
+
+        // The entry is made afresh: a part under its key is reused, one
+        // under another key is made again, and one not asked for is dropped.
+        assert!(cache.get(&slot, 6, |_| None).is_none());
+        assert_eq!(memo.get_or_make("a", 1, made(99)), 10);
+        assert_eq!(memo.get_or_make("b", 2, made(21)), 21);
+        assert_eq!(cache.part_counts(), (1, 1));
+        let (_, contents) = cache.finish_run();
+        let slots: Vec<&str> = contents.entries.iter().map(|(s, _)| s.as_ref()).collect();
+        assert_eq!(slots, ["dbt-project:dbt\u{0}a", "dbt-project:dbt\u{0}b"]);
+    }
+}
