@@ -133,9 +133,10 @@ impl Analysis {
     /// The finding's fingerprint (see [`crate::fingerprint`]), with the text
     /// of the file it points at.
     pub fn fingerprint(&self, d: &Diagnostic) -> String {
-        let text = crate::fingerprint::reads_text(d)
-            .then(|| d.span.as_ref())
-            .flatten()
+        let text = d
+            .span
+            .as_ref()
+            .filter(|_| crate::fingerprint::reads_text(d))
             .and_then(|s| self.context.sources.get(&s.file));
         crate::fingerprint::fingerprint(d, text.as_deref())
     }
@@ -289,9 +290,11 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
             .filter_map(|d| {
                 // A file is read (on a warm run, from disk) only when the
                 // fingerprint is made of its text.
-                let text = crate::fingerprint::reads_text(&d)
-                    .then(|| d.span.as_ref().and_then(|s| sources.get(&s.file)))
-                    .flatten();
+                let text = d
+                    .span
+                    .as_ref()
+                    .filter(|_| crate::fingerprint::reads_text(&d))
+                    .and_then(|s| sources.get(&s.file));
                 let fp = crate::fingerprint::fingerprint(&d, text.as_deref());
                 let seen = known.as_mut().is_some_and(|k| k.take(&fp));
                 matched += usize::from(seen);
