@@ -552,19 +552,31 @@ impl Builder {
 
     fn add_read(&mut self, reader: &str, r: &Located<DataRef>, resolver: &Resolver) {
         let target = resolver.resolve_in(&r.value, dbt_project_of(reader));
-        self.add_resolved_read(reader, r, target);
+        let at = self.ix(reader);
+        self.add_resolved_read(reader, at, r, target);
     }
 
-    /// The edge (or unresolved place) of a read already resolved to `target`.
-    fn add_resolved_read(&mut self, reader: &str, r: &Located<DataRef>, target: Target) {
+    /// The edge (or unresolved place) of a read already resolved to
+    /// `target`, made by the node `reader` (at position `at`, if a node).
+    fn add_resolved_read(
+        &mut self,
+        reader: &str,
+        at: Option<usize>,
+        r: &Located<DataRef>,
+        target: Target,
+    ) {
         match target {
             Target::Dataset(name) => {
                 let ds = self.dataset(&name, &r.span);
-                if let Some(reader) = self.ix(reader) {
+                if let Some(reader) = at {
                     self.edge(ds, reader, EdgeKind::Reads, Some(&r.span));
                 }
             }
-            Target::Source(id) => self.link(id, reader, EdgeKind::Reads, Some(&r.span)),
+            Target::Source(id) => {
+                if let (Some(source), Some(reader)) = (self.ix(id), at) {
+                    self.edge(source, reader, EdgeKind::Reads, Some(&r.span));
+                }
+            }
             Target::Nothing(what, name) => self.unresolved(what, name, reader, &r.span),
         }
     }
@@ -604,7 +616,7 @@ impl Builder {
                     continue;
                 }
             }
-            self.add_resolved_read(&job.id, r, target);
+            self.add_resolved_read(&job.id, me, r, target);
         }
         for script in &job.runs {
             let id = format!("script:{}", script.value);
