@@ -44,52 +44,35 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     let first = first_jobs(facts);
     let changed = changed_jobs(&first, manifest);
     let jobs = merged_jobs(first, &changed);
-    // Three pieces of work that need only the facts go on while the graph
-    // is made from them: the resolver's indexes, the match of the declared
-    // nodes' files with `[paths]` and CODEOWNERS, the sources' objects.
     let defaults = b.defaults.clone();
-    let (resolver, ()) = rayon::join(
-        || Resolver::new(facts, &jobs, &defaults),
-        || b.add_declared_nodes(facts, &jobs),
-    );
+    let resolver = Resolver::new(facts, &jobs, &defaults);
+    b.add_declared_nodes(facts, &jobs);
+    // Only declared nodes are owned by a file: their files are matched with
+    // `[paths]` and CODEOWNERS before the datasets are made.
     let files = inherit::owned_files(&b.nodes, manifest);
-    let ((by_file, source_objects), (mut graph, runner_of)) = rayon::join(
-        || {
-            (
-                inherit::path_defaults(&files, manifest, codeowners),
-                source_objects(facts, &defaults),
-            )
-        },
-        || {
-            for job in &jobs {
-                b.add_job_edges(job, &resolver);
-            }
-            b.add_dbt_runs(&jobs);
-            b.add_publications(&jobs, &resolver);
-            for c in &facts.consumers {
-                let id = format!("consumer:{}", c.name);
-                for r in &c.reads {
-                    b.add_read(&id, r, &resolver);
-                }
-            }
-            b.add_source_landings(facts, &resolver);
-            b.add_order_edges(facts, &jobs, manifest);
-            b.add_dataset_triggers(facts, &resolver);
-            b.mark_datasets(facts, &resolver);
-            let layers = b.assign_layers(facts, manifest, &resolver);
-            let runner_of = std::mem::take(&mut b.runner_of);
-            let mut graph = b.finish(manifest);
-            graph.layers = layers;
-            (graph, runner_of)
-        },
-    );
-    graph.source_objects = source_objects;
-    let mut unresolved = std::mem::take(&mut graph.unresolved);
-    rayon::join(
-        || suggest_unresolved(&mut unresolved, &resolver),
-        || inherit::annotate(&mut graph, manifest, &by_file, &runner_of),
-    );
-    graph.unresolved = unresolved;
+    let by_file = inherit::path_defaults(&files, manifest, codeowners);
+    for job in &jobs {
+        b.add_job_edges(job, &resolver);
+    }
+    b.add_dbt_runs(&jobs);
+    b.add_publications(&jobs, &resolver);
+    for c in &facts.consumers {
+        let id = format!("consumer:{}", c.name);
+        for r in &c.reads {
+            b.add_read(&id, r, &resolver);
+        }
+    }
+    b.add_source_landings(facts, &resolver);
+    b.add_order_edges(facts, &jobs, manifest);
+    b.add_dataset_triggers(facts, &resolver);
+    b.mark_datasets(facts, &resolver);
+    let layers = b.assign_layers(facts, manifest, &resolver);
+    let runner_of = std::mem::take(&mut b.runner_of);
+    let mut graph = b.finish(manifest);
+    graph.layers = layers;
+    graph.source_objects = source_objects(facts, &defaults);
+    suggest_unresolved(&mut graph.unresolved, &resolver);
+    inherit::annotate(&mut graph, manifest, &by_file, &runner_of);
     graph
 }
 

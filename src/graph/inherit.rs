@@ -155,8 +155,7 @@ pub struct PathSays<'m> {
 pub type ByFile<'m> = HashMap<Arc<str>, PathSays<'m>>;
 
 /// The files nodes are owned by (see [`owned_file`]), each once. Only
-/// declared nodes have one, so the graph builder asks before making the
-/// datasets, and matches them while it makes them.
+/// declared nodes have one (datasets never do).
 pub fn owned_files(nodes: &[Node], manifest: &Manifest) -> Vec<Arc<str>> {
     let manifest_file = manifest.file.as_deref();
     let files: HashSet<&Arc<str>> = nodes
