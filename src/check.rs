@@ -163,21 +163,59 @@ pub struct Found {
     /// The files under the root.
     pub discovery: crate::discover::Discovery,
     timer: StageTimer,
+    /// The repo's cache file, being read while the files are discovered.
+    cache: Option<CacheLoad>,
 }
 
-/// Locates the workspace of `path` and discovers its files.
+/// A cache file and the thread reading it.
+#[derive(Debug)]
+struct CacheLoad {
+    file: std::path::PathBuf,
+    reading: Option<std::thread::JoinHandle<(crate::cache::FactCache, Option<String>)>>,
+}
+
+impl CacheLoad {
+    /// Starts reading the cache of the repo at `root` in `folder`.
+    fn start(folder: &Path, root: &Path) -> CacheLoad {
+        let file = crate::cache::disk::file_for(folder, root);
+        let path = file.clone();
+        let reading = std::thread::Builder::new()
+            .name("pipelint-cache".to_string())
+            .spawn(move || crate::cache::disk::load(&path))
+            .ok();
+        CacheLoad { file, reading }
+    }
+
+    /// The cache read, and a note when it was unusable; read here when
+    /// the thread could not start or stopped.
+    fn finish(self) -> (crate::cache::FactCache, Option<String>, std::path::PathBuf) {
+        let (cache, note) = match self.reading.map(std::thread::JoinHandle::join) {
+            Some(Ok(read)) => read,
+            _ => crate::cache::disk::load(&self.file),
+        };
+        (cache, note, self.file)
+    }
+}
+
+/// Locates the workspace of `path` and discovers its files (and starts
+/// reading the cache meanwhile).
 pub fn find(path: &Path, options: &Options) -> Result<Found, RunError> {
     let workspace = Workspace::locate(path, options.root.as_deref(), options.config.as_deref())
         .map_err(|why| RunError::BadPath(path.to_path_buf(), why))?;
     crate::rules::select::check_names(&options.select, &options.ignore)
         .map_err(RunError::BadRule)?;
     let timer = StageTimer::new();
+    let cache = match &options.cache {
+        CacheUse::Folder(folder) => Some(CacheLoad::start(folder, &workspace.root)),
+        CacheUse::Off | CacheUse::Shared(_) => None,
+    };
     let discovery = crate::discover::discover(&workspace.root);
     timer.lap("discover");
     Ok(Found {
         workspace,
         discovery,
         timer,
+        cache,
     })
 }
 
@@ -187,6 +225,7 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
         workspace,
         discovery,
         timer,
+        cache: loading,
     } = found;
     let root = workspace.root.as_path();
     let mut notes = Vec::new();
@@ -205,8 +244,8 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
     let (cache, cache_file) = match &options.cache {
         CacheUse::Off => (None, None),
         CacheUse::Folder(folder) => {
-            let file = crate::cache::disk::file_for(folder, root);
-            let (cache, note) = crate::cache::disk::load(&file);
+            let loading = loading.unwrap_or_else(|| CacheLoad::start(folder, root));
+            let (cache, note, file) = loading.finish();
             notes.extend(note);
             if let Some(taken) = &options.stamps {
                 cache.use_taken(taken.clone());

@@ -26,7 +26,7 @@ struct Stored {
 /// The version a cache file is written with: pipelint's, and the layout of
 /// the file, so a build that stores more is not fed an older layout.
 fn version() -> String {
-    format!("{}+cache2", env!("CARGO_PKG_VERSION"))
+    format!("{}+cache3", env!("CARGO_PKG_VERSION"))
 }
 
 /// The folder caches go in, or `None` when the cache is off: `--no-cache`

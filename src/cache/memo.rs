@@ -6,13 +6,33 @@
 //! was made from. A part is reused only under its exact key; parts travel
 //! with their entry from run to run and are dropped with it.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{FactCache, Hash};
 
+/// What separates a part's name from its entry's slot (no path holds it).
+const SEPARATOR: char = '\u{0}';
+
 /// The slot prefix of the parts of the entry in `slot`.
-pub(super) fn prefix(slot: &str) -> String {
-    format!("{slot}\u{0}")
+fn prefix(slot: &str) -> String {
+    format!("{slot}{SEPARATOR}")
+}
+
+/// The slots of parts among `slots`, by the slot of their entry.
+pub(super) fn parts_by_owner<'a>(
+    slots: impl Iterator<Item = &'a Arc<str>>,
+) -> HashMap<Arc<str>, Vec<Arc<str>>> {
+    let mut by_owner: HashMap<Arc<str>, Vec<Arc<str>>> = HashMap::new();
+    for slot in slots {
+        if let Some((owner, _)) = slot.split_once(SEPARATOR) {
+            by_owner
+                .entry(Arc::from(owner))
+                .or_default()
+                .push(slot.clone());
+        }
+    }
+    by_owner
 }
 
 /// The parts of one entry, for the parser making it afresh.
@@ -35,6 +55,12 @@ impl Memo {
             prefix: Arc::from(prefix(slot)),
             salt,
         }
+    }
+
+    /// The cache the parts are kept in (it may keep texts too, see
+    /// [`FactCache::text`]).
+    pub fn cache(&self) -> &FactCache {
+        &self.cache
     }
 
     /// The part named `part` made under `key`: an earlier run's when it

@@ -58,7 +58,24 @@ pub struct Entry {
     /// content hashes; empty for a single file, whose content is in `key`.
     pub reads: Vec<(Arc<str>, Hash)>,
     /// The facts, encoded (decoded only on a hit).
+    #[serde(with = "whole_bytes")]
     pub facts: Arc<[u8]>,
+}
+
+/// Encoded facts kept as one run of bytes: serde's default for `[u8]` is a
+/// sequence, decoded one element at a time (most of a warm run's load).
+mod whole_bytes {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &Arc<[u8]>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[u8]>, D::Error> {
+        serde_bytes::ByteBuf::deserialize(d).map(|b| Arc::from(b.into_vec()))
+    }
 }
 
 /// What a cache holds between runs: the entries by slot, and the content
@@ -77,6 +94,8 @@ pub struct Contents {
 pub struct FactCache {
     /// Entries from earlier runs, by slot.
     earlier: Mutex<HashMap<Arc<str>, Entry>>,
+    /// The slots of the parts of each earlier entry, by the entry's slot.
+    earlier_parts: Mutex<HashMap<Arc<str>, Vec<Arc<str>>>>,
     /// Entries this run used or made, by slot.
     now: Mutex<BTreeMap<Arc<str>, Entry>>,
     /// Content hashes known from earlier runs, by path.
@@ -93,7 +112,14 @@ pub struct FactCache {
     /// How many parts of entries ([`memo::Memo`]) were reused and how
     /// many made afresh.
     part_counts: Mutex<(usize, usize)>,
+    /// Texts of files earlier runs read, with the stamp they were read
+    /// under, when kept (see [`FactCache::keeping_texts`]), and those this
+    /// run read or reused.
+    texts: Option<Mutex<TextGenerations>>,
 }
+
+/// Texts by path with their stamps: the earlier runs' and this run's.
+type TextGenerations = [HashMap<Arc<str>, (Stamp, Arc<str>)>; 2];
 
 impl FactCache {
     /// An empty cache.
@@ -104,10 +130,52 @@ impl FactCache {
     /// A cache holding what earlier runs left.
     pub fn with_contents(contents: Contents) -> FactCache {
         FactCache {
+            earlier_parts: Mutex::new(memo::parts_by_owner(
+                contents.entries.iter().map(|(slot, _)| slot),
+            )),
             earlier: Mutex::new(contents.entries.into_iter().collect()),
             earlier_hashes: Mutex::new(contents.hashes.into_iter().collect()),
             ..FactCache::default()
         }
+    }
+
+    /// This cache, keeping the texts of the files a dbt project reads from
+    /// run to run (in memory only), so that a file whose stamp is
+    /// unchanged is not read again: for a process that runs many checks
+    /// (the language server), at the cost of holding those texts.
+    pub fn keeping_texts(mut self) -> FactCache {
+        self.texts = Some(Mutex::default());
+        self
+    }
+
+    /// The text of the discovered file `rel` at `path`: the one an earlier
+    /// run read under the file's current stamp, when texts are kept, else
+    /// what `read` reads. The stamp is taken before the read, so a write
+    /// during it leaves the text under an older stamp, never reused.
+    pub fn text<E>(
+        &self,
+        rel: &Arc<str>,
+        path: &std::path::Path,
+        read: impl FnOnce() -> Result<Arc<str>, E>,
+    ) -> Result<Arc<str>, E> {
+        let Some(texts) = &self.texts else {
+            return read();
+        };
+        let stamp = self.stamp_of(path);
+        let known = stamp.and_then(|stamp| {
+            let t = texts.lock().ok()?;
+            t[0].get(rel)
+                .filter(|(s, _)| *s == stamp)
+                .map(|(_, t)| t.clone())
+        });
+        let text = match known {
+            Some(text) => text,
+            None => read()?,
+        };
+        if let (Some(stamp), Ok(mut t)) = (stamp, texts.lock()) {
+            t[1].insert(rel.clone(), (stamp, text.clone()));
+        }
+        Ok(text)
     }
 
     /// Gives this run the stamps it already took (the replay probe's,
@@ -190,12 +258,12 @@ impl FactCache {
         let (entry, parts) = {
             let mut earlier = self.earlier.lock().ok()?;
             let entry = earlier.remove(slot)?;
-            let prefix = memo::prefix(slot);
-            let named: Vec<Arc<str>> = earlier
-                .keys()
-                .filter(|k| k.starts_with(prefix.as_str()))
-                .cloned()
-                .collect();
+            let named = self
+                .earlier_parts
+                .lock()
+                .ok()
+                .and_then(|mut p| p.remove(slot))
+                .unwrap_or_default();
             let parts: Vec<(Arc<str>, Entry)> = named
                 .into_iter()
                 .filter_map(|k| earlier.remove(&k).map(|e| (k, e)))
@@ -289,6 +357,9 @@ impl FactCache {
             changed |= !earlier.is_empty();
             *earlier = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
         }
+        if let Ok(mut parts) = self.earlier_parts.lock() {
+            *parts = memo::parts_by_owner(now.keys());
+        }
         if let Ok(mut earlier) = self.earlier_hashes.lock() {
             changed |= earlier.len() != now_hashes.len();
             *earlier = now_hashes.iter().map(|(k, v)| (k.clone(), *v)).collect();
@@ -298,6 +369,10 @@ impl FactCache {
         }
         if let Ok(mut c) = self.part_counts.lock() {
             *c = (0, 0);
+        }
+        if let Some(Ok(mut t)) = self.texts.as_ref().map(Mutex::lock) {
+            // Texts not read this run are of files gone or changed.
+            t[0] = std::mem::take(&mut t[1]);
         }
         if let Ok(mut t) = self.taken.lock() {
             *t = None;
@@ -381,6 +456,46 @@ mod tests {
         assert!(cache.get(&rel, 1, |_| None).is_some());
         cache.finish_run();
         assert_eq!(cache.hash_counts(), (0, 0));
+    }
+
+    #[test]
+    fn kept_texts_are_reused_while_the_file_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a.sql"), dir.path().join("b.sql"));
+        std::fs::write(&a, "select 1").unwrap();
+        std::fs::write(&b, "select 2").unwrap();
+        std::thread::sleep(stamp::SETTLED + std::time::Duration::from_secs(1));
+        let rel: Arc<str> = Arc::from("a.sql");
+        let reads = std::cell::Cell::new(0);
+        let read = |path: &std::path::Path| {
+            reads.set(reads.get() + 1);
+            Ok::<_, ()>(Arc::from(std::fs::read_to_string(path).unwrap()))
+        };
+        let text = |cache: &FactCache, path: &std::path::Path| {
+            cache.text(&rel, path, || read(path)).unwrap().to_string()
+        };
+
+        let off = FactCache::new();
+        assert_eq!(text(&off, &a), "select 1");
+        off.finish_run();
+        assert_eq!(text(&off, &a), "select 1");
+        assert_eq!(reads.get(), 2, "texts are not kept unless asked");
+
+        let cache = FactCache::new().keeping_texts();
+        reads.set(0);
+        assert_eq!(text(&cache, &a), "select 1");
+        cache.finish_run();
+        assert_eq!(text(&cache, &a), "select 1");
+        assert_eq!(reads.get(), 1, "the second run reused the text");
+        cache.finish_run();
+        cache.finish_run();
+        assert_eq!(text(&cache, &a), "select 1");
+        assert_eq!(reads.get(), 2, "a run that did not read it dropped it");
+        cache.finish_run();
+        // The path now holds another file (another stamp): read again.
+        std::fs::rename(&b, &a).unwrap();
+        assert_eq!(text(&cache, &a), "select 2");
+        assert_eq!(reads.get(), 3);
     }
 
     #[test]

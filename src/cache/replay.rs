@@ -144,15 +144,19 @@ impl Probe {
         if !self.complete {
             return None;
         }
-        let mut inputs = Arc::unwrap_or_clone(self.stamps);
+        let mut inputs: Vec<(PathBuf, Stamp)> =
+            self.stamps.iter().map(|(p, s)| (p.clone(), *s)).collect();
         for path in read {
             let path = root.join(path);
-            if !inputs.contains_key(&path) {
-                inputs.insert(path.clone(), Stamp::settled(&path)?);
+            if !self.stamps.contains_key(&path) {
+                let stamp = Stamp::settled(&path)?;
+                inputs.push((path, stamp));
             }
         }
-        let mut inputs: Vec<(PathBuf, Stamp)> = inputs.into_iter().collect();
-        inputs.sort_by(|a, b| a.0.cmp(&b.0));
+        // Sorted by bytes (cheaper than by path components), for a file
+        // that is the same for the same state.
+        inputs.sort_by(|a, b| a.0.as_os_str().cmp(b.0.as_os_str()));
+        inputs.dedup_by(|a, b| a.0 == b.0);
         Some(Record {
             version: version(),
             key: self.key,

@@ -80,13 +80,22 @@ impl ParseContext {
     /// ([`crate::discover`] resolves every link it meets), so it is opened
     /// at once; any other path is resolved first.
     pub fn read(&self, rel: &Arc<str>) -> Result<Arc<str>, Box<crate::diagnostic::Diagnostic>> {
-        let text = overlaid(self.overlay.as_ref(), rel, || {
-            if self.paths.contains(rel) {
-                read_text(&self.root.join(rel.as_ref()), rel)
-            } else {
-                read_repo_text(&self.root, rel)
+        let buffered = self.overlay.as_ref().is_some_and(|o| o.contains_key(rel));
+        let text = match &self.memo {
+            // A discovered file's text may be known from an earlier run.
+            Some(memo) if !buffered && self.paths.contains(rel) => {
+                let path = self.root.join(rel.as_ref());
+                memo.cache()
+                    .text(rel, &path, || read_text(&path, rel).map(Arc::from))?
             }
-        })?;
+            _ => overlaid(self.overlay.as_ref(), rel, || {
+                if self.paths.contains(rel) {
+                    read_text(&self.root.join(rel.as_ref()), rel)
+                } else {
+                    read_repo_text(&self.root, rel)
+                }
+            })?,
+        };
         self.sources.insert(rel.clone(), text.clone());
         Ok(text)
     }

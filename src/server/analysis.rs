@@ -50,7 +50,8 @@ impl Analyzer {
             CacheUse::Off => CacheUse::Off,
             CacheUse::Folder(folder) => {
                 let file = crate::cache::disk::file_for(folder, &workspace.root);
-                CacheUse::Shared(Arc::new(crate::cache::disk::load(&file).0))
+                let cache = crate::cache::disk::load(&file).0.keeping_texts();
+                CacheUse::Shared(Arc::new(cache))
             }
             CacheUse::Shared(cache) => CacheUse::Shared(cache.clone()),
         };
