@@ -136,6 +136,7 @@ impl Analysis {
         let text = d
             .span
             .as_ref()
+            .filter(|_| crate::fingerprint::reads_text(d))
             .and_then(|s| self.context.sources.get(&s.file));
         crate::fingerprint::fingerprint(d, text.as_deref())
     }
@@ -286,15 +287,21 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
         let sources = &parsed.context.sources;
         diags
             .into_iter()
-            .filter(|d| {
-                let text = d.span.as_ref().and_then(|s| sources.get(&s.file));
-                let fp = crate::fingerprint::fingerprint(d, text.as_deref());
+            .filter_map(|d| {
+                // A file is read (on a warm run, from disk) only when the
+                // fingerprint is made of its text.
+                let text = d
+                    .span
+                    .as_ref()
+                    .filter(|_| crate::fingerprint::reads_text(&d))
+                    .and_then(|s| sources.get(&s.file));
+                let fp = crate::fingerprint::fingerprint(&d, text.as_deref());
                 let seen = known.as_mut().is_some_and(|k| k.take(&fp));
                 matched += usize::from(seen);
-                if group::belongs_to(d, &workspace.scope) {
-                    recorded.push(Entry::of(d, fp));
+                if group::belongs_to(&d, &workspace.scope) {
+                    recorded.push(Entry::of(&d, fp));
                 }
-                !seen
+                (!seen).then_some(d)
             })
             .collect::<Vec<_>>()
     };

@@ -45,6 +45,12 @@ pub fn fingerprint(d: &Diagnostic, text: Option<&str>) -> String {
     digest[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Whether [`fingerprint`] reads the text of the finding's file: only for
+/// a finding on no node, which is told apart by the text it points at.
+pub fn reads_text(d: &Diagnostic) -> bool {
+    d.node.is_none() && d.nodes.is_empty() && d.span.is_some()
+}
+
 /// The fingerprints of the per-node findings a grouped finding stands for
 /// (the same as each had before grouping), or the finding's own fingerprint.
 pub fn node_fingerprints(d: &Diagnostic, text: Option<&str>) -> Vec<String> {

@@ -18,13 +18,15 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use rayon::prelude::*;
+
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::facts::JobKind;
 use crate::files::SourceMap;
 use crate::graph::{Graph, Node, NodeKind};
 use crate::parse::dbt::yaml;
 use crate::span::Span;
-use crate::workspace::within;
+use crate::workspace::{folder_of, within};
 
 /// The rules whose findings are grouped: their fix is an inherited setting.
 pub const GROUPED_RULES: [&str; 3] = [
@@ -61,13 +63,16 @@ impl Place {
     }
 }
 
-/// The family of nodes a folder is judged over: a dbt project's nodes, or the
-/// repo's SQL scripts.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Family {
-    Dbt(String),
+/// The family of nodes a folder is judged over: a dbt project's nodes (by
+/// its folder), or the repo's SQL scripts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Family<'p> {
+    Dbt(&'p str),
     Scripts,
 }
+
+/// Folders (with their family) that hold a node the rule did not flag.
+type Blocked<'a> = HashSet<(Family<'a>, &'a str)>;
 
 /// The (rule, node) pairs the grouped rules flagged, before any allow or
 /// baseline removed some: a node allowed or baselined still lacks what the
@@ -104,21 +109,38 @@ pub fn group(
             None => out.push(d),
         }
     }
-    let mut blocked: BTreeMap<&str, HashSet<(Family, String)>> = BTreeMap::new();
-    for rule in GROUPED_RULES {
-        if !candidates.iter().any(|(d, _)| d.rule == rule) {
-            continue;
-        }
-        // Folders holding a node of the family that the rule did not flag:
-        // a fix there would be wrong for that node, so no group spans them.
-        let set = blocked.entry(rule).or_default();
-        for (_, n) in graph.nodes() {
-            if lacking.contains(&(rule, n.id.clone())) {
-                continue;
-            }
-            if let Some((family, file)) = family_of(n, &projects) {
-                for folder in ancestors(&base_of(&family), parent(&file)) {
-                    set.insert((family.clone(), folder));
+    let mut blocked: BTreeMap<&str, Blocked> = BTreeMap::new();
+    let wanted: Vec<&str> = GROUPED_RULES
+        .into_iter()
+        .filter(|rule| candidates.iter().any(|(d, _)| d.rule == *rule))
+        .collect();
+    if !wanted.is_empty() {
+        // Each node's family and folder, found once for every rule.
+        let members: Vec<(&str, Family, &str)> = graph
+            .nodes()
+            .filter_map(|(_, n)| {
+                let (family, file) = family_of(n, &projects)?;
+                Some((n.id.as_str(), family, folder_of(file)))
+            })
+            .collect();
+        for rule in wanted {
+            let flagged: HashSet<&str> = lacking
+                .iter()
+                .filter(|(r, _)| *r == rule)
+                .map(|(_, id)| id.as_str())
+                .collect();
+            // Folders holding a node of the family that the rule did not
+            // flag: a fix there would be wrong for that node, so no group
+            // spans them. Each folder's ancestors are walked once.
+            let holding: HashSet<(Family, &str)> = members
+                .iter()
+                .filter(|(id, _, _)| !flagged.contains(id))
+                .map(|&(_, family, folder)| (family, folder))
+                .collect();
+            let set = blocked.entry(rule).or_default();
+            for (family, folder) in holding {
+                for above in ancestors(base_of(family), folder) {
+                    set.insert((family, above));
                 }
             }
         }
@@ -130,9 +152,25 @@ pub fn group(
             None => out.push(d),
         }
     }
+    // The YAML files the groups are anchored in, read and parsed in parallel.
+    let anchors: HashSet<Arc<str>> = groups
+        .iter()
+        .filter(|(_, members)| members.len() > 1)
+        .filter_map(|((_, place), _)| match place {
+            Place::SourceBlock(file, _) => Some(file.clone()),
+            Place::DbtFolder(project, _) => Some(project_file(project)),
+            _ => None,
+        })
+        .collect();
     let mut yaml = YamlFiles {
         sources,
-        parsed: HashMap::new(),
+        parsed: anchors
+            .into_par_iter()
+            .map(|file| {
+                let parsed = sources.get(&file).and_then(|t| yaml::parse(&t).ok());
+                (file, parsed)
+            })
+            .collect(),
     };
     for ((rule, place), members) in groups {
         if members.len() == 1 {
@@ -167,44 +205,39 @@ fn dbt_projects(sources: &SourceMap) -> Vec<String> {
         .files()
         .iter()
         .filter(|f| f.rsplit('/').next() == Some("dbt_project.yml"))
-        .map(|f| parent(f).to_string())
+        .map(|f| folder_of(f).to_string())
         .collect();
     dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
     dirs
 }
 
 /// The family a node is judged in for folder groups, with its file.
-fn family_of(n: &Node, projects: &[String]) -> Option<(Family, Arc<str>)> {
-    let file = n.span.as_ref()?.file.clone();
+fn family_of<'a>(n: &'a Node, projects: &'a [String]) -> Option<(Family<'a>, &'a Arc<str>)> {
+    let file = &n.span.as_ref()?.file;
     let dbt_kind = matches!(
         n.kind,
         NodeKind::Job(JobKind::Model | JobKind::Seed | JobKind::Snapshot)
-    ) || (n.kind == NodeKind::Source && is_yaml(&file));
+    ) || (n.kind == NodeKind::Source && is_yaml(file));
     if dbt_kind {
         let project = projects
             .iter()
-            .find(|p| within(p, &file))
-            .cloned()
-            .unwrap_or_default();
+            .find(|p| within(p, file))
+            .map_or("", String::as_str);
         return Some((Family::Dbt(project), file));
     }
     (n.kind == NodeKind::Job(JobKind::Script)).then_some((Family::Scripts, file))
 }
 
-fn base_of(family: &Family) -> String {
+/// The highest folder a family's groups can span.
+fn base_of(family: Family<'_>) -> &str {
     match family {
-        Family::Dbt(p) => p.clone(),
-        Family::Scripts => String::new(),
+        Family::Dbt(p) => p,
+        Family::Scripts => "",
     }
 }
 
 /// Where the fix for this finding goes, or `None` when it is a fix of its own.
-fn place_of(
-    rule: &str,
-    n: &Node,
-    projects: &[String],
-    blocked: Option<&HashSet<(Family, String)>>,
-) -> Option<Place> {
+fn place_of(rule: &str, n: &Node, projects: &[String], blocked: Option<&Blocked>) -> Option<Place> {
     match n.kind {
         NodeKind::Dag => return Some(Place::Dag(n.name.clone())),
         NodeKind::Job(JobKind::Task) => return n.dag.clone().map(Place::Dag),
@@ -217,46 +250,37 @@ fn place_of(
         _ => {}
     }
     let (family, file) = family_of(n, projects)?;
-    let base = base_of(&family);
-    let folder = ancestors(&base, parent(&file))
-        .find(|f| !blocked.is_some_and(|b| b.contains(&(family.clone(), f.clone()))))?;
+    let folder = ancestors(base_of(family), folder_of(file))
+        .find(|f| !blocked.is_some_and(|b| b.contains(&(family, *f))))?;
     Some(match family {
-        Family::Dbt(project) => Place::DbtFolder(project, folder),
-        Family::Scripts => Place::ScriptFolder(folder),
+        Family::Dbt(project) => Place::DbtFolder(project.to_string(), folder.to_string()),
+        Family::Scripts => Place::ScriptFolder(folder.to_string()),
     })
 }
 
 /// `base` and each folder below it down to `folder`, highest first (only
-/// `base` itself when `folder` is not inside it).
-fn ancestors<'a>(base: &'a str, folder: &'a str) -> impl Iterator<Item = String> + 'a {
-    let rest = if base.is_empty() {
+/// `base` itself when `folder` is not inside it): slices of `folder`, so
+/// walking them allocates nothing.
+fn ancestors<'a>(base: &'a str, folder: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    let below = if base.is_empty() {
         Some(folder)
     } else {
-        folder.strip_prefix(base).and_then(|r| {
-            if r.is_empty() {
-                Some("")
-            } else {
-                r.strip_prefix('/')
-            }
-        })
+        folder
+            .strip_prefix(base)
+            .and_then(|r| r.strip_prefix('/'))
+            .filter(|r| !r.is_empty())
     };
-    let parts: Vec<&str> = rest
-        .unwrap_or("")
-        .split('/')
-        .filter(|p| !p.is_empty())
-        .collect();
-    (0..=parts.len()).map(move |i| {
-        let below = parts[..i].join("/");
-        match (base.is_empty(), below.is_empty()) {
-            (true, _) => below,
-            (false, true) => base.to_string(),
-            (false, false) => format!("{base}/{below}"),
-        }
-    })
-}
-
-fn parent(file: &str) -> &str {
-    file.rsplit_once('/').map_or("", |(dir, _)| dir)
+    // Where each folder below `base` ends in `folder`.
+    let start = folder.len() - below.map_or(0, str::len);
+    let ends = below
+        .into_iter()
+        .flat_map(move |r| {
+            r.match_indices('/')
+                .map(move |(i, _)| start + i)
+                .chain(std::iter::once(folder.len()))
+        })
+        .filter(move |&end| end > start);
+    std::iter::once(base).chain(ends.map(move |end| &folder[..end]))
 }
 
 fn is_yaml(file: &str) -> bool {
@@ -430,9 +454,9 @@ fn script_help(rule: &str, folder: &str) -> String {
     help
 }
 
-/// The `- name: <source>` entry of a schema file.
 /// The YAML files groups are anchored in, each parsed once however many
-/// groups it anchors (a `dbt_project.yml` anchors every folder group).
+/// groups it anchors (a `dbt_project.yml` anchors every folder group): all
+/// of them up front, in parallel (see [`group`]).
 struct YamlFiles<'s> {
     sources: &'s SourceMap,
     parsed: HashMap<Arc<str>, Option<yaml::YNode>>,
@@ -449,6 +473,7 @@ impl YamlFiles<'_> {
     }
 }
 
+/// The `- name: <source>` entry of a schema file.
 fn source_entry(yaml: &mut YamlFiles, file: &Arc<str>, source: &str) -> Option<Span> {
     let root = yaml.get(file)?;
     root.get("sources")?
@@ -457,6 +482,15 @@ fn source_entry(yaml: &mut YamlFiles, file: &Arc<str>, source: &str) -> Option<S
         .find(|s| s.get("name").and_then(|n| n.as_str()) == Some(source))
         .and_then(|s| s.key_node("name"))
         .map(|n| n.span(file))
+}
+
+/// The `dbt_project.yml` of the project in folder `project`.
+fn project_file(project: &str) -> Arc<str> {
+    Arc::from(if project.is_empty() {
+        "dbt_project.yml".to_string()
+    } else {
+        format!("{project}/dbt_project.yml")
+    })
 }
 
 /// The anchor and help for a dbt folder group: the deepest existing entry of
@@ -475,11 +509,7 @@ fn dbt_anchor(
         Some(NodeKind::Source) => "sources",
         _ => "models",
     };
-    let file: Arc<str> = Arc::from(if project.is_empty() {
-        "dbt_project.yml".to_string()
-    } else {
-        format!("{project}/dbt_project.yml")
-    });
+    let file = project_file(project);
     let inner = folder
         .strip_prefix(project)
         .unwrap_or(folder)
@@ -564,11 +594,17 @@ mod tests {
 
     #[test]
     fn ancestors_run_from_the_base_down() {
-        let got: Vec<String> = ancestors("dbt", "dbt/models/a").collect();
+        let got: Vec<&str> = ancestors("dbt", "dbt/models/a").collect();
         assert_eq!(got, ["dbt", "dbt/models", "dbt/models/a"]);
-        let got: Vec<String> = ancestors("", "sql/x").collect();
+        let got: Vec<&str> = ancestors("", "sql/x").collect();
         assert_eq!(got, ["", "sql", "sql/x"]);
-        let got: Vec<String> = ancestors("dbt", "other").collect();
+        let got: Vec<&str> = ancestors("", "").collect();
+        assert_eq!(got, [""]);
+        let got: Vec<&str> = ancestors("dbt", "dbt").collect();
+        assert_eq!(got, ["dbt"]);
+        let got: Vec<&str> = ancestors("dbt", "dbtx/models").collect();
+        assert_eq!(got, ["dbt"]);
+        let got: Vec<&str> = ancestors("dbt", "other").collect();
         assert_eq!(got, ["dbt"]);
     }
 

@@ -75,19 +75,63 @@ impl<'c> Nearest<'c> {
     pub fn closest(&self, word: &str) -> Option<&'c str> {
         let len = word.chars().count();
         let letters = Letters::of(word);
-        self.candidates
-            .iter()
+        let mut best: Option<(usize, &'c str)> = None;
+        for c in &self.candidates {
+            // A name farther than the best so far cannot win: the search
+            // for its distance stops there.
+            let limit = best.map_or(edit_limit(c.name), |(d, _)| d.min(edit_limit(c.name)));
             // The distance is at least the difference in length and in
             // characters: most candidates are ruled out without computing it.
-            .filter(|c| {
-                let limit = edit_limit(c.name);
-                len.abs_diff(c.chars) <= limit && letters.distance_at_least(&c.letters) <= limit
-            })
-            .map(|c| (strsim::levenshtein(word, c.name), c.name))
-            .filter(|(d, c)| *d > 0 && *d <= edit_limit(c))
-            .min()
-            .map(|(_, c)| c)
+            if len.abs_diff(c.chars) > limit || letters.distance_at_least(&c.letters) > limit {
+                continue;
+            }
+            let Some(d) = distance_within(word, c.name, limit) else {
+                continue;
+            };
+            if d > 0 && best.is_none_or(|b| (d, c.name) < b) {
+                best = Some((d, c.name));
+            }
+        }
+        best.map(|(_, c)| c)
     }
+}
+
+/// The edit distance (Levenshtein, over characters) between `a` and `b`
+/// when it is at most `limit`.
+fn distance_within(a: &str, b: &str, limit: usize) -> Option<usize> {
+    if a.is_ascii() && b.is_ascii() {
+        within(a.as_bytes(), b.as_bytes(), limit)
+    } else {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        within(&a, &b, limit)
+    }
+}
+
+/// [`distance_within`] over two sequences: the usual rows of edit
+/// distances, given up on as soon as a whole row exceeds `limit` (no later
+/// row can come back under it).
+fn within<T: PartialEq>(a: &[T], b: &[T], limit: usize) -> Option<usize> {
+    if a.len().abs_diff(b.len()) > limit {
+        return None;
+    }
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, x) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        let mut row_min = cur[0];
+        for (j, y) in b.iter().enumerate() {
+            let replace = prev[j] + usize::from(x != y);
+            cur[j + 1] = replace.min(prev[j + 1] + 1).min(cur[j] + 1);
+            row_min = row_min.min(cur[j + 1]);
+        }
+        if row_min > limit {
+            return None;
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= limit).then_some(d)
 }
 
 #[cfg(test)]
@@ -125,6 +169,31 @@ mod tests {
     }
 
     #[test]
+    fn a_bounded_distance_is_the_distance_within_its_bound() {
+        let names = [
+            "stg_orders",
+            "stg_ordres",
+            "fct_orders",
+            "orders",
+            "ørders",
+            "ördérs",
+            "",
+            "a",
+            "abcabcabcabc",
+            "cbacbacbacba",
+        ];
+        for a in names {
+            for b in names {
+                let d = strsim::levenshtein(a, b);
+                for limit in 0..14 {
+                    let want = (d <= limit).then_some(d);
+                    assert_eq!(distance_within(a, b, limit), want, "{a} / {b} / {limit}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_prepared_search_finds_what_a_full_scan_finds() {
         let known = [
             "stg_orders",
@@ -139,6 +208,7 @@ mod tests {
             "fct_order",
             "dim_customer",
             "stg_paymnts",
+            "stg_orderz",
             "zzz",
             "stg_orders",
         ] {
@@ -151,5 +221,7 @@ mod tests {
             assert_eq!(nearest.closest(word), scanned, "{word}");
         }
         assert_eq!(nearest.closest("stg_ordrs"), Some("stg_orders"));
+        // Two names one edit away: the first in byte order.
+        assert_eq!(nearest.closest("stg_orderz"), Some("stg_order"));
     }
 }

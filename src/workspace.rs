@@ -116,6 +116,11 @@ impl Workspace {
     }
 }
 
+/// The folder of a repo-relative path (`""` for a file at the root).
+pub fn folder_of(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(dir, _)| dir)
+}
+
 /// Whether the repo-relative path `rel` is `dir` or lies below it (`""` is
 /// the whole repo).
 pub fn within(dir: &str, rel: &str) -> bool {

@@ -1,7 +1,12 @@
 //! Facts → graph: create nodes, resolve every reference, place datasets in
 //! layers and hand annotations down the inheritance chain.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+// Hashed with foldhash: the keys are names read from the repo being
+// checked, and SipHash's flooding resistance buys nothing for them.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use petgraph::graph::NodeIndex;
 use rayon::prelude::*;
@@ -28,18 +33,24 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
             dialect: manifest.project.dialect,
         },
         nodes: Vec::new(),
-        index: foldhash::HashMap::default(),
+        index: HashMap::default(),
         edges: Vec::new(),
         unresolved: BTreeMap::new(),
-        runner_of: BTreeMap::new(),
-        dag_roots: BTreeMap::new(),
-        publishers: BTreeMap::new(),
+        runner_of: HashMap::new(),
+        dag_roots: HashMap::new(),
+        publishers: HashMap::new(),
+        key: std::cell::Cell::default(),
     };
     let first = first_jobs(facts);
     let changed = changed_jobs(&first, manifest);
     let jobs = merged_jobs(first, &changed);
+    let defaults = b.defaults.clone();
+    let resolver = Resolver::new(facts, &jobs, &defaults);
     b.add_declared_nodes(facts, &jobs);
-    let resolver = Resolver::new(facts, &jobs, &b.defaults);
+    // Only declared nodes are owned by a file: their files are matched with
+    // `[paths]` and CODEOWNERS before the datasets are made.
+    let files = inherit::owned_files(&b.nodes, manifest);
+    let by_file = inherit::path_defaults(&files, manifest, codeowners);
     for job in &jobs {
         b.add_job_edges(job, &resolver);
     }
@@ -57,12 +68,11 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     b.mark_datasets(facts, &resolver);
     let layers = b.assign_layers(facts, manifest, &resolver);
     let runner_of = std::mem::take(&mut b.runner_of);
-    let defaults = b.defaults.clone();
     let mut graph = b.finish(manifest);
     graph.layers = layers;
     graph.source_objects = source_objects(facts, &defaults);
     suggest_unresolved(&mut graph.unresolved, &resolver);
-    inherit::annotate(&mut graph, manifest, codeowners, &runner_of);
+    inherit::annotate(&mut graph, manifest, &by_file, &runner_of);
     graph
 }
 
@@ -177,12 +187,13 @@ fn path_write(job: &JobFact, manifest: &Manifest) -> Option<Located<DataRef>> {
     (!job.writes.iter().any(|w| w.value == written)).then(|| Located::new(written, span))
 }
 
-/// Where a reference leads.
-enum Target {
+/// Where a reference leads (names borrowed from the resolver where it
+/// holds them, so resolving copies nothing it need not).
+enum Target<'r> {
     /// A dataset node, by canonical name.
-    Dataset(String),
+    Dataset(Cow<'r, str>),
     /// A source node, by id.
-    Source(String),
+    Source(&'r str),
     /// Nothing: what was looked for and its name (the "did you mean" is
     /// searched for once per name, after every reference is resolved: see
     /// [`suggest_unresolved`]).
@@ -203,18 +214,18 @@ struct Resolver<'f> {
     dbt_sources: HashMap<String, Vec<SourceDecl>>,
     /// `project.name` (`project.name.vN` for a version) of each dbt model,
     /// seed and snapshot → output dataset.
-    models: BTreeMap<String, String>,
+    models: HashMap<String, String>,
     /// Bare dbt node name → the `project.name` keys holding it, for refs
     /// that name no project (Airflow tools): they resolve when one project
     /// has the name.
-    bare_models: BTreeMap<String, Vec<String>>,
+    bare_models: HashMap<String, Vec<String>>,
     _facts: std::marker::PhantomData<&'f ()>,
 }
 
 impl<'f> Resolver<'f> {
     fn new(facts: &'f FileFacts, jobs: &[&JobFact], defaults: &NameDefaults) -> Resolver<'f> {
-        let mut systems = HashMap::new();
-        let mut dbt_sources = HashMap::new();
+        let mut systems = HashMap::default();
+        let mut dbt_sources = HashMap::default();
         for s in &facts.sources {
             let id = format!("source:{}", s.name);
             if let Some(sys) = &s.system {
@@ -231,7 +242,7 @@ impl<'f> Resolver<'f> {
                 .or_insert_with(Vec::new)
                 .push((s.project.clone(), id, landing));
         }
-        let mut models = BTreeMap::new();
+        let mut models = HashMap::default();
         for j in jobs {
             if let Some(name) =
                 j.id.strip_prefix("model:")
@@ -249,7 +260,7 @@ impl<'f> Resolver<'f> {
                 models.entry(name.to_string()).or_insert(out);
             }
         }
-        let mut bare_models: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut bare_models: HashMap<String, Vec<String>> = HashMap::default();
         for key in models.keys() {
             if let Some((_, bare)) = key.split_once('.') {
                 bare_models
@@ -268,18 +279,18 @@ impl<'f> Resolver<'f> {
         }
     }
 
-    fn resolve(&self, r: &DataRef) -> Target {
+    fn resolve(&self, r: &DataRef) -> Target<'_> {
         self.resolve_in(r, None)
     }
 
     /// Resolves a reference made by a node of the dbt project `project`:
     /// its `source()` calls name that project's declarations first.
-    fn resolve_in(&self, r: &DataRef, project: Option<&str>) -> Target {
+    fn resolve_in(&self, r: &DataRef, project: Option<&str>) -> Target<'_> {
         match r {
             DataRef::Table(_) | DataRef::Uri(_) => match normalize(r, &self.defaults) {
                 Some(name) => match self.systems.get(&name) {
-                    Some(source) => Target::Source(source.clone()),
-                    None => Target::Dataset(name),
+                    Some(source) => Target::Source(source),
+                    None => Target::Dataset(Cow::Owned(name)),
                 },
                 None => Target::Nothing("dataset", format!("{r:?}")),
             },
@@ -288,21 +299,18 @@ impl<'f> Resolver<'f> {
                 name,
                 version,
             } => {
-                let qualified = match package {
-                    Some(p) => format!("{p}.{name}"),
-                    None => match self.bare_models.get(name).map(Vec::as_slice) {
-                        Some([only]) => only.clone(),
-                        _ => name.clone(),
+                let qualified: Cow<str> = match package {
+                    Some(p) => Cow::Owned(format!("{p}.{name}")),
+                    None => match self.bare_models.get(name.as_str()).map(Vec::as_slice) {
+                        Some([only]) => Cow::Borrowed(only),
+                        _ => Cow::Borrowed(name),
                     },
                 };
-                let key = match version {
-                    Some(v) if self.models.contains_key(&format!("{qualified}.v{v}")) => {
-                        format!("{qualified}.v{v}")
-                    }
-                    _ => qualified,
-                };
-                match self.models.get(&key) {
-                    Some(ds) => Target::Dataset(ds.clone()),
+                let versioned = version
+                    .as_ref()
+                    .and_then(|v| self.models.get(format!("{qualified}.v{v}").as_str()));
+                match versioned.or_else(|| self.models.get(qualified.as_ref())) {
+                    Some(ds) => Target::Dataset(Cow::Borrowed(ds)),
                     None => Target::Nothing(
                         "model",
                         package
@@ -313,14 +321,14 @@ impl<'f> Resolver<'f> {
             }
             DataRef::DbtSource { source, table } => {
                 let key = format!("{source}.{table}");
-                let declared = self.dbt_sources.get(&key).and_then(|all| {
+                let declared = self.dbt_sources.get(key.as_str()).and_then(|all| {
                     all.iter()
                         .find(|d| project.is_some() && d.0.as_deref() == project)
                         .or_else(|| all.first())
                 });
                 match declared {
-                    Some((_, _, Some(ds))) => Target::Dataset(ds.clone()),
-                    Some((_, id, None)) => Target::Source(id.clone()),
+                    Some((_, _, Some(ds))) => Target::Dataset(Cow::Borrowed(ds)),
+                    Some((_, id, None)) => Target::Source(id),
                     None => Target::Nothing("source", key),
                 }
             }
@@ -335,16 +343,18 @@ struct Builder {
     defaults: NameDefaults,
     nodes: Vec<Node>,
     /// Node id → position in `nodes` (in the graph's order after `finish`).
-    index: foldhash::HashMap<String, NodeIndex>,
+    index: HashMap<String, NodeIndex>,
     /// (from, to, edge) by position in `nodes`.
     edges: Vec<(usize, usize, Edge)>,
     unresolved: BTreeMap<(&'static str, String), Unresolved>,
     /// Script id → the job that runs it.
-    runner_of: BTreeMap<String, String>,
+    runner_of: HashMap<String, String>,
     /// DAG id → its first tasks.
-    dag_roots: BTreeMap<String, Vec<String>>,
+    dag_roots: HashMap<String, Vec<String>>,
     /// Dataset id → the jobs that announce its updates (Airflow outlets).
-    publishers: BTreeMap<String, Vec<String>>,
+    publishers: HashMap<String, Vec<String>>,
+    /// The buffer node ids are looked up in (see [`Builder::dataset_ix`]).
+    key: std::cell::Cell<String>,
 }
 
 fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
@@ -461,16 +471,27 @@ impl Builder {
 
     /// The dataset node of a canonical name, made at `span` if new.
     fn dataset(&mut self, name: &str, span: &Span) -> usize {
-        let id = format!("dataset:{name}");
-        match self.ix(&id) {
+        match self.dataset_ix(name) {
             Some(ix) => ix,
             None => self.add_node(blank(
-                id,
+                format!("dataset:{name}"),
                 NodeKind::Dataset,
                 name.to_string(),
                 Some(span.clone()),
             )),
         }
+    }
+
+    /// The position of the dataset node of a canonical name, its id built
+    /// in a buffer kept for every lookup.
+    fn dataset_ix(&self, name: &str) -> Option<usize> {
+        let mut key = self.key.take();
+        key.clear();
+        key.push_str("dataset:");
+        key.push_str(name);
+        let ix = self.ix(&key);
+        self.key.set(key);
+        ix
     }
 
     fn unresolved(&mut self, what: &'static str, name: String, node: &str, span: &Span) {
@@ -514,31 +535,47 @@ impl Builder {
 
     fn add_read(&mut self, reader: &str, r: &Located<DataRef>, resolver: &Resolver) {
         let target = resolver.resolve_in(&r.value, dbt_project_of(reader));
-        self.add_resolved_read(reader, r, target);
+        let at = self.ix(reader);
+        self.add_resolved_read(reader, at, r, target);
     }
 
-    /// The edge (or unresolved place) of a read already resolved to `target`.
-    fn add_resolved_read(&mut self, reader: &str, r: &Located<DataRef>, target: Target) {
+    /// The edge (or unresolved place) of a read already resolved to
+    /// `target`, made by the node `reader` (at position `at`, if a node).
+    fn add_resolved_read(
+        &mut self,
+        reader: &str,
+        at: Option<usize>,
+        r: &Located<DataRef>,
+        target: Target,
+    ) {
         match target {
             Target::Dataset(name) => {
                 let ds = self.dataset(&name, &r.span);
-                if let Some(reader) = self.ix(reader) {
+                if let Some(reader) = at {
                     self.edge(ds, reader, EdgeKind::Reads, Some(&r.span));
                 }
             }
-            Target::Source(id) => self.link(&id, reader, EdgeKind::Reads, Some(&r.span)),
+            Target::Source(id) => {
+                if let (Some(source), Some(reader)) = (self.ix(id), at) {
+                    self.edge(source, reader, EdgeKind::Reads, Some(&r.span));
+                }
+            }
             Target::Nothing(what, name) => self.unresolved(what, name, reader, &r.span),
         }
     }
 
     fn add_job_edges(&mut self, job: &JobFact, resolver: &Resolver) {
-        let mut written = BTreeSet::new();
+        let me = self.ix(&job.id);
+        // The datasets the job writes, by position.
+        let mut written: Vec<usize> = Vec::with_capacity(job.writes.len());
         for w in &job.writes {
             match resolver.resolve(&w.value) {
                 Target::Dataset(name) => {
                     let ds = self.dataset(&name, &w.span);
-                    written.insert(name);
-                    self.link_from(&job.id, ds, EdgeKind::Writes, Some(&w.span));
+                    written.push(ds);
+                    if let Some(me) = me {
+                        self.edge(me, ds, EdgeKind::Writes, Some(&w.span));
+                    }
                 }
                 // Writing back into a source system (reverse ETL): a dataset of its own.
                 Target::Source(_) => {
@@ -554,10 +591,15 @@ impl Builder {
         for r in &job.reads {
             let target = resolver.resolve_in(&r.value, project);
             // A job reading what it writes (incremental merge) is no dependency.
-            if matches!(&target, Target::Dataset(name) if written.contains(name)) {
-                continue;
+            if let Target::Dataset(name) = &target {
+                if self
+                    .dataset_ix(name)
+                    .is_some_and(|ds| written.contains(&ds))
+                {
+                    continue;
+                }
             }
-            self.add_resolved_read(&job.id, r, target);
+            self.add_resolved_read(&job.id, me, r, target);
         }
         for script in &job.runs {
             let id = format!("script:{}", script.value);
@@ -679,19 +721,19 @@ impl Builder {
     /// last tasks (as upstream) or first tasks (as downstream).
     fn add_order_edges(&mut self, facts: &FileFacts, jobs: &[&JobFact], manifest: &Manifest) {
         let unknowable = unknowable_dags(facts);
-        let mut dag_tasks: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        let mut dag_tasks: HashMap<&str, Vec<&str>> = HashMap::new();
         for j in jobs {
             if let Some(d) = &j.dag {
                 dag_tasks.entry(d.as_str()).or_default().push(j.id.as_str());
             }
         }
-        let has_up: BTreeSet<&str> = facts
+        let has_up: HashSet<&str> = facts
             .edges
             .iter()
             .filter(|e| e.kind == EdgeKind::After)
             .map(|e| e.to.as_str())
             .collect();
-        let has_down: BTreeSet<&str> = facts
+        let has_down: HashSet<&str> = facts
             .edges
             .iter()
             .filter(|e| e.kind == EdgeKind::After)
@@ -779,7 +821,7 @@ impl Builder {
                     None => writers_of.get(&ds).cloned().unwrap_or_default(),
                 };
                 if writers.is_empty() {
-                    self.unresolved("dataset", name, &dag_id, &r.span);
+                    self.unresolved("dataset", name.into_owned(), &dag_id, &r.span);
                 }
                 for w in writers {
                     for &root in &roots {
@@ -865,8 +907,16 @@ impl Builder {
         };
         // Nodes in id order, so indexes are stable; `rank` maps a creation
         // position to that order.
-        let mut order: Vec<usize> = (0..self.nodes.len()).collect();
-        order.sort_unstable_by(|&a, &b| self.nodes[a].id.cmp(&self.nodes[b].id));
+        // (Sorted as (id, position) pairs: comparing ids through the nodes
+        // themselves would stride across hundreds of bytes per comparison.)
+        let mut by_id: Vec<(&str, usize)> = self
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.id.as_str(), i))
+            .collect();
+        by_id.sort_unstable();
+        let order: Vec<usize> = by_id.into_iter().map(|(_, i)| i).collect();
         let mut rank = vec![0; order.len()];
         for (sorted, &created) in order.iter().enumerate() {
             rank[created] = sorted;
@@ -890,7 +940,10 @@ impl Builder {
         for (from, to, _) in &mut edges {
             (*from, *to) = (rank[*from], rank[*to]);
         }
-        edges.sort_by(|a, b| (a.0, a.1, a.2.kind, &a.2.span).cmp(&(b.0, b.1, b.2.kind, &b.2.span)));
+        // Edges equal in this key are equal in every field: unstable is exact.
+        edges.sort_unstable_by(|a, b| {
+            (a.0, a.1, a.2.kind, &a.2.span).cmp(&(b.0, b.1, b.2.kind, &b.2.span))
+        });
         edges.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1 && a.2.kind == b.2.kind);
         for (from, to, edge) in edges {
             graph
@@ -903,8 +956,7 @@ impl Builder {
             .filter(|(_, n)| n.kind == NodeKind::Dataset)
             .filter_map(|(ix, _)| {
                 graph
-                    .writers(ix)
-                    .first()
+                    .first_write(ix)
                     .and_then(|(_, e)| e.span.clone())
                     .map(|s| (ix, s))
             })

@@ -1,7 +1,7 @@
 //! Annotation inheritance: owner, cadence and failure behavior handed down
 //! from DAGs, runner tasks, `[paths]` defaults, CODEOWNERS and writers.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
@@ -12,6 +12,7 @@ use crate::graph::{Graph, Node, NodeKind};
 use crate::manifest::{Manifest, PathDefaults};
 use crate::parse::CodeOwners;
 use crate::span::Span;
+use crate::workspace::folder_of;
 
 /// Airflow's default owner: every task has it unless someone set one, so it
 /// says nothing about who is paged.
@@ -19,73 +20,76 @@ const AIRFLOW_DEFAULT_OWNER: &str = "airflow";
 
 /// Fills in missing annotations, in dependency order: DAGs, tasks (from their
 /// DAG), scripts and other jobs (from their runner), `[paths]` and CODEOWNERS
-/// by file, then datasets (from their writer).
+/// by file (`by_file`, from [`path_defaults`]), then datasets (from their
+/// writer).
 pub fn annotate(
     graph: &mut Graph,
     manifest: &Manifest,
-    codeowners: Option<&CodeOwners>,
-    runner_of: &BTreeMap<String, String>,
+    by_file: &ByFile<'_>,
+    runner_of: &HashMap<String, String>,
 ) {
     let manifest_file = manifest.file.as_deref();
-    let by_file = path_defaults(graph, manifest, codeowners);
     let order = ordered(graph);
+    // The id of a task's DAG, built in one buffer for every lookup.
+    let mut dag_id = String::new();
     for ix in order {
-        let node = &graph.inner[ix];
+        // The node's own annotations are moved out and back, never copied.
+        let node = &mut graph.inner[ix];
         let mut owner = node
             .owner
-            .clone()
+            .take()
             .filter(|o| !o.value.eq_ignore_ascii_case(AIRFLOW_DEFAULT_OWNER));
-        let mut cadence = node.cadence.clone();
-        let mut on_failure = node.on_failure.clone();
-        if let Some(dag) = node
-            .dag
-            .as_ref()
-            .and_then(|d| graph.get(&format!("dag:{d}")))
-        {
-            owner = owner.or_else(|| dag.1.owner.clone());
-            cadence = cadence.or_else(|| {
-                dag.1.cadence.as_ref().map(|c| {
-                    Attributed::new(
-                        c.value.clone(),
-                        format!("dag {}", dag.1.name),
-                        c.span.clone(),
-                    )
-                })
-            });
+        let mut cadence = node.cadence.take();
+        let mut on_failure = node.on_failure.take();
+        let mut dag = node.dag.take();
+        let node = &graph.inner[ix];
+        if let Some(d) = &dag {
+            dag_id.clear();
+            dag_id.push_str("dag:");
+            dag_id.push_str(d);
+            if let Some((_, dag)) = graph.get(&dag_id) {
+                if owner.is_none() {
+                    owner.clone_from(&dag.owner);
+                }
+                cadence = cadence.or_else(|| {
+                    dag.cadence.as_ref().map(|c| {
+                        Attributed::new(
+                            c.value.clone(),
+                            format!("dag {}", dag.name),
+                            c.span.clone(),
+                        )
+                    })
+                });
+            }
         }
-        let mut dag = node.dag.clone();
         let mut run_by = None;
-        if let Some(runner) = runner_of.get(&node.id).and_then(|r| graph.get(r)) {
-            run_by = Some(runner.1.id.clone());
-            dag = dag.or_else(|| runner.1.dag.clone());
-            let origin = format!("run by {}", runner.1.id);
-            owner = owner.or_else(|| {
-                runner
-                    .1
-                    .owner
-                    .as_ref()
-                    .map(|o| Attributed::new(o.value.clone(), origin.clone(), o.span.clone()))
-            });
-            cadence = cadence.or_else(|| {
-                runner
-                    .1
-                    .cadence
-                    .as_ref()
-                    .map(|c| Attributed::new(c.value.clone(), origin.clone(), c.span.clone()))
-            });
-            on_failure = on_failure.or_else(|| {
-                runner
-                    .1
-                    .on_failure
-                    .as_ref()
-                    .map(|f| Attributed::new(f.value.clone(), origin.clone(), f.span.clone()))
-            });
+        // Only jobs are run by another (see `runner_of`'s making).
+        let runner = node
+            .is_job()
+            .then(|| runner_of.get(&node.id))
+            .flatten()
+            .and_then(|r| graph.get(r));
+        if let Some((_, runner)) = runner {
+            run_by = Some(runner.id.clone());
+            if dag.is_none() {
+                dag.clone_from(&runner.dag);
+            }
+            let origin = || format!("run by {}", runner.id);
+            inherit(&mut owner, &runner.owner, origin);
+            inherit(&mut cadence, &runner.cadence, origin);
+            inherit(&mut on_failure, &runner.on_failure, origin);
         }
         if let Some(defaults) = owned_file(node, manifest_file).and_then(|f| by_file.get(f)) {
             for p in &defaults.paths {
-                owner = owner.or_else(|| p.owner.clone());
-                cadence = cadence.or_else(|| p.cadence.clone());
-                on_failure = on_failure.or_else(|| p.on_failure.clone());
+                if owner.is_none() {
+                    owner.clone_from(&p.owner);
+                }
+                if cadence.is_none() {
+                    cadence.clone_from(&p.cadence);
+                }
+                if on_failure.is_none() {
+                    on_failure.clone_from(&p.on_failure);
+                }
             }
             if let Some((o, span)) = &defaults.codeowner {
                 owner = owner.or_else(|| {
@@ -97,22 +101,12 @@ pub fn annotate(
                 });
             }
         }
-        if node.kind == NodeKind::Dataset {
-            if let Some((w, _)) = graph.writers(ix).first() {
-                let writer = &graph.inner[*w];
-                let origin = format!("written by {}", writer.id);
-                owner = owner.or_else(|| {
-                    writer
-                        .owner
-                        .as_ref()
-                        .map(|o| Attributed::new(o.value.clone(), origin.clone(), o.span.clone()))
-                });
-                cadence = cadence.or_else(|| {
-                    writer
-                        .cadence
-                        .as_ref()
-                        .map(|c| Attributed::new(c.value.clone(), origin.clone(), c.span.clone()))
-                });
+        if node.kind == NodeKind::Dataset && (owner.is_none() || cadence.is_none()) {
+            if let Some(w) = graph.first_writer(ix) {
+                let writer = &graph.inner[w];
+                let origin = || format!("written by {}", writer.id);
+                inherit(&mut owner, &writer.owner, origin);
+                inherit(&mut cadence, &writer.cadence, origin);
             }
         }
         let node = &mut graph.inner[ix];
@@ -121,6 +115,20 @@ pub fn annotate(
         node.owner = owner;
         node.cadence = cadence;
         node.on_failure = on_failure;
+    }
+}
+
+/// Fills a missing annotation with another node's, naming that node as its
+/// origin (made only when it is used).
+fn inherit<T: Clone>(
+    mine: &mut Option<Attributed<T>>,
+    theirs: &Option<Attributed<T>>,
+    origin: impl FnOnce() -> String,
+) {
+    if mine.is_none() {
+        if let Some(t) = theirs {
+            *mine = Some(Attributed::new(t.value.clone(), origin(), t.span.clone()));
+        }
     }
 }
 
@@ -136,26 +144,47 @@ fn owned_file<'n>(node: &'n Node, manifest_file: Option<&str>) -> Option<&'n Arc
 
 /// What the path of one file says: its matching `[paths]` entries (the most
 /// specific, i.e. last, first) and its CODEOWNERS owner with the rule's line.
-struct PathSays<'m> {
+pub struct PathSays<'m> {
+    /// The matching `[paths]` entries, the most specific first.
     paths: Vec<&'m PathDefaults>,
+    /// The CODEOWNERS owner and the rule's line.
     codeowner: Option<(String, &'m Span)>,
 }
 
-/// [`PathSays`] for every file a node is owned by, each file matched once
-/// and the files in parallel: glob matching is most of inheritance's cost
-/// in a repo of thousands of files and hundreds of CODEOWNERS rules.
-fn path_defaults<'m>(
-    graph: &Graph,
-    manifest: &'m Manifest,
-    codeowners: Option<&'m CodeOwners>,
-) -> HashMap<Arc<str>, PathSays<'m>> {
+/// [`PathSays`] by file.
+pub type ByFile<'m> = HashMap<Arc<str>, PathSays<'m>>;
+
+/// The files nodes are owned by (see [`owned_file`]), each once. Only
+/// declared nodes have one (datasets never do).
+pub fn owned_files(nodes: &[Node], manifest: &Manifest) -> Vec<Arc<str>> {
     let manifest_file = manifest.file.as_deref();
-    let files: HashSet<&Arc<str>> = graph
-        .inner
-        .node_weights()
+    let files: HashSet<&Arc<str>> = nodes
+        .iter()
         .filter_map(|n| owned_file(n, manifest_file))
         .collect();
-    let files: Vec<&Arc<str>> = files.into_iter().collect();
+    files.into_iter().cloned().collect()
+}
+
+/// [`PathSays`] for every file of [`owned_files`], each file matched once
+/// and the files in parallel: glob matching is most of inheritance's cost
+/// in a repo of thousands of files and hundreds of CODEOWNERS rules.
+pub fn path_defaults<'m>(
+    files: &[Arc<str>],
+    manifest: &'m Manifest,
+    codeowners: Option<&'m CodeOwners>,
+) -> ByFile<'m> {
+    // CODEOWNERS rules naming folders are matched once per folder: most
+    // files share theirs with many others.
+    let folders: HashMap<&str, _> = match codeowners {
+        Some(c) => {
+            let folders: HashSet<&str> = files.iter().map(|f| folder_of(f)).collect();
+            folders
+                .into_par_iter()
+                .map(|folder| (folder, c.folder(folder)))
+                .collect()
+        }
+        None => HashMap::new(),
+    };
     files
         .into_par_iter()
         .map(|file| {
@@ -166,7 +195,10 @@ fn path_defaults<'m>(
                     .rev()
                     .filter(|p| p.matcher.is_match(file.as_ref()))
                     .collect(),
-                codeowner: codeowners.and_then(|c| c.owner_of(file)),
+                codeowner: codeowners.and_then(|c| {
+                    let folder = folders.get(folder_of(file))?;
+                    c.owner_in(file, folder)
+                }),
             };
             (file.clone(), says)
         })

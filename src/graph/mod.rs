@@ -313,6 +313,18 @@ impl Graph {
         }
     }
 
+    /// The first of [`Graph::writers`] (by id), found without sorting them.
+    pub fn first_writer(&self, dataset: NodeIndex) -> Option<NodeIndex> {
+        self.first_write(dataset).map(|(w, _)| w)
+    }
+
+    /// The write edge of [`Graph::first_writer`], with the writer.
+    pub fn first_write(&self, dataset: NodeIndex) -> Option<(NodeIndex, &Edge)> {
+        self.in_edges(dataset, EdgeKind::Writes)
+            .map(|(e, n)| (n, e))
+            .min_by(|a, b| self.inner[a.0].id.cmp(&self.inner[b.0].id))
+    }
+
     /// The jobs (and sources landing data) that write a dataset, sorted by id.
     pub fn writers(&self, dataset: NodeIndex) -> Vec<(NodeIndex, &Edge)> {
         let mut w: Vec<_> = self

@@ -1,7 +1,7 @@
 //! Dataset names: one spelling per table, whatever the quoting, case or
 //! qualification a file used — compared as the warehouse compares them.
 
-use crate::facts::{DataRef, Ident};
+use crate::facts::DataRef;
 use crate::sql_dialect::SqlDialect;
 
 /// What an unqualified or over-qualified name is completed or trimmed with,
@@ -44,27 +44,63 @@ fn folding(dialect: SqlDialect) -> Folding {
     }
 }
 
-/// One identifier as the warehouse sees it, spelled for output: names the
-/// warehouse folds are shown in lower case; a quoted name whose case the
-/// warehouse keeps, and which differs from the folded spelling, stays in
-/// double quotes, so `"Users"` and `users` stay two tables in Snowflake
-/// while `"USERS"` and `users` are one.
-fn canonical(ident: &Ident, folding: Folding) -> String {
-    let v = ident.value.as_str();
-    match folding {
-        Folding::Ignore => v.to_lowercase(),
-        Folding::Keep => v.to_string(),
-        Folding::Upper if !ident.quoted || v == v.to_uppercase() => v.to_lowercase(),
-        Folding::Lower if !ident.quoted || v == v.to_lowercase() => v.to_lowercase(),
-        Folding::Upper | Folding::Lower => format!("\"{v}\""),
+/// One identifier as the warehouse sees it, spelled for output and pushed
+/// onto `out`: names the warehouse folds are shown in lower case; a quoted
+/// name whose case the warehouse keeps, and which differs from the folded
+/// spelling, stays in double quotes, so `"Users"` and `users` stay two
+/// tables in Snowflake while `"USERS"` and `users` are one.
+fn push_canonical(out: &mut String, value: &str, quoted: bool, folding: Folding) {
+    let lower = match folding {
+        Folding::Ignore => true,
+        Folding::Keep => false,
+        Folding::Upper => !quoted || is_upper(value),
+        Folding::Lower => !quoted || is_lower(value),
+    };
+    if lower {
+        push_lowercase(out, value);
+    } else if folding == Folding::Keep {
+        out.push_str(value);
+    } else {
+        out.push('"');
+        out.push_str(value);
+        out.push('"');
+    }
+}
+
+/// `value.to_lowercase()` onto `out`, without a copy for ASCII names.
+fn push_lowercase(out: &mut String, value: &str) {
+    if value.is_ascii() {
+        let start = out.len();
+        out.push_str(value);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.push_str(&value.to_lowercase());
+    }
+}
+
+/// Whether `value == value.to_uppercase()`.
+fn is_upper(value: &str) -> bool {
+    if value.is_ascii() {
+        !value.bytes().any(|b| b.is_ascii_lowercase())
+    } else {
+        value == value.to_uppercase()
+    }
+}
+
+/// Whether `value == value.to_lowercase()`.
+fn is_lower(value: &str) -> bool {
+    if value.is_ascii() {
+        !value.bytes().any(|b| b.is_ascii_uppercase())
+    } else {
+        value == value.to_lowercase()
     }
 }
 
 /// The canonical name of a table or location reference: each part folded as
-/// the dialect folds identifiers (see [`canonical`]), completed with the
-/// default schema, and stripped of the default database; URIs keep their
-/// text but lose a trailing `/`. `None` for dbt refs, which are resolved
-/// against models and sources instead.
+/// the dialect folds identifiers (see [`push_canonical`]), completed with
+/// the default schema, and stripped of the default database; URIs keep
+/// their text but lose a trailing `/`. `None` for dbt refs, which are
+/// resolved against models and sources instead.
 pub fn normalize(r: &DataRef, defaults: &NameDefaults) -> Option<String> {
     match r {
         DataRef::Table(parts) => {
@@ -72,34 +108,31 @@ pub fn normalize(r: &DataRef, defaults: &NameDefaults) -> Option<String> {
             if parts.is_empty() || parts.iter().any(|p| p.value.is_empty()) {
                 return None;
             }
-            let mut parts: Vec<String> = parts.iter().map(|p| canonical(p, folding)).collect();
-            let default_db = defaults.database.as_deref().map(|db| {
-                canonical(
-                    &Ident {
-                        value: db.to_string(),
-                        quoted: false,
-                    },
-                    folding,
-                )
-            });
-            if parts.len() == 3 && default_db.as_deref() == Some(parts[0].as_str()) {
-                parts.remove(0);
-            }
-            if parts.len() == 1 {
-                if let Some(schema) = &defaults.schema {
-                    parts.insert(
-                        0,
-                        canonical(
-                            &Ident {
-                                value: schema.clone(),
-                                quoted: false,
-                            },
-                            folding,
-                        ),
-                    );
+            let mut out = String::with_capacity(
+                parts.iter().map(|p| p.value.len() + 3).sum::<usize>()
+                    + defaults.schema.as_ref().map_or(0, |s| s.len() + 1),
+            );
+            let mut kept = &parts[..];
+            if let (3, Some(db)) = (parts.len(), &defaults.database) {
+                push_canonical(&mut out, &parts[0].value, parts[0].quoted, folding);
+                let mut default_db = String::with_capacity(db.len());
+                push_canonical(&mut default_db, db, false, folding);
+                if out == default_db {
+                    kept = &parts[1..];
                 }
+                out.clear();
             }
-            Some(parts.join("."))
+            if let (1, Some(schema)) = (parts.len(), &defaults.schema) {
+                push_canonical(&mut out, schema, false, folding);
+                out.push('.');
+            }
+            for (i, p) in kept.iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_canonical(&mut out, &p.value, p.quoted, folding);
+            }
+            Some(out)
         }
         DataRef::Uri(uri) => {
             let trimmed = uri.trim().trim_end_matches('/');
@@ -132,6 +165,38 @@ mod tests {
             database: Some("analytics".into()),
             dialect,
         }
+    }
+
+    #[test]
+    fn names_beyond_ascii_fold_as_the_standard_library_folds_them() {
+        let n = |dialect, parts: &[(&str, bool)]| normalize(&table(parts), &in_dialect(dialect));
+        // A final sigma lowers to `ς`, as `str::to_lowercase` lowers it.
+        assert_eq!(
+            n(SqlDialect::DuckDb, &[("ΟΔΟΣ", false), ("Straße", true)]).as_deref(),
+            Some("οδος.straße")
+        );
+        // `ß` is not upper case, so quoted it keeps its spelling in Snowflake.
+        assert_eq!(
+            n(SqlDialect::Snowflake, &[("raw", false), ("STRAßE", true)]).as_deref(),
+            Some("raw.\"STRAßE\"")
+        );
+        assert_eq!(
+            n(SqlDialect::Snowflake, &[("raw", false), ("ÉTÉ", true)]).as_deref(),
+            Some("raw.été")
+        );
+        assert_eq!(
+            n(SqlDialect::Postgres, &[("raw", false), ("été", true)]).as_deref(),
+            Some("raw.été")
+        );
+        // The default database goes, compared folded.
+        assert_eq!(
+            n(
+                SqlDialect::Snowflake,
+                &[("ANALYTICS", false), ("s", false), ("t", false)]
+            )
+            .as_deref(),
+            Some("s.t")
+        );
     }
 
     #[test]

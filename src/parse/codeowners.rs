@@ -12,50 +12,97 @@ use std::sync::Arc;
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
+use crate::workspace::folder_of;
 
 /// One pattern line.
 #[derive(Debug)]
 struct Rule {
     /// The globs the pattern stands for (see [`compile`]).
-    globs: Vec<globset::Glob>,
+    globs: Vec<Pattern>,
     /// Owners as written; empty clears ownership.
     owners: Vec<String>,
     span: Span,
+}
+
+/// One glob of a rule, and what its match depends on.
+#[derive(Debug, Clone)]
+struct Pattern {
+    glob: globset::Glob,
+    /// `<folder glob>/**`: it matches a path when it matches some folder
+    /// above it, so every file of one folder matches it alike.
+    by_folder: bool,
 }
 
 /// A GitLab section (the rules before the first header form an unnamed one).
 #[derive(Debug, Default)]
 struct Section {
     rules: Vec<Rule>,
-    /// Every rule's globs in one set, matched in one pass: a repo asks for
-    /// the owner of thousands of files, and a CODEOWNERS file can hold
-    /// hundreds of rules.
+    /// The rules' globs matched on a whole path, in one set matched in one
+    /// pass: a repo asks for the owner of thousands of files, and a
+    /// CODEOWNERS file can hold hundreds of rules.
     matcher: globset::GlobSet,
     /// The rule each glob of `matcher` belongs to.
     rule_of_glob: Vec<usize>,
+    /// The rules' globs whose match depends on a path's folder only
+    /// ([`Pattern::by_folder`]): matched once per folder.
+    folder_matcher: globset::GlobSet,
+    /// The rule each glob of `folder_matcher` belongs to.
+    rule_of_folder_glob: Vec<usize>,
 }
 
 impl Section {
-    /// Builds [`Section::matcher`] from the rules' globs.
+    /// Builds the section's matchers from the rules' globs.
     fn seal(&mut self) -> Result<(), globset::Error> {
-        let mut builder = globset::GlobSetBuilder::new();
+        let mut whole = globset::GlobSetBuilder::new();
+        let mut by_folder = globset::GlobSetBuilder::new();
         self.rule_of_glob.clear();
+        self.rule_of_folder_glob.clear();
         for (i, rule) in self.rules.iter().enumerate() {
-            for glob in &rule.globs {
-                builder.add(glob.clone());
-                self.rule_of_glob.push(i);
+            for p in &rule.globs {
+                if p.by_folder {
+                    by_folder.add(p.glob.clone());
+                    self.rule_of_folder_glob.push(i);
+                } else {
+                    whole.add(p.glob.clone());
+                    self.rule_of_glob.push(i);
+                }
             }
         }
-        self.matcher = builder.build()?;
+        self.matcher = whole.build()?;
+        self.folder_matcher = by_folder.build()?;
         Ok(())
     }
 
-    /// The last rule matching the path `rel` stands for.
-    fn last_match(&self, rel: &globset::Candidate) -> Option<&Rule> {
-        let glob = self.matcher.matches_candidate(rel).into_iter().max()?;
-        self.rules.get(*self.rule_of_glob.get(glob)?)
+    /// The last rule whose folder globs match the files of `folder`
+    /// (repo-relative, `""` for the root).
+    fn last_folder_match(&self, folder: &str) -> Option<usize> {
+        // Any file of the folder stands for all of them.
+        let file = if folder.is_empty() {
+            "_".to_string()
+        } else {
+            format!("{folder}/_")
+        };
+        let glob = self.folder_matcher.matches(&file).into_iter().max()?;
+        self.rule_of_folder_glob.get(glob).copied()
+    }
+
+    /// The last rule matching the path `rel` stands for, given the last
+    /// rule whose folder globs match its folder.
+    fn last_match(&self, rel: &globset::Candidate, by_folder: Option<usize>) -> Option<&Rule> {
+        let whole = self
+            .matcher
+            .matches_candidate(rel)
+            .into_iter()
+            .max()
+            .and_then(|glob| self.rule_of_glob.get(glob).copied());
+        self.rules.get(whole.max(by_folder)?)
     }
 }
+
+/// What the folder globs of each section say about one folder (see
+/// [`CodeOwners::folder`]).
+#[derive(Debug, Clone)]
+pub struct FolderMatch(Vec<Option<usize>>);
 
 /// The CODEOWNERS rules, by section in file order.
 #[derive(Debug, Default)]
@@ -78,21 +125,43 @@ impl CodeOwners {
     /// so. Team handles are shortened to the team name (`@acme/data-eng` →
     /// `data-eng`) so they compare with `[teams]`.
     pub fn owner_of(&self, rel: &str) -> Option<(String, &Span)> {
-        let owners = self.owners_of(rel)?;
+        self.owner_in(rel, &self.folder(folder_of(rel)))
+    }
+
+    /// [`CodeOwners::owner_of`] for a path in a folder already matched
+    /// with [`CodeOwners::folder`]: the files of one folder share that work.
+    pub fn owner_in(&self, rel: &str, folder: &FolderMatch) -> Option<(String, &Span)> {
+        let owners = self.owners_in(rel, folder)?;
         let first = owners.all.first()?.clone();
         Some((first, owners.span))
+    }
+
+    /// The folder globs of every section matched on the files of `folder`
+    /// (repo-relative, no trailing `/`, `""` for the root).
+    pub fn folder(&self, folder: &str) -> FolderMatch {
+        FolderMatch(
+            self.sections
+                .iter()
+                .map(|s| s.last_folder_match(folder))
+                .collect(),
+        )
     }
 
     /// Every owner of a repo-relative path: in each section the last
     /// matching rule counts, and the sections' owners are joined in file
     /// order. `None` when no section gives the path an owner.
     pub fn owners_of(&self, rel: &str) -> Option<Owners<'_>> {
+        self.owners_in(rel, &self.folder(folder_of(rel)))
+    }
+
+    /// [`CodeOwners::owners_of`] for a path whose folder is matched.
+    fn owners_in(&self, rel: &str, folder: &FolderMatch) -> Option<Owners<'_>> {
         let mut all: Vec<String> = Vec::new();
         let mut span = None;
         // Prepared once for every section's matcher.
         let candidate = globset::Candidate::new(rel);
-        for section in &self.sections {
-            let Some(rule) = section.last_match(&candidate) else {
+        for (section, by_folder) in self.sections.iter().zip(&folder.0) {
+            let Some(rule) = section.last_match(&candidate, *by_folder) else {
                 continue;
             };
             if rule.owners.is_empty() {
@@ -188,6 +257,8 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
             section.rules.clear();
             section.rule_of_glob.clear();
             section.matcher = globset::GlobSet::empty();
+            section.rule_of_folder_glob.clear();
+            section.folder_matcher = globset::GlobSet::empty();
             diags.push(
                 Diagnostic::new(
                     "invalid-config",
@@ -264,7 +335,7 @@ fn short_owner(owner: &str) -> String {
 /// `/` matches only a directory's contents, and a pattern matches a
 /// directory's contents as well as the path itself (except `dir/*`, which
 /// GitHub reads as the files directly in `dir`).
-fn compile(pattern: &str) -> Result<Vec<globset::Glob>, globset::Error> {
+fn compile(pattern: &str) -> Result<Vec<Pattern>, globset::Error> {
     let anchored = pattern.starts_with('/') || pattern.trim_end_matches('/').contains('/');
     let body = pattern.trim_start_matches('/');
     let dir_only = body.ends_with('/');
@@ -284,17 +355,26 @@ fn compile(pattern: &str) -> Result<Vec<globset::Glob>, globset::Error> {
     };
     let mut globs = Vec::new();
     if !dir_only {
-        globs.push(glob(&base)?);
+        globs.push(Pattern {
+            glob: glob(&base)?,
+            by_folder: false,
+        });
     }
     // GitHub: `docs/*` owns the files directly in `docs/`, not deeper ones.
     if !body.ends_with("/*") {
-        globs.push(glob(&format!("{base}/**"))?);
+        globs.push(Pattern {
+            glob: glob(&format!("{base}/**"))?,
+            // `<base>/**` matches what has a folder matching `<base>` above
+            // it — unless `<base>` ends in `**` itself, which globset reads
+            // as one token with the `/**` after it.
+            by_folder: !base.ends_with("**"),
+        });
     }
     // Compiled alone too, so a pattern that cannot become a matcher is
     // reported on its own line.
     let mut alone = globset::GlobSetBuilder::new();
-    for g in &globs {
-        alone.add(g.clone());
+    for p in &globs {
+        alone.add(p.glob.clone());
     }
     alone.build()?;
     Ok(globs)
@@ -406,5 +486,73 @@ mod tests {
         assert_eq!(diags.len(), 1);
         assert_eq!(diags[0].rule, "invalid-config");
         assert_eq!(diags[0].span.as_ref().map(|s| s.line), Some(1));
+    }
+
+    /// The last rule of a section matching a whole path, every glob
+    /// matched on it (what [`Section::last_match`] must agree with).
+    fn last_by_every_glob(section: &Section, rel: &str) -> Option<u32> {
+        section
+            .rules
+            .iter()
+            .rev()
+            .find(|r| {
+                r.globs
+                    .iter()
+                    .any(|p| p.glob.compile_matcher().is_match(rel))
+            })
+            .map(|r| r.span.line)
+    }
+
+    #[test]
+    fn folder_globs_matched_per_folder_agree_with_whole_paths() {
+        let text = "\
+* @all
+/dags/ @air
+docs/* @writers
+**/logs @ops
+/transform/**/models/ @dbt
+/transform/** @deep
+models/*_source @src
+dbt* @prefix
+**/ @dirs
+*.sql @sql
+/sql/a.sql @one
+/*/ @anydir
+[Other] @other
+/sql/
+a[/]b/ @class
+";
+        let (c, diags) = parse(text);
+        assert!(diags.is_empty(), "{diags:?}");
+        let paths = [
+            "README.md",
+            "dags/a.py",
+            "dags/sub/logs/x.log",
+            "docs/a.md",
+            "docs/deep/a.md",
+            "x/logs",
+            "x/logs/a",
+            "transform/models/m.sql",
+            "transform/a/b/models/m.sql",
+            "transform/x",
+            "models/orders_source/m.sql",
+            "models/orders_source",
+            "dbt_project.yml",
+            "dbt/models/a.sql",
+            "sql/a.sql",
+            "sql/b.sql",
+            "a/b/c.sql",
+            "weird/new\nline/x.sql",
+        ];
+        for rel in paths {
+            let folder = c.folder(folder_of(rel));
+            for (section, by_folder) in c.sections.iter().zip(&folder.0) {
+                let candidate = globset::Candidate::new(rel);
+                let got = section
+                    .last_match(&candidate, *by_folder)
+                    .map(|r| r.span.line);
+                assert_eq!(got, last_by_every_glob(section, rel), "{rel}");
+            }
+        }
     }
 }
