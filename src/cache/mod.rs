@@ -371,8 +371,17 @@ impl FactCache {
             *c = (0, 0);
         }
         if let Some(Ok(mut t)) = self.texts.as_ref().map(Mutex::lock) {
-            // Texts not read this run are of files gone or changed.
-            t[0] = std::mem::take(&mut t[1]);
+            // An earlier text this run did not ask for is kept while the
+            // run saw its file under the same stamp (a project reused
+            // whole reads nothing); else its file is gone or changed.
+            let mut kept = std::mem::take(&mut t[1]);
+            for (rel, (stamp, text)) in std::mem::take(&mut t[0]) {
+                let same = now_hashes.get(&rel).is_some_and(|(s, _)| *s == stamp);
+                if same {
+                    kept.entry(rel).or_insert((stamp, text));
+                }
+            }
+            t[0] = kept;
         }
         if let Ok(mut t) = self.taken.lock() {
             *t = None;
@@ -487,10 +496,17 @@ mod tests {
         cache.finish_run();
         assert_eq!(text(&cache, &a), "select 1");
         assert_eq!(reads.get(), 1, "the second run reused the text");
+        // A run that saw the file unchanged without reading it keeps it.
+        let stamp = cache.stamp_of(&a).unwrap();
+        assert_eq!(cache.known_hash(&rel, stamp), None);
+        cache.record_hash(&rel, Some(stamp), 1);
+        cache.finish_run();
+        assert_eq!(text(&cache, &a), "select 1");
+        assert_eq!(reads.get(), 1, "kept by a run that saw it unchanged");
         cache.finish_run();
         cache.finish_run();
         assert_eq!(text(&cache, &a), "select 1");
-        assert_eq!(reads.get(), 2, "a run that did not read it dropped it");
+        assert_eq!(reads.get(), 2, "a run that did not see it dropped it");
         cache.finish_run();
         // The path now holds another file (another stamp): read again.
         std::fs::rename(&b, &a).unwrap();
