@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
+use crate::workspace::folder_of;
 
 /// What a discovered file is, which decides the parser that reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,7 +126,7 @@ fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Di
     let dbt_roots: Vec<String> = found
         .iter()
         .filter(|(_, rel)| file_name(rel) == "dbt_project.yml")
-        .map(|(_, rel)| match parent(rel) {
+        .map(|(_, rel)| match folder_of(rel) {
             "" => String::new(),
             dir => format!("{dir}/"),
         })
@@ -134,7 +135,7 @@ fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Di
         if file_name(rel) == "dbt_project.yml" {
             d.dbt_projects.push(DbtProjectDir {
                 path: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-                rel: Arc::from(parent(rel)),
+                rel: Arc::from(folder_of(rel)),
             });
         }
     }
@@ -251,10 +252,6 @@ pub fn rel_path(root: &Path, path: &Path) -> Arc<str> {
 
 fn file_name(rel: &str) -> &str {
     rel.rsplit('/').next().unwrap_or(rel)
-}
-
-fn parent(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(p, _)| p)
 }
 
 fn extension(rel: &str) -> &str {

@@ -252,7 +252,7 @@ pub fn parse_repo(
 /// A `pipeline.toml` below the run's config: pipelint reads one config per
 /// run, so this one would be silently ignored.
 fn unread_config(rel: &Arc<str>, config: Option<&str>) -> crate::diagnostic::Diagnostic {
-    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let dir = crate::workspace::folder_of(rel);
     let read = config.map_or_else(|| "no config".to_string(), |c| format!("the config `{c}`"));
     crate::diagnostic::Diagnostic::new(
         "invalid-config",
