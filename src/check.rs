@@ -42,8 +42,9 @@ pub struct Options {
     /// Where parsed facts are reused from (see [`crate::cache`]).
     pub cache: CacheUse,
     /// Stamps of the discovered files already taken for this run (by the
-    /// replay probe of `pipelint check`), used by a [`CacheUse::Folder`]
-    /// cache instead of asking each file again.
+    /// replay probe of `pipelint check`, or kept by the language server
+    /// while its watcher saw no change), used by the cache instead of
+    /// asking each file again.
     pub stamps: Option<std::sync::Arc<crate::cache::stamp::Taken>>,
 }
 
@@ -165,6 +166,21 @@ pub struct Found {
     timer: StageTimer,
 }
 
+impl Found {
+    /// The same workspace and files for another run, by a caller that knows
+    /// nothing changed on disk since they were found (the language server,
+    /// which watches the repo): discovery is not walked again.
+    pub fn reused(&self) -> Found {
+        let timer = StageTimer::new();
+        timer.lap("discover");
+        Found {
+            workspace: self.workspace.clone(),
+            discovery: self.discovery.clone(),
+            timer,
+        }
+    }
+}
+
 /// Locates the workspace of `path` and discovers its files.
 pub fn find(path: &Path, options: &Options) -> Result<Found, RunError> {
     let workspace = Workspace::locate(path, options.root.as_deref(), options.config.as_deref())
@@ -213,7 +229,12 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
             }
             (Some(std::sync::Arc::new(cache)), Some(file))
         }
-        CacheUse::Shared(cache) => (Some(cache.clone()), None),
+        CacheUse::Shared(cache) => {
+            if let Some(taken) = &options.stamps {
+                cache.use_taken(taken.clone());
+            }
+            (Some(cache.clone()), None)
+        }
     };
     let parsed = parse::parse_repo(
         &discovery,
@@ -246,7 +267,11 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
         Selection::new(&parsed.manifest.rules, &options.select, &options.ignore)
             // `find` refused unknown CLI names: the only error there is.
             .unwrap_or_default();
-    let graph = graph::build(&parsed.facts, &parsed.manifest, parsed.codeowners.as_ref());
+    let graph = graph::build(
+        &parsed.facts,
+        &parsed.manifest,
+        parsed.codeowners.as_deref(),
+    );
     if let Some(saving) = saving {
         match saving.join() {
             Ok(Ok(())) => {}

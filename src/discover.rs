@@ -42,7 +42,7 @@ pub struct DbtProjectDir {
 }
 
 /// Everything found under the repo root, sorted by path.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Discovery {
     /// Files for the per-file parsers.
     pub files: Vec<RepoFile>,

@@ -22,6 +22,8 @@ struct Session {
     incoming: Receiver<Value>,
     root: PathBuf,
     next_id: i64,
+    /// The log line of the last analysis a step waited for.
+    analyzed: String,
 }
 
 impl Session {
@@ -53,6 +55,7 @@ impl Session {
             incoming,
             root: root.to_path_buf(),
             next_id: 0,
+            analyzed: String::new(),
         };
         let result = session.request(
             "initialize",
@@ -125,6 +128,17 @@ impl Session {
         )
     }
 
+    /// Whether the last analysis walked the repo, as its log line says.
+    fn walked(&self) -> bool {
+        let reused = self.analyzed.contains("the last walk reused");
+        assert!(
+            reused || self.analyzed.contains("the repo walked"),
+            "{}",
+            self.analyzed
+        );
+        !reused
+    }
+
     /// Waits for the end of the next analysis and returns what it published:
     /// each diagnostic as `file line:char-line:char code severity message`.
     fn step(&mut self) -> Vec<String> {
@@ -154,6 +168,7 @@ impl Session {
                         .as_str()
                         .is_some_and(|m| m.starts_with("analyzed in")) =>
                 {
+                    self.analyzed = message["params"]["message"].as_str().unwrap().to_string();
                     return published;
                 }
                 _ => {}
@@ -594,5 +609,75 @@ fn a_root_opened_through_a_link_is_published_as_the_editor_spells_it() {
     // `step` reads each URI relative to the link: one under the resolved
     // path would fail it.
     assert_eq!(s.step(), [format!("{SEGMENTS} 0:24-0:24 PL101 1 {CYCLE}")]);
+    assert_eq!(s.finish(), 0);
+}
+
+#[test]
+fn a_file_changed_on_disk_unannounced_is_seen_by_the_next_analysis() {
+    let (_dir, root) = copy_of_fixture();
+    let (mut s, _) = Session::start(&root, json!({}));
+    s.notify("initialized", json!({}));
+    assert_eq!(s.step(), Vec::<String>::new());
+    assert!(s.walked());
+    let segments = s.uri(SEGMENTS);
+    let text = std::fs::read_to_string(root.join(SEGMENTS)).unwrap();
+    s.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": segments, "languageId": "sql", "version": 1, "text": text}}),
+    );
+    s.quiet();
+    // An edit in a buffer changes nothing on disk: the last walk stands.
+    let mut version = 1;
+    let edit = |s: &mut Session, version: &mut u32| {
+        *version += 1;
+        let end = json!({"line": 0, "character": 0});
+        s.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": segments, "version": version},
+                "contentChanges": [{"range": {"start": end, "end": end}, "text": format!("-- edit {version}\n")}],
+            }),
+        );
+        s.step()
+    };
+    assert_eq!(edit(&mut s, &mut version), Vec::<String>::new());
+    assert!(!s.walked());
+    // Another program writes a new file that closes a loop, and nobody
+    // tells the server: its watcher does. Only a walk finds a new file. The
+    // event comes on the watcher's thread, so edits go on until an analysis
+    // sees it.
+    std::fs::write(
+        root.join("sql/orders_from_segments.sql"),
+        "INSERT INTO raw.orders SELECT * FROM analytics.customer_segments;\n",
+    )
+    .unwrap();
+    let mut seen = None;
+    for _ in 0..100 {
+        let published = edit(&mut s, &mut version);
+        if !published.is_empty() {
+            seen = Some(published);
+            break;
+        }
+        assert!(
+            !s.walked(),
+            "a walk that did not find the file: {}",
+            s.analyzed
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let published = seen.expect("the new file was found");
+    assert!(s.walked(), "{}", s.analyzed);
+    assert!(
+        published.iter().any(|p| p.contains(" PL101 ")),
+        "{published:?}"
+    );
+    // Nothing changed on disk since: once the watcher's last events for
+    // the write are in, the walk is reused again.
+    let reused = (0..20).any(|_| {
+        edit(&mut s, &mut version);
+        std::thread::sleep(Duration::from_millis(50));
+        !s.walked()
+    });
+    assert!(reused, "{}", s.analyzed);
     assert_eq!(s.finish(), 0);
 }

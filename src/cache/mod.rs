@@ -27,6 +27,8 @@ pub mod stamp;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use rayon::prelude::*;
+
 use crate::facts::FileFacts;
 use stamp::Stamp;
 
@@ -116,7 +118,13 @@ pub struct FactCache {
     /// under, when kept (see [`FactCache::keeping_texts`]), and those this
     /// run read or reused.
     texts: Option<Mutex<TextGenerations>>,
+    /// Values made from files, kept from run to run with the hash of what
+    /// they were made from (see [`FactCache::value`]), when texts are kept.
+    values: Option<Mutex<KeptValues>>,
 }
+
+/// Values by name, each with the hash of what it was made from.
+type KeptValues = HashMap<&'static str, (Hash, Arc<dyn std::any::Any + Send + Sync>)>;
 
 /// Texts by path with their stamps: the earlier runs' and this run's.
 type TextGenerations = [HashMap<Arc<str>, (Stamp, Arc<str>)>; 2];
@@ -141,11 +149,41 @@ impl FactCache {
 
     /// This cache, keeping the texts of the files a dbt project reads from
     /// run to run (in memory only), so that a file whose stamp is
-    /// unchanged is not read again: for a process that runs many checks
-    /// (the language server), at the cost of holding those texts.
+    /// unchanged is not read again, and the values made from files (see
+    /// [`FactCache::value`]): for a process that runs many checks (the
+    /// language server), at the cost of holding them.
     pub fn keeping_texts(mut self) -> FactCache {
         self.texts = Some(Mutex::default());
+        self.values = Some(Mutex::default());
         self
+    }
+
+    /// The value `name` made from inputs hashing to `key`: the one an
+    /// earlier run made from the same inputs when values are kept (see
+    /// [`FactCache::keeping_texts`]), else what `make` makes. For values
+    /// that are costly to make and cannot be written to disk (compiled
+    /// globs); `key` must hold everything `make` reads.
+    pub fn value<T: Send + Sync + 'static>(
+        &self,
+        name: &'static str,
+        key: Hash,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let Some(values) = &self.values else {
+            return Arc::new(make());
+        };
+        let known = values.lock().ok().and_then(|v| {
+            let (_, value) = v.get(name).filter(|(made_from, _)| *made_from == key)?;
+            value.clone().downcast::<T>().ok()
+        });
+        if let Some(value) = known {
+            return value;
+        }
+        let value = Arc::new(make());
+        if let Ok(mut v) = values.lock() {
+            v.insert(name, (key, value.clone()));
+        }
+        value
     }
 
     /// The text of the discovered file `rel` at `path`: the one an earlier
@@ -242,15 +280,16 @@ impl FactCache {
         &self,
         slot: &Arc<str>,
         key: Hash,
-        content_of: impl Fn(&Arc<str>) -> Option<Hash>,
+        content_of: impl Fn(&Arc<str>) -> Option<Hash> + Sync,
     ) -> Option<FileFacts> {
         let reads = {
             let earlier = self.earlier.lock().ok()?;
             let e = earlier.get(slot).filter(|e| e.key == key)?;
             e.reads.clone()
         };
-        // Files are read (for their hashes) without holding the lock.
-        if !reads.iter().all(|(rel, h)| content_of(rel) == Some(*h)) {
+        // Files are read (for their hashes) without holding the lock, in
+        // parallel: a dbt project lists thousands.
+        if !reads.par_iter().all(|(rel, h)| content_of(rel) == Some(*h)) {
             return None;
         }
         // A hit is taken out, not copied: its facts can be megabytes. Its

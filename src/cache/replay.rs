@@ -57,7 +57,6 @@ impl Probe {
         all_paths: &[std::sync::Arc<str>],
         folders: &[PathBuf],
     ) -> Probe {
-        use rayon::prelude::*;
         let mut complete = true;
         let listed: Vec<Vec<u8>> = folders
             .iter()
@@ -79,21 +78,9 @@ impl Probe {
                 .chain(folders.iter().map(|f| f.as_os_str().as_encoded_bytes()))
                 .chain(listed.iter().map(Vec::as_slice)),
         );
-        let stamped: Vec<(PathBuf, Option<Stamp>)> = all_paths
-            .par_iter()
-            .map(|rel| {
-                let path = root.join(rel.as_ref());
-                let stamp = Stamp::settled(&path);
-                (path, stamp)
-            })
-            .collect();
-        complete &= stamped.iter().all(|(_, s)| s.is_some());
-        let stamps = Arc::new(
-            stamped
-                .into_iter()
-                .filter_map(|(p, s)| Some((p, s?)))
-                .collect(),
-        );
+        let (stamps, missing) = super::stamp::take_all(root, all_paths);
+        complete &= missing.is_empty();
+        let stamps = Arc::new(stamps);
         Probe {
             key,
             stamps,

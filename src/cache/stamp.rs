@@ -12,6 +12,31 @@ use std::time::{Duration, SystemTime};
 /// before the run): files are not asked twice.
 pub type Taken = std::collections::HashMap<std::path::PathBuf, Stamp>;
 
+/// The settled stamps of the repo-relative `rels` under `root`, taken in
+/// parallel, and the paths that had none (too fresh, or unreadable).
+pub fn take_all(root: &Path, rels: &[std::sync::Arc<str>]) -> (Taken, Vec<std::path::PathBuf>) {
+    use rayon::prelude::*;
+    let stamped: Vec<(std::path::PathBuf, Option<Stamp>)> = rels
+        .par_iter()
+        .map(|rel| {
+            let path = root.join(rel.as_ref());
+            let stamp = Stamp::settled(&path);
+            (path, stamp)
+        })
+        .collect();
+    let mut taken = Taken::with_capacity(stamped.len());
+    let mut missing = Vec::new();
+    for (path, stamp) in stamped {
+        match stamp {
+            Some(stamp) => {
+                taken.insert(path, stamp);
+            }
+            None => missing.push(path),
+        }
+    }
+    (taken, missing)
+}
+
 /// How long a file must be unchanged before its stamp is trusted.
 pub const SETTLED: Duration = Duration::from_secs(2);
 

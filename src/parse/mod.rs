@@ -127,7 +127,7 @@ pub struct Parsed {
     /// All facts, in file order.
     pub facts: FileFacts,
     /// CODEOWNERS rules, if the repo has the file.
-    pub codeowners: Option<CodeOwners>,
+    pub codeowners: Option<Arc<CodeOwners>>,
     /// The context parsers ran with (holds the file texts).
     pub context: ParseContext,
 }
@@ -197,9 +197,21 @@ pub fn parse_repo(
         };
         match context.read(&file.rel) {
             Ok(text) => {
-                let (c, diags) = codeowners::parse_codeowners(&file.rel, &text);
-                codeowners = Some(c);
-                facts.diagnostics.extend(diags);
+                // Compiled globs cannot be cached on disk; a language
+                // server keeps them while the file is unchanged.
+                let parse = || {
+                    let (c, diags) = codeowners::parse_codeowners(&file.rel, &text);
+                    (Arc::new(c), diags)
+                };
+                let parsed = match cache {
+                    Some(cache) => {
+                        let key = hash_parts([file.rel.as_bytes(), text.as_bytes()]);
+                        cache.value("codeowners", key, parse)
+                    }
+                    None => Arc::new(parse()),
+                };
+                codeowners = Some(parsed.0.clone());
+                facts.diagnostics.extend(parsed.1.iter().cloned());
             }
             Err(d) => facts.diagnostics.push(*d),
         }

@@ -363,8 +363,10 @@ impl Server {
     /// disk matters only when the buffer differs from what was read.
     fn changed_on_disk(&mut self, uri: &Uri) {
         let rel = documents::rel_path(self.analyzer.root(), uri);
+        self.analyzer.disk_changed();
         if rel.as_deref().is_some_and(is_configuration) {
-            self.analyzer.configuration_changed();
+            // Each run reads the configuration afresh, and the cache's keys
+            // hold it: nothing parsed under the old one is reused.
             self.dirty = true;
             return;
         }
@@ -429,13 +431,22 @@ impl Server {
         }
         let files = findings.len();
         self.findings = findings;
-        self.last = Some(analysis);
+        // The last analysis is freed beside the next message, not before
+        // this one's log (a repo's graph and texts take milliseconds to free).
+        let old = self.last.replace(analysis);
+        let freeing = std::thread::Builder::new().spawn(move || drop(old));
+        drop(freeing);
         self.log(
             MessageType::LOG,
             format!(
-                "analyzed in {} ms (check {} ms, then converted and published): {files} file(s) with findings",
+                "analyzed in {} ms (check {} ms, then converted and published; {}): {files} file(s) with findings",
                 start.elapsed().as_millis(),
-                checked.as_millis()
+                checked.as_millis(),
+                if self.analyzer.walked() {
+                    "the repo walked"
+                } else {
+                    "nothing changed on disk: the last walk reused"
+                }
             ),
         );
     }
