@@ -273,3 +273,58 @@ fn settled_files_are_not_read_again_and_an_unchanged_check_is_replayed() {
         "pipelint: hashes   1 read, 43 known by their stamp"
     );
 }
+
+#[test]
+fn one_edited_model_reads_no_other_model_and_gives_the_same_result() {
+    let (_dir, repo, cache) = acme_copy();
+    // Stamps are trusted once files have been still for two seconds.
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    same_with_and_without(&repo, &cache, "first run");
+
+    // One model edited: the project is parsed afresh, but of its 23 files
+    // only the edited model is read (twice: for its hash when the
+    // project's entry is checked, then to render it), with what is always
+    // read: the project file, the macro and the singular test (5 reads).
+    // The other 14 models and the 5 schema files are known by their
+    // stamps (21 with the macro and test, whose stamps are asked before
+    // they are read), and their parts recalled by those hashes. Of the
+    // other counts: 10 files the entry's check met before the edited one
+    // and the 21 files outside the project.
+    let model = repo.join("dbt/models/broken/orders_typo.sql");
+    fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
+    let (edited, stderr) = timed(&repo, &cache, "json");
+    assert_eq!(
+        line(&stderr, "pipelint: hashes"),
+        "pipelint: hashes   5 read, 52 known by their stamp"
+    );
+    assert_eq!(
+        line(&stderr, "pipelint: parts"),
+        "pipelint: parts    19 reused, 1 made"
+    );
+    assert_eq!(
+        edited,
+        run(&repo, None).0,
+        "the same findings as a fresh parse"
+    );
+    same_with_and_without(&repo, &cache, "model edit");
+
+    // A lower size limit is another run's configuration: every part is
+    // made again, each known file is read, and one now over the limit is
+    // reported as a parse without the cache reports it.
+    let limited = |cache: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipelint"));
+        cmd.args(["check", "--format", "json", "--max-file-bytes", "400"])
+            .arg(&repo);
+        match cache {
+            Some(dir) => cmd.arg("--cache-dir").arg(dir),
+            None => cmd.arg("--no-cache"),
+        };
+        String::from_utf8(cmd.env_remove("CI").output().unwrap().stdout).unwrap()
+    };
+    let fresh = limited(None);
+    assert!(
+        fresh.contains("fct_orders.sql was not read"),
+        "a model is over the limit: {fresh}"
+    );
+    assert_eq!(limited(Some(&cache)), fresh);
+}

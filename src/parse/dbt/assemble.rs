@@ -16,14 +16,14 @@ use super::packages::{self, same_package, DeclaredPackage};
 use super::project::{join_rel, DbtProject};
 use super::schema_yaml::{read_schema_file, NodeProps, SchemaFacts};
 use super::template_scan::{rewrite_dbt_blocks, scan_calls, split_macros, CallKind};
-use super::{read_all, yaml::YNode};
+use super::yaml::YNode;
 use crate::cache::hash_parts;
 use crate::diagnostic::Diagnostic;
 use crate::facts::{
     Attributed, ConsumerFact, DataRef, DatasetFact, FileFacts, Ident, InlineAllow, JobFact,
     JobKind, Located, SourceFact,
 };
-use crate::parse::ParseContext;
+use crate::parse::{FileContent, ParseContext};
 use crate::span::Span;
 use crate::sql_dialect::SqlDialect;
 
@@ -153,31 +153,40 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     let mut facts = FileFacts::default();
     let (pkgs, missing) = load_packages(root, context, &mut facts);
     let files = classify(&pkgs);
-    let rels: Vec<Arc<str>> = files.iter().map(|f| f.rel.clone()).collect();
-    let texts: Vec<Option<Arc<str>>> = read_all(&rels, context)
-        .into_iter()
-        .map(|r| match r {
-            Ok(t) => Some(t),
-            Err(d) => {
-                facts.diagnostics.push(*d);
-                None
+    // Each file's content. Models, seeds and schema files may be known by
+    // their content hash alone (see `ParseContext::content`): a model's
+    // text is needed only to render it, a schema file's only to read its
+    // properties, and both are parts recalled by that hash; a seed's text
+    // is never needed. Macros, snapshots (their block names the node) and
+    // singular tests are read.
+    let contents: Vec<Option<FileContent>> = files
+        .par_iter()
+        .map(|f| {
+            let content = context.content(&f.rel)?;
+            if matches!(f.role, Role::Macro | Role::Snapshot | Role::Test) {
+                context.text_of(&content)?;
             }
+            Ok(content)
         })
+        .collect::<Vec<Result<FileContent, Box<Diagnostic>>>>()
+        .into_iter()
+        .map(|r| r.map_err(|d| facts.diagnostics.push(*d)).ok())
         .collect();
 
     // Macros.
     // Every stage below reads files in parallel and gathers in file order,
     // so the result is the one a sequential pass gives.
-    let of_role = |role: Role| -> Vec<(&Classified, &Arc<str>)> {
+    let of_role = |role: Role| -> Vec<(&Classified, &FileContent)> {
         files
             .iter()
-            .zip(&texts)
-            .filter_map(|(f, t)| Some((f, t.as_ref()?)))
+            .zip(&contents)
+            .filter_map(|(f, c)| Some((f, c.as_ref()?)))
             .filter(|(f, _)| f.role == role)
             .collect()
     };
     let split: Vec<_> = of_role(Role::Macro)
         .into_par_iter()
+        .filter_map(|(f, content)| Some((f, content.text()?)))
         .map(|(f, text)| {
             let (rewritten, _) = rewrite_dbt_blocks(text);
             let (defs, error) = split_macros(&rewritten);
@@ -199,20 +208,20 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     // Schema YAML, with Jinja in values rendered by a macro-less environment.
     let base = base_scope(&pkgs, &missing, context);
     let light = DbtJinja::new(base_scope(&pkgs, &missing, context), Vec::new());
-    let read: Vec<(SchemaFacts, Vec<InlineAllow>)> = of_role(Role::Schema)
+    let read: Vec<_> = of_role(Role::Schema)
         .into_par_iter()
-        .map(|(f, text)| {
+        .map(|(f, content)| {
             let package = &pkgs[f.package].project.name;
-            let key = || {
+            let key = |content: crate::cache::Hash| {
                 let fingerprint = light.fingerprint().to_le_bytes();
                 hash_parts([
                     &fingerprint[..],
                     f.rel.as_bytes(),
                     package.as_bytes(),
-                    text.as_bytes(),
+                    &content.to_le_bytes(),
                 ])
             };
-            context.remembered(&format!("schema:{}", f.rel), key, || {
+            context.remembered_from(&format!("schema:{}", f.rel), content, key, |text| {
                 let render = |s: &str| light.render_config(s, package);
                 let mut one = SchemaFacts::default();
                 read_schema_file(&f.rel, text, package, &render, &mut one);
@@ -221,9 +230,14 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         })
         .collect();
     let mut schema = SchemaFacts::default();
-    for (one, allows) in read {
-        schema.append(one);
-        facts.allows.extend(allows);
+    for result in read {
+        match result {
+            Ok((one, allows)) => {
+                schema.append(one);
+                facts.allows.extend(allows);
+            }
+            Err(d) => facts.diagnostics.push(*d),
+        }
     }
     facts.diagnostics.append(&mut schema.diagnostics);
 
@@ -243,15 +257,18 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     // Nodes and their configuration before rendering.
     let props = props_index(&schema);
     let mut nodes: Vec<PendingNode> = Vec::new();
+    // The content of each node's file, beside `nodes`.
+    let mut node_contents: Vec<&FileContent> = Vec::new();
     let mut singular = SingularTests::default();
-    for (f, text) in files.iter().zip(&texts) {
-        let Some(text) = text else { continue };
+    for (f, content) in files.iter().zip(&contents) {
+        let Some(content) = content else { continue };
         let pkg = &pkgs[f.package];
         let kind = match f.role {
             Role::Model => NodeKind::Model,
             Role::Snapshot => NodeKind::Snapshot,
             Role::Seed => NodeKind::Seed,
             Role::Test => {
+                let Some(text) = content.text() else { continue };
                 for call in scan_calls(text).0.iter().filter(|c| c.is_literal()) {
                     match (call.kind, call.args.as_slice()) {
                         (CallKind::Ref, [.., Some(name)]) => {
@@ -269,7 +286,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         };
         let stem = file_stem(&f.rel);
         let name = match kind {
-            NodeKind::Snapshot => match rewrite_dbt_blocks(text).1 {
+            NodeKind::Snapshot => match content.text().and_then(|t| rewrite_dbt_blocks(t).1) {
                 Some(name) => name,
                 None => continue,
             },
@@ -293,9 +310,6 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         if let Some(over) = &root_over {
             config.merge(over);
         }
-        if kind != NodeKind::Seed {
-            facts.allows.extend(template_allows(&f.rel, text));
-        }
         nodes.push(PendingNode {
             file: NodeFile {
                 package: pkg.project.name.clone(),
@@ -304,15 +318,11 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
                 rel: f.rel.clone(),
                 project_path: f.sub.clone(),
                 folders: f.folders.clone(),
-                text: if kind == NodeKind::Seed {
-                    Arc::from("")
-                } else {
-                    text.clone()
-                },
             },
             config,
             root_over,
         });
+        node_contents.push(content);
     }
 
     // The full environment, with macros and relations.
@@ -346,15 +356,35 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         );
     }
     let jinja = DbtJinja::new(scope, macros);
-    let rendered: Vec<Option<RenderedNode>> = nodes
+    // Each render keeps the allow comments of its template: the text is
+    // read only when the render is made afresh.
+    let rendered: Vec<Option<Result<(RenderedNode, Vec<InlineAllow>), _>>> = nodes
         .par_iter()
-        .map(|n| {
+        .zip(&node_contents)
+        .map(|(n, content)| {
             (n.file.kind != NodeKind::Seed).then(|| {
-                let key = || render_key(&jinja, &n.file, &n.config);
-                context.remembered(&format!("render:{}", n.file.rel), key, || {
-                    render_node(&jinja, &n.file, &n.config)
+                let key = |hash| render_key(&jinja, &n.file, hash, &n.config);
+                let part = format!("render:{}", n.file.rel);
+                context.remembered_from(&part, content, key, |text| {
+                    let allows = template_allows(&n.file.rel, text);
+                    (render_node(&jinja, &n.file, text, &n.config), allows)
                 })
             })
+        })
+        .collect();
+    // A file known by its hash that cannot be read now changed during the
+    // run: it is reported, and its node left unrendered.
+    let rendered: Vec<Option<RenderedNode>> = rendered
+        .into_iter()
+        .map(|r| match r? {
+            Ok((r, allows)) => {
+                facts.allows.extend(allows);
+                Some(r)
+            }
+            Err(d) => {
+                facts.diagnostics.push(*d);
+                None
+            }
         })
         .collect();
 
