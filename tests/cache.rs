@@ -120,22 +120,22 @@ fn parts(repo: &Path, cache: &Path) -> String {
 #[test]
 fn an_edited_project_renders_again_only_what_the_edit_reaches() {
     let (_dir, repo, cache) = acme_copy();
-    // 15 models and 5 schema files.
-    assert_eq!(parts(&repo, &cache), "pipelint: parts    0 reused, 20 made");
+    // 15 models, 5 schema files and 1 macro file.
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    0 reused, 21 made");
     same_with_and_without(&repo, &cache, "first run");
 
     // One model edited: only it renders again.
     let model = repo.join("dbt/models/broken/orders_typo.sql");
     fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
-    assert_eq!(parts(&repo, &cache), "pipelint: parts    19 reused, 1 made");
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    20 reused, 1 made");
     same_with_and_without(&repo, &cache, "model edit");
 
-    // A macro edited: every model renders with it again; schema files do
-    // not call macros.
+    // A macro edited: its file is split again and every model renders with
+    // it again; schema files do not call macros.
     let r#macro = repo.join("dbt/macros/cents_to_dollars.sql");
     let text = fs::read_to_string(&r#macro).unwrap();
     fs::write(&r#macro, text.replace("100.0", "{{ ref('stg_orders') }}")).unwrap();
-    assert_eq!(parts(&repo, &cache), "pipelint: parts    5 reused, 15 made");
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    5 reused, 16 made");
     same_with_and_without(&repo, &cache, "macro edit");
 
     // An alias set in a schema file: what `ref()` returns changes for
@@ -151,7 +151,7 @@ fn an_edited_project_renders_again_only_what_the_edit_reaches() {
         ),
     )
     .unwrap();
-    assert_eq!(parts(&repo, &cache), "pipelint: parts    4 reused, 16 made");
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    5 reused, 16 made");
     same_with_and_without(&repo, &cache, "alias in schema YAML");
 }
 
@@ -284,22 +284,22 @@ fn one_edited_model_reads_no_other_model_and_gives_the_same_result() {
     // One model edited: the project is parsed afresh, but of its 23 files
     // only the edited model is read (twice: for its hash when the
     // project's entry is checked, then to render it), with what is always
-    // read: the project file, the macro and the singular test (5 reads).
-    // The other 14 models and the 5 schema files are known by their
-    // stamps (21 with the macro and test, whose stamps are asked before
-    // they are read), and their parts recalled by those hashes. Of the
-    // other counts: 10 files the entry's check met before the edited one
-    // and the 21 files outside the project.
+    // read: the project file and the singular test (4 reads). The other
+    // 14 models, the 5 schema files and the macro file are known by their
+    // stamps (21 with the test, whose stamp is asked before it is read),
+    // and their parts recalled by those hashes. Of the other counts: 10
+    // files the entry's check met before the edited one and the 21 files
+    // outside the project.
     let model = repo.join("dbt/models/broken/orders_typo.sql");
     fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
     let (edited, stderr) = timed(&repo, &cache, "json");
     assert_eq!(
         line(&stderr, "pipelint: hashes"),
-        "pipelint: hashes   5 read, 52 known by their stamp"
+        "pipelint: hashes   4 read, 52 known by their stamp"
     );
     assert_eq!(
         line(&stderr, "pipelint: parts"),
-        "pipelint: parts    19 reused, 1 made"
+        "pipelint: parts    20 reused, 1 made"
     );
     assert_eq!(
         edited,

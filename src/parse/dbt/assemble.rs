@@ -153,17 +153,16 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     let mut facts = FileFacts::default();
     let (pkgs, missing) = load_packages(root, context, &mut facts);
     let files = classify(&pkgs);
-    // Each file's content. Models, seeds and schema files may be known by
-    // their content hash alone (see `ParseContext::content`): a model's
-    // text is needed only to render it, a schema file's only to read its
-    // properties, and both are parts recalled by that hash; a seed's text
-    // is never needed. Macros, snapshots (their block names the node) and
-    // singular tests are read.
+    // Each file's content. A file may be known by its content hash alone
+    // (see `ParseContext::content`): what is made of a macro file, a
+    // snapshot's name, a model's render and a schema file's properties
+    // are parts recalled by that hash, and a seed's text is never needed.
+    // Singular tests (few) are read.
     let contents: Vec<Option<FileContent>> = files
         .par_iter()
         .map(|f| {
             let content = context.content(&f.rel)?;
-            if matches!(f.role, Role::Macro | Role::Snapshot | Role::Test) {
+            if f.role == Role::Test {
                 context.text_of(&content)?;
             }
             Ok(content)
@@ -186,23 +185,52 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     };
     let split: Vec<_> = of_role(Role::Macro)
         .into_par_iter()
-        .filter_map(|(f, content)| Some((f, content.text()?)))
-        .map(|(f, text)| {
-            let (rewritten, _) = rewrite_dbt_blocks(text);
-            let (defs, error) = split_macros(&rewritten);
-            let error =
-                error.map(|(message, offset)| template_error(&f.rel, text, offset, &message));
-            (f.package, defs, error)
+        .map(|(f, content)| {
+            let part = format!("macros:{}", f.rel);
+            let split = context.remembered_from(&part, content, file_key(&f.rel), |text| {
+                let (rewritten, _) = rewrite_dbt_blocks(text);
+                let (defs, error) = split_macros(&rewritten);
+                let error =
+                    error.map(|(message, offset)| template_error(&f.rel, text, offset, &message));
+                (defs, error)
+            });
+            (f.package, split)
         })
         .collect();
     let mut macros = Vec::new();
-    for (package, defs, error) in split {
+    for (package, split) in split {
+        let (defs, error) = match split {
+            Ok(split) => split,
+            Err(d) => (Vec::new(), Some(*d)),
+        };
         facts.diagnostics.extend(error);
         macros.extend(defs.into_iter().map(|m| MacroDef {
             package: pkgs[package].project.name.clone(),
             name: m.name,
             source: m.source,
         }));
+    }
+
+    // The name each snapshot's block gives it (none: not a snapshot).
+    let snapshot_names: Vec<_> = of_role(Role::Snapshot)
+        .into_par_iter()
+        .map(|(f, content)| {
+            let part = format!("snapshot:{}", f.rel);
+            let name = context.remembered_from(&part, content, file_key(&f.rel), |text| {
+                rewrite_dbt_blocks(text).1
+            });
+            (f.rel.as_ref(), name)
+        })
+        .collect();
+    let mut snapshot_name: BTreeMap<&str, String> = BTreeMap::new();
+    for (rel, name) in snapshot_names {
+        match name {
+            Ok(Some(name)) => {
+                snapshot_name.insert(rel, name);
+            }
+            Ok(None) => {}
+            Err(d) => facts.diagnostics.push(*d),
+        }
     }
 
     // Schema YAML, with Jinja in values rendered by a macro-less environment.
@@ -256,9 +284,9 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
 
     // Nodes and their configuration before rendering.
     let props = props_index(&schema);
-    let mut nodes: Vec<PendingNode> = Vec::new();
+    let mut nodes: Vec<PendingNode> = Vec::with_capacity(files.len());
     // The content of each node's file, beside `nodes`.
-    let mut node_contents: Vec<&FileContent> = Vec::new();
+    let mut node_contents: Vec<&FileContent> = Vec::with_capacity(files.len());
     let mut singular = SingularTests::default();
     for (f, content) in files.iter().zip(&contents) {
         let Some(content) = content else { continue };
@@ -286,7 +314,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         };
         let stem = file_stem(&f.rel);
         let name = match kind {
-            NodeKind::Snapshot => match content.text().and_then(|t| rewrite_dbt_blocks(t).1) {
+            NodeKind::Snapshot => match snapshot_name.remove(f.rel.as_ref()) {
                 Some(name) => name,
                 None => continue,
             },
@@ -302,7 +330,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         // YAML, `config()` in the file, and for a package's node the root
         // project's dbt_project.yml over all of them.
         let mut config = trees[f.package][tree].resolve(&pkg.project.name, &folders, &name);
-        if let Some(p) = props.get(&(kind, pkg.project.name.clone(), name.clone())) {
+        if let Some(p) = props.get(&(kind, pkg.project.name.as_str(), name.as_str())) {
             config.merge(&p.config);
         }
         let root_over =
@@ -404,10 +432,14 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     facts
 }
 
+/// The key of a part made of one file alone, given its content hash: the
+/// file's path (its diagnostics name it) and that hash.
+fn file_key(rel: &str) -> impl Fn(crate::cache::Hash) -> crate::cache::Hash + '_ {
+    move |content| hash_parts([rel.as_bytes(), &content.to_le_bytes()])
+}
+
 /// Node properties by (kind, package, name).
-pub(super) fn props_index(
-    schema: &SchemaFacts,
-) -> BTreeMap<(NodeKind, String, String), &NodeProps> {
+pub(super) fn props_index(schema: &SchemaFacts) -> Props<'_> {
     schema
         .models
         .iter()
@@ -416,12 +448,15 @@ pub(super) fn props_index(
         .chain(schema.snapshots.iter().map(|p| (NodeKind::Snapshot, p)))
         .flat_map(|(k, p)| {
             // A versioned model's files are its versions (`dim_v2.sql`).
-            std::iter::once(p.name.clone())
-                .chain(p.versions.iter().map(|(_, stem)| stem.clone()))
-                .map(move |name| ((k, p.package.clone(), name), p))
+            std::iter::once(p.name.as_str())
+                .chain(p.versions.iter().map(|(_, stem)| stem.as_str()))
+                .map(move |name| ((k, p.package.as_str(), name), p))
         })
         .collect()
 }
+
+/// Node properties by (kind, package, name), as [`props_index`] makes them.
+pub(super) type Props<'a> = BTreeMap<(NodeKind, &'a str, &'a str), &'a NodeProps>;
 
 /// Turns nodes, what rendering (or dbt's manifest) found in them, and the
 /// schema YAML into facts: jobs, datasets, sources, consumers, and one
@@ -435,7 +470,7 @@ pub(super) fn emit(
     nodes: Vec<PendingNode>,
     rendered: Vec<Option<RenderedNode>>,
     schema: &SchemaFacts,
-    props: &BTreeMap<(NodeKind, String, String), &NodeProps>,
+    props: &Props,
     singular: &SingularTests,
 ) {
     let groups: BTreeMap<&str, &Setting<String>> = schema
@@ -444,7 +479,8 @@ pub(super) fn emit(
         .filter_map(|g| Some((g.name.as_str(), g.owner.as_ref()?)))
         .collect();
     // Final configuration (config() calls win) and the enabled nodes.
-    let mut finals: Vec<(NodeFile, PartialConfig, Option<RenderedNode>)> = Vec::new();
+    let mut finals: Vec<(NodeFile, PartialConfig, Option<RenderedNode>)> =
+        Vec::with_capacity(nodes.len());
     for (pending, r) in nodes.into_iter().zip(rendered) {
         let (node, mut config) = (pending.file, pending.config);
         if let Some(r) = &r {
@@ -476,9 +512,12 @@ pub(super) fn emit(
     let mut unattributed: BTreeSet<String> = BTreeSet::new();
     let mut namespace_uses: BTreeSet<String> = BTreeSet::new();
     let snapshot_sources = snapshot_sources(&finals, schema);
-    let mut jobs = Vec::new();
+    // Built once, on the first unresolved ref that needs it.
+    let nearest = std::cell::OnceCell::new();
+    let mut jobs = Vec::with_capacity(finals.len());
+    facts.datasets.reserve(finals.len() + schema.sources.len());
     for (node, config, r) in &finals {
-        let props = props.get(&(node.kind, node.package.clone(), node.name.clone()));
+        let props = props.get(&(node.kind, node.package.as_str(), node.name.as_str()));
         let span = props.map_or_else(|| Span::file_start(&node.rel), |p| p.span.clone());
         let (job_kind, prefix) = match node.kind {
             NodeKind::Model => (JobKind::Model, "model"),
@@ -551,7 +590,10 @@ pub(super) fn emit(
                             .as_deref()
                             .filter(|p| missing_names.contains(p))
                             .map(str::to_string);
-                        let near = crate::suggest::closest(name, known.iter().copied()).is_some();
+                        let near = nearest
+                            .get_or_init(|| crate::suggest::Nearest::new(known.iter().copied()))
+                            .closest(name)
+                            .is_some();
                         if target.is_some() || (package.is_none() && !near) {
                             job.partial = true;
                             match target {
@@ -968,6 +1010,27 @@ pub(super) fn classify(pkgs: &[Package]) -> Vec<Classified> {
         } else {
             format!("{}/", p.dir)
         };
+        // Each resource path as the prefix of the files under it.
+        let folder = |paths: &[String]| -> Vec<String> {
+            paths
+                .iter()
+                .map(|base| {
+                    if base.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{base}/")
+                    }
+                })
+                .collect()
+        };
+        let [macro_paths, snapshot_paths, model_paths, seed_paths, test_paths] = [
+            &p.macro_paths,
+            &p.snapshot_paths,
+            &p.model_paths,
+            &p.seed_paths,
+            &p.test_paths,
+        ]
+        .map(|paths| folder(paths));
         for rel in &pkg.files {
             let Some(sub) = rel.strip_prefix(&prefix) else {
                 continue;
@@ -978,42 +1041,38 @@ pub(super) fn classify(pkgs: &[Package]) -> Vec<Classified> {
                 .to_ascii_lowercase();
             let under = |paths: &[String]| {
                 paths.iter().find_map(|base| {
-                    let rest = if base.is_empty() {
-                        Some(sub)
-                    } else {
-                        sub.strip_prefix(&format!("{base}/"))
-                    }?;
+                    let rest = sub.strip_prefix(base.as_str())?;
                     let mut folders: Vec<String> = rest.split('/').map(str::to_string).collect();
                     folders.pop();
                     Some(folders)
                 })
             };
             let is_yaml = ext == "yml" || ext == "yaml";
-            let found = if let Some(folders) = under(&p.macro_paths) {
+            let found = if let Some(folders) = under(&macro_paths) {
                 match ext.as_str() {
                     "sql" => Some((Role::Macro, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
                     _ => None,
                 }
-            } else if let Some(folders) = under(&p.snapshot_paths) {
+            } else if let Some(folders) = under(&snapshot_paths) {
                 match ext.as_str() {
                     "sql" => Some((Role::Snapshot, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
                     _ => None,
                 }
-            } else if let Some(folders) = under(&p.model_paths) {
+            } else if let Some(folders) = under(&model_paths) {
                 match ext.as_str() {
                     "sql" => Some((Role::Model, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
                     _ => None,
                 }
-            } else if let Some(folders) = under(&p.seed_paths) {
+            } else if let Some(folders) = under(&seed_paths) {
                 match ext.as_str() {
                     "csv" => Some((Role::Seed, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
                     _ => None,
                 }
-            } else if let Some(folders) = under(&p.test_paths) {
+            } else if let Some(folders) = under(&test_paths) {
                 match ext.as_str() {
                     "sql" => Some((Role::Test, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
