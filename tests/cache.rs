@@ -277,29 +277,42 @@ fn settled_files_are_not_read_again_and_an_unchanged_check_is_replayed() {
 #[test]
 fn one_edited_model_reads_no_other_model_and_gives_the_same_result() {
     let (_dir, repo, cache) = acme_copy();
+    // A snapshot (its block names it) and a seed, which acme lacks.
+    fs::create_dir_all(repo.join("dbt/snapshots")).unwrap();
+    fs::write(
+        repo.join("dbt/snapshots/orders_history.sql"),
+        "{% snapshot orders_history %}\n{{ config(target_schema='snapshots', unique_key='order_id', strategy='check', check_cols='all') }}\nselect * from {{ ref('stg_orders') }}\n{% endsnapshot %}\n",
+    )
+    .unwrap();
+    fs::create_dir_all(repo.join("dbt/seeds")).unwrap();
+    fs::write(
+        repo.join("dbt/seeds/country_codes.csv"),
+        "code,name\nDE,Germany\nFR,France\n",
+    )
+    .unwrap();
     // Stamps are trusted once files have been still for two seconds.
     std::thread::sleep(std::time::Duration::from_millis(3100));
     same_with_and_without(&repo, &cache, "first run");
 
-    // One model edited: the project is parsed afresh, but of its 23 files
+    // One model edited: the project is parsed afresh, but of its 25 files
     // only the edited model is read (twice: for its hash when the
     // project's entry is checked, then to render it), with what is always
     // read: the project file and the singular test (4 reads). The other
-    // 14 models, the 5 schema files and the macro file are known by their
-    // stamps (21 with the test, whose stamp is asked before it is read),
-    // and their parts recalled by those hashes. Of the other counts: 10
-    // files the entry's check met before the edited one and the 21 files
-    // outside the project.
+    // 14 models, the 5 schema files, the macro file, the snapshot and the
+    // seed are known by their stamps (23 with the test, whose stamp is
+    // asked before it is read), and their parts recalled by those hashes.
+    // Of the other counts: 10 files the entry's check met before the
+    // edited one and the 21 files outside the project.
     let model = repo.join("dbt/models/broken/orders_typo.sql");
     fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
     let (edited, stderr) = timed(&repo, &cache, "json");
     assert_eq!(
         line(&stderr, "pipelint: hashes"),
-        "pipelint: hashes   4 read, 52 known by their stamp"
+        "pipelint: hashes   4 read, 54 known by their stamp"
     );
     assert_eq!(
         line(&stderr, "pipelint: parts"),
-        "pipelint: parts    20 reused, 1 made"
+        "pipelint: parts    22 reused, 1 made"
     );
     assert_eq!(
         edited,
