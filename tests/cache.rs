@@ -319,6 +319,9 @@ fn one_edited_model_reads_no_other_model_and_gives_the_same_result() {
         run(&repo, None).0,
         "the same findings as a fresh parse"
     );
+    for node in ["snapshot:acme.orders_history", "seed:acme.country_codes"] {
+        assert!(edited.contains(&format!("\"node\": \"{node}\"")), "{node}");
+    }
     same_with_and_without(&repo, &cache, "model edit");
 
     // A lower size limit is another run's configuration: every part is
