@@ -120,22 +120,22 @@ fn parts(repo: &Path, cache: &Path) -> String {
 #[test]
 fn an_edited_project_renders_again_only_what_the_edit_reaches() {
     let (_dir, repo, cache) = acme_copy();
-    // 15 models and 5 schema files.
-    assert_eq!(parts(&repo, &cache), "pipelint: parts    0 reused, 20 made");
+    // 15 models, 5 schema files and 1 macro file.
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    0 reused, 21 made");
     same_with_and_without(&repo, &cache, "first run");
 
     // One model edited: only it renders again.
     let model = repo.join("dbt/models/broken/orders_typo.sql");
     fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
-    assert_eq!(parts(&repo, &cache), "pipelint: parts    19 reused, 1 made");
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    20 reused, 1 made");
     same_with_and_without(&repo, &cache, "model edit");
 
-    // A macro edited: every model renders with it again; schema files do
-    // not call macros.
+    // A macro edited: its file is split again and every model renders with
+    // it again; schema files do not call macros.
     let r#macro = repo.join("dbt/macros/cents_to_dollars.sql");
     let text = fs::read_to_string(&r#macro).unwrap();
     fs::write(&r#macro, text.replace("100.0", "{{ ref('stg_orders') }}")).unwrap();
-    assert_eq!(parts(&repo, &cache), "pipelint: parts    5 reused, 15 made");
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    5 reused, 16 made");
     same_with_and_without(&repo, &cache, "macro edit");
 
     // An alias set in a schema file: what `ref()` returns changes for
@@ -151,7 +151,7 @@ fn an_edited_project_renders_again_only_what_the_edit_reaches() {
         ),
     )
     .unwrap();
-    assert_eq!(parts(&repo, &cache), "pipelint: parts    4 reused, 16 made");
+    assert_eq!(parts(&repo, &cache), "pipelint: parts    5 reused, 16 made");
     same_with_and_without(&repo, &cache, "alias in schema YAML");
 }
 
@@ -272,4 +272,75 @@ fn settled_files_are_not_read_again_and_an_unchanged_check_is_replayed() {
         line(&stderr, "pipelint: hashes"),
         "pipelint: hashes   1 read, 43 known by their stamp"
     );
+}
+
+#[test]
+fn one_edited_model_reads_no_other_model_and_gives_the_same_result() {
+    let (_dir, repo, cache) = acme_copy();
+    // A snapshot (its block names it) and a seed, which acme lacks.
+    fs::create_dir_all(repo.join("dbt/snapshots")).unwrap();
+    fs::write(
+        repo.join("dbt/snapshots/orders_history.sql"),
+        "{% snapshot orders_history %}\n{{ config(target_schema='snapshots', unique_key='order_id', strategy='check', check_cols='all') }}\nselect * from {{ ref('stg_orders') }}\n{% endsnapshot %}\n",
+    )
+    .unwrap();
+    fs::create_dir_all(repo.join("dbt/seeds")).unwrap();
+    fs::write(
+        repo.join("dbt/seeds/country_codes.csv"),
+        "code,name\nDE,Germany\nFR,France\n",
+    )
+    .unwrap();
+    // Stamps are trusted once files have been still for two seconds.
+    std::thread::sleep(std::time::Duration::from_millis(3100));
+    same_with_and_without(&repo, &cache, "first run");
+
+    // One model edited: the project is parsed afresh, but of its 25 files
+    // only the edited model is read (twice: for its hash when the
+    // project's entry is checked, then to render it), with what is always
+    // read: the project file and the singular test (4 reads). The other
+    // 14 models, the 5 schema files, the macro file, the snapshot and the
+    // seed are known by their stamps (23 with the test, whose stamp is
+    // asked before it is read), and their parts recalled by those hashes.
+    // Of the other counts: 10 files the entry's check met before the
+    // edited one and the 21 files outside the project.
+    let model = repo.join("dbt/models/broken/orders_typo.sql");
+    fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
+    let (edited, stderr) = timed(&repo, &cache, "json");
+    assert_eq!(
+        line(&stderr, "pipelint: hashes"),
+        "pipelint: hashes   4 read, 54 known by their stamp"
+    );
+    assert_eq!(
+        line(&stderr, "pipelint: parts"),
+        "pipelint: parts    22 reused, 1 made"
+    );
+    assert_eq!(
+        edited,
+        run(&repo, None).0,
+        "the same findings as a fresh parse"
+    );
+    for node in ["snapshot:acme.orders_history", "seed:acme.country_codes"] {
+        assert!(edited.contains(&format!("\"node\": \"{node}\"")), "{node}");
+    }
+    same_with_and_without(&repo, &cache, "model edit");
+
+    // A lower size limit is another run's configuration: every part is
+    // made again, each known file is read, and one now over the limit is
+    // reported as a parse without the cache reports it.
+    let limited = |cache: Option<&Path>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_pipelint"));
+        cmd.args(["check", "--format", "json", "--max-file-bytes", "400"])
+            .arg(&repo);
+        match cache {
+            Some(dir) => cmd.arg("--cache-dir").arg(dir),
+            None => cmd.arg("--no-cache"),
+        };
+        String::from_utf8(cmd.env_remove("CI").output().unwrap().stdout).unwrap()
+    };
+    let fresh = limited(None);
+    assert!(
+        fresh.contains("fct_orders.sql was not read"),
+        "a model is over the limit: {fresh}"
+    );
+    assert_eq!(limited(Some(&cache)), fresh);
 }

@@ -7,7 +7,7 @@
 //! with their entry from run to run and are dropped with it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use super::{FactCache, Hash};
 
@@ -44,6 +44,9 @@ pub struct Memo {
     /// What every part's key holds besides its own key: the run's
     /// version, configuration, limits and options.
     salt: Hash,
+    /// Files known unchanged by their stamp and not read (yet) by this
+    /// parse, with their content hashes (see [`Memo::known`]).
+    unread: Arc<Mutex<HashMap<Arc<str>, Hash>>>,
 }
 
 impl Memo {
@@ -54,7 +57,41 @@ impl Memo {
             cache,
             prefix: Arc::from(prefix(slot)),
             salt,
+            unread: Arc::default(),
         }
+    }
+
+    /// The content hash of the discovered file `rel` at `path` when an
+    /// earlier run took it under the file's current stamp (the stamp rule
+    /// of [`super::stamp`]): the parser may then go without its text while
+    /// the parts made from it are recalled. The file is listed as unread
+    /// until [`Memo::read`] says otherwise. A hash is only ever taken of a
+    /// text read whole, so a file known by it reads again (see
+    /// [`super::stamp::Stamp::readable`]): its parts need not be made to
+    /// find out.
+    pub fn known(&self, rel: &Arc<str>, path: &std::path::Path) -> Option<Hash> {
+        let stamp = self
+            .cache
+            .stamp_of(path)
+            .filter(super::stamp::Stamp::readable)?;
+        let hash = self.cache.known_hash(rel, stamp)?;
+        if let Ok(mut unread) = self.unread.lock() {
+            unread.insert(rel.clone(), hash);
+        }
+        Some(hash)
+    }
+
+    /// Records that the parser read the text of `rel` after all.
+    pub fn read(&self, rel: &str) {
+        if let Ok(mut unread) = self.unread.lock() {
+            unread.remove(rel);
+        }
+    }
+
+    /// The content hash of `rel` when the parser knew it by its stamp
+    /// ([`Memo::known`]) and never read its text.
+    pub fn unread(&self, rel: &str) -> Option<Hash> {
+        self.unread.lock().ok()?.get(rel).copied()
     }
 
     /// The cache the parts are kept in (it may keep texts too, see
@@ -71,20 +108,36 @@ impl Memo {
     where
         T: serde::Serialize + serde::de::DeserializeOwned,
     {
-        let slot: Arc<str> = Arc::from(format!("{}{part}", self.prefix));
-        let key = super::hash_parts([&self.salt.to_le_bytes()[..], &key.to_le_bytes()]);
-        if let Some(value) = self
-            .cache
-            .recall_part(slot.clone(), key)
-            .and_then(|bytes| postcard::from_bytes::<T>(&bytes).ok())
-        {
+        if let Some(value) = self.recall(part, key) {
             return value;
         }
         let value = make();
-        if let Ok(bytes) = postcard::to_stdvec(&value) {
-            self.cache.remember_part(slot, key, bytes);
-        }
+        self.keep(part, key, &value);
         value
+    }
+
+    /// The part named `part` an earlier run made under `key`, when it
+    /// did (and it decodes); it is kept for the next run.
+    pub fn recall<T: serde::de::DeserializeOwned>(&self, part: &str, key: Hash) -> Option<T> {
+        let bytes = self.cache.recall_part(self.slot(part), self.salted(key))?;
+        postcard::from_bytes::<T>(&bytes).ok()
+    }
+
+    /// Keeps `value`, made under `key`, as the part named `part` for the
+    /// next run.
+    pub fn keep<T: serde::Serialize>(&self, part: &str, key: Hash, value: &T) {
+        if let Ok(bytes) = postcard::to_stdvec(value) {
+            self.cache
+                .remember_part(self.slot(part), self.salted(key), bytes);
+        }
+    }
+
+    fn slot(&self, part: &str) -> Arc<str> {
+        Arc::from(format!("{}{part}", self.prefix))
+    }
+
+    fn salted(&self, key: Hash) -> Hash {
+        super::hash_parts([&self.salt.to_le_bytes()[..], &key.to_le_bytes()])
     }
 }
 

@@ -57,6 +57,15 @@ impl Stamp {
         Stamp::settled_if(path, std::fs::Metadata::is_file)
     }
 
+    /// Whether the file is within the size limit a read enforces
+    /// (`--max-file-bytes`): only then does a content hash known under
+    /// this stamp stand for a read (every other way a read fails, but a
+    /// change of permissions, is decided by the content, which the hash
+    /// holds; a change of permissions changes the stamp).
+    pub fn readable(&self) -> bool {
+        self.len <= crate::limits::get().file_bytes
+    }
+
     /// The stamp of the folder at `path`: it changes when an entry is
     /// added, removed or renamed in it.
     pub fn settled_folder(path: &Path) -> Option<Stamp> {

@@ -2,6 +2,7 @@
 
 pub mod airflow;
 pub mod codeowners;
+pub mod content;
 pub mod dbt;
 pub mod inline_allow;
 pub mod manifest;
@@ -25,6 +26,7 @@ use crate::sql_dialect::SqlDialect;
 use crate::workspace::Workspace;
 
 pub use codeowners::CodeOwners;
+pub use content::FileContent;
 
 /// What every parser may know besides its own file.
 #[derive(Debug)]
@@ -85,8 +87,11 @@ impl ParseContext {
             // A discovered file's text may be known from an earlier run.
             Some(memo) if !buffered && self.paths.contains(rel) => {
                 let path = self.root.join(rel.as_ref());
-                memo.cache()
-                    .text(rel, &path, || read_text(&path, rel).map(Arc::from))?
+                let text = memo
+                    .cache()
+                    .text(rel, &path, || read_text(&path, rel).map(Arc::from))?;
+                memo.read(rel);
+                text
             }
             _ => overlaid(self.overlay.as_ref(), rel, || {
                 if self.paths.contains(rel) {
@@ -321,7 +326,8 @@ impl<'c> CacheKeys<'c> {
 
     /// The content hash of the file at `rel`, as [`ParseContext::read`]
     /// reads it. A discovered file whose stamp is the one an earlier run
-    /// hashed it under is not read: it is listed in the sources unread.
+    /// hashed it under is not read: it is listed in the sources unread,
+    /// unless it is now over the size limit (then the read reports it).
     fn content_hash(
         &self,
         rel: &Arc<str>,
@@ -334,7 +340,7 @@ impl<'c> CacheKeys<'c> {
         let stamp = (!buffered && context.paths.contains(rel))
             .then(|| self.cache.stamp_of(&context.root.join(rel.as_ref())))
             .flatten();
-        if let Some(stamp) = stamp {
+        if let Some(stamp) = stamp.filter(crate::cache::stamp::Stamp::readable) {
             if let Some(known) = self.cache.known_hash(rel, stamp) {
                 let path: Arc<std::path::Path> = Arc::from(context.root.join(rel.as_ref()));
                 context.sources.insert_unread(rel.clone(), path);
@@ -379,7 +385,16 @@ impl<'c> CacheKeys<'c> {
         let facts = dbt::parse_project(project, &own);
         let mut reads = Vec::new();
         let mut all_discovered = true;
+        let memo = own.memo.as_ref();
         for rel in own.sources.files() {
+            // Known by its stamp and never read: its hash is the stamp's
+            // (already recorded for the next run), its text read if asked.
+            if let Some(content) = memo.and_then(|m| m.unread(&rel)) {
+                reads.push((rel.clone(), content));
+                let path = context.root.join(rel.as_ref());
+                context.sources.insert_unread(rel, Arc::from(path));
+                continue;
+            }
             if let Some(text) = own.sources.get(&rel) {
                 let discovered = context.paths.contains(&rel);
                 all_discovered &= discovered;

@@ -16,14 +16,14 @@ use super::packages::{self, same_package, DeclaredPackage};
 use super::project::{join_rel, DbtProject};
 use super::schema_yaml::{read_schema_file, NodeProps, SchemaFacts};
 use super::template_scan::{rewrite_dbt_blocks, scan_calls, split_macros, CallKind};
-use super::{read_all, yaml::YNode};
+use super::yaml::YNode;
 use crate::cache::hash_parts;
 use crate::diagnostic::Diagnostic;
 use crate::facts::{
     Attributed, ConsumerFact, DataRef, DatasetFact, FileFacts, Ident, InlineAllow, JobFact,
     JobKind, Located, SourceFact,
 };
-use crate::parse::ParseContext;
+use crate::parse::{FileContent, ParseContext};
 use crate::span::Span;
 use crate::sql_dialect::SqlDialect;
 
@@ -153,41 +153,56 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     let mut facts = FileFacts::default();
     let (pkgs, missing) = load_packages(root, context, &mut facts);
     let files = classify(&pkgs);
-    let rels: Vec<Arc<str>> = files.iter().map(|f| f.rel.clone()).collect();
-    let texts: Vec<Option<Arc<str>>> = read_all(&rels, context)
-        .into_iter()
-        .map(|r| match r {
-            Ok(t) => Some(t),
-            Err(d) => {
-                facts.diagnostics.push(*d);
-                None
+    // Each file's content. A file may be known by its content hash alone
+    // (see `ParseContext::content`): what is made of a macro file, a
+    // snapshot's name, a model's render and a schema file's properties
+    // are parts recalled by that hash, and a seed's text is never needed.
+    // Singular tests (few) are read.
+    let contents: Vec<Option<FileContent>> = files
+        .par_iter()
+        .map(|f| {
+            let content = context.content(&f.rel)?;
+            if f.role == Role::Test {
+                context.text_of(&content)?;
             }
+            Ok(content)
         })
+        .collect::<Vec<Result<FileContent, Box<Diagnostic>>>>()
+        .into_iter()
+        .map(|r| r.map_err(|d| facts.diagnostics.push(*d)).ok())
         .collect();
 
     // Macros.
     // Every stage below reads files in parallel and gathers in file order,
     // so the result is the one a sequential pass gives.
-    let of_role = |role: Role| -> Vec<(&Classified, &Arc<str>)> {
+    let of_role = |role: Role| -> Vec<(&Classified, &FileContent)> {
         files
             .iter()
-            .zip(&texts)
-            .filter_map(|(f, t)| Some((f, t.as_ref()?)))
+            .zip(&contents)
+            .filter_map(|(f, c)| Some((f, c.as_ref()?)))
             .filter(|(f, _)| f.role == role)
             .collect()
     };
     let split: Vec<_> = of_role(Role::Macro)
         .into_par_iter()
-        .map(|(f, text)| {
-            let (rewritten, _) = rewrite_dbt_blocks(text);
-            let (defs, error) = split_macros(&rewritten);
-            let error =
-                error.map(|(message, offset)| template_error(&f.rel, text, offset, &message));
-            (f.package, defs, error)
+        .map(|(f, content)| {
+            let part = format!("macros:{}", f.rel);
+            let split = context.remembered_from(&part, content, file_key(&f.rel), |text| {
+                let (rewritten, _) = rewrite_dbt_blocks(text);
+                let (defs, error) = split_macros(&rewritten);
+                let error =
+                    error.map(|(message, offset)| template_error(&f.rel, text, offset, &message));
+                (defs, error)
+            });
+            (f.package, split)
         })
         .collect();
     let mut macros = Vec::new();
-    for (package, defs, error) in split {
+    for (package, split) in split {
+        let (defs, error) = match split {
+            Ok(split) => split,
+            Err(d) => (Vec::new(), Some(*d)),
+        };
         facts.diagnostics.extend(error);
         macros.extend(defs.into_iter().map(|m| MacroDef {
             package: pkgs[package].project.name.clone(),
@@ -196,23 +211,45 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         }));
     }
 
+    // The name each snapshot's block gives it (none: not a snapshot).
+    let snapshot_names: Vec<_> = of_role(Role::Snapshot)
+        .into_par_iter()
+        .map(|(f, content)| {
+            let part = format!("snapshot:{}", f.rel);
+            let name = context.remembered_from(&part, content, file_key(&f.rel), |text| {
+                rewrite_dbt_blocks(text).1
+            });
+            (f.rel.as_ref(), name)
+        })
+        .collect();
+    let mut snapshot_name: BTreeMap<&str, String> = BTreeMap::new();
+    for (rel, name) in snapshot_names {
+        match name {
+            Ok(Some(name)) => {
+                snapshot_name.insert(rel, name);
+            }
+            Ok(None) => {}
+            Err(d) => facts.diagnostics.push(*d),
+        }
+    }
+
     // Schema YAML, with Jinja in values rendered by a macro-less environment.
     let base = base_scope(&pkgs, &missing, context);
     let light = DbtJinja::new(base_scope(&pkgs, &missing, context), Vec::new());
-    let read: Vec<(SchemaFacts, Vec<InlineAllow>)> = of_role(Role::Schema)
+    let read: Vec<_> = of_role(Role::Schema)
         .into_par_iter()
-        .map(|(f, text)| {
+        .map(|(f, content)| {
             let package = &pkgs[f.package].project.name;
-            let key = || {
+            let key = |content: crate::cache::Hash| {
                 let fingerprint = light.fingerprint().to_le_bytes();
                 hash_parts([
                     &fingerprint[..],
                     f.rel.as_bytes(),
                     package.as_bytes(),
-                    text.as_bytes(),
+                    &content.to_le_bytes(),
                 ])
             };
-            context.remembered(&format!("schema:{}", f.rel), key, || {
+            context.remembered_from(&format!("schema:{}", f.rel), content, key, |text| {
                 let render = |s: &str| light.render_config(s, package);
                 let mut one = SchemaFacts::default();
                 read_schema_file(&f.rel, text, package, &render, &mut one);
@@ -221,9 +258,14 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         })
         .collect();
     let mut schema = SchemaFacts::default();
-    for (one, allows) in read {
-        schema.append(one);
-        facts.allows.extend(allows);
+    for result in read {
+        match result {
+            Ok((one, allows)) => {
+                schema.append(one);
+                facts.allows.extend(allows);
+            }
+            Err(d) => facts.diagnostics.push(*d),
+        }
     }
     facts.diagnostics.append(&mut schema.diagnostics);
 
@@ -242,16 +284,19 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
 
     // Nodes and their configuration before rendering.
     let props = props_index(&schema);
-    let mut nodes: Vec<PendingNode> = Vec::new();
+    let mut nodes: Vec<PendingNode> = Vec::with_capacity(files.len());
+    // The content of each node's file, beside `nodes`.
+    let mut node_contents: Vec<&FileContent> = Vec::with_capacity(files.len());
     let mut singular = SingularTests::default();
-    for (f, text) in files.iter().zip(&texts) {
-        let Some(text) = text else { continue };
+    for (f, content) in files.iter().zip(&contents) {
+        let Some(content) = content else { continue };
         let pkg = &pkgs[f.package];
         let kind = match f.role {
             Role::Model => NodeKind::Model,
             Role::Snapshot => NodeKind::Snapshot,
             Role::Seed => NodeKind::Seed,
             Role::Test => {
+                let Some(text) = content.text() else { continue };
                 for call in scan_calls(text).0.iter().filter(|c| c.is_literal()) {
                     match (call.kind, call.args.as_slice()) {
                         (CallKind::Ref, [.., Some(name)]) => {
@@ -269,7 +314,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         };
         let stem = file_stem(&f.rel);
         let name = match kind {
-            NodeKind::Snapshot => match rewrite_dbt_blocks(text).1 {
+            NodeKind::Snapshot => match snapshot_name.remove(f.rel.as_ref()) {
                 Some(name) => name,
                 None => continue,
             },
@@ -285,16 +330,13 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         // YAML, `config()` in the file, and for a package's node the root
         // project's dbt_project.yml over all of them.
         let mut config = trees[f.package][tree].resolve(&pkg.project.name, &folders, &name);
-        if let Some(p) = props.get(&(kind, pkg.project.name.clone(), name.clone())) {
+        if let Some(p) = props.get(&(kind, pkg.project.name.as_str(), name.as_str())) {
             config.merge(&p.config);
         }
         let root_over =
             (!pkg.is_root).then(|| trees[0][tree].resolve(&pkg.project.name, &folders, &name));
         if let Some(over) = &root_over {
             config.merge(over);
-        }
-        if kind != NodeKind::Seed {
-            facts.allows.extend(template_allows(&f.rel, text));
         }
         nodes.push(PendingNode {
             file: NodeFile {
@@ -304,15 +346,11 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
                 rel: f.rel.clone(),
                 project_path: f.sub.clone(),
                 folders: f.folders.clone(),
-                text: if kind == NodeKind::Seed {
-                    Arc::from("")
-                } else {
-                    text.clone()
-                },
             },
             config,
             root_over,
         });
+        node_contents.push(content);
     }
 
     // The full environment, with macros and relations.
@@ -346,15 +384,35 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         );
     }
     let jinja = DbtJinja::new(scope, macros);
-    let rendered: Vec<Option<RenderedNode>> = nodes
+    // Each render keeps the allow comments of its template: the text is
+    // read only when the render is made afresh.
+    let rendered: Vec<Option<Result<(RenderedNode, Vec<InlineAllow>), _>>> = nodes
         .par_iter()
-        .map(|n| {
+        .zip(&node_contents)
+        .map(|(n, content)| {
             (n.file.kind != NodeKind::Seed).then(|| {
-                let key = || render_key(&jinja, &n.file, &n.config);
-                context.remembered(&format!("render:{}", n.file.rel), key, || {
-                    render_node(&jinja, &n.file, &n.config)
+                let key = |hash| render_key(&jinja, &n.file, hash, &n.config);
+                let part = format!("render:{}", n.file.rel);
+                context.remembered_from(&part, content, key, |text| {
+                    let allows = template_allows(&n.file.rel, text);
+                    (render_node(&jinja, &n.file, text, &n.config), allows)
                 })
             })
+        })
+        .collect();
+    // A file known by its hash that cannot be read now changed during the
+    // run: it is reported, and its node left unrendered.
+    let rendered: Vec<Option<RenderedNode>> = rendered
+        .into_iter()
+        .map(|r| match r? {
+            Ok((r, allows)) => {
+                facts.allows.extend(allows);
+                Some(r)
+            }
+            Err(d) => {
+                facts.diagnostics.push(*d);
+                None
+            }
         })
         .collect();
 
@@ -374,10 +432,14 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     facts
 }
 
+/// The key of a part made of one file alone, given its content hash: the
+/// file's path (its diagnostics name it) and that hash.
+fn file_key(rel: &str) -> impl Fn(crate::cache::Hash) -> crate::cache::Hash + '_ {
+    move |content| hash_parts([rel.as_bytes(), &content.to_le_bytes()])
+}
+
 /// Node properties by (kind, package, name).
-pub(super) fn props_index(
-    schema: &SchemaFacts,
-) -> BTreeMap<(NodeKind, String, String), &NodeProps> {
+pub(super) fn props_index(schema: &SchemaFacts) -> Props<'_> {
     schema
         .models
         .iter()
@@ -386,12 +448,15 @@ pub(super) fn props_index(
         .chain(schema.snapshots.iter().map(|p| (NodeKind::Snapshot, p)))
         .flat_map(|(k, p)| {
             // A versioned model's files are its versions (`dim_v2.sql`).
-            std::iter::once(p.name.clone())
-                .chain(p.versions.iter().map(|(_, stem)| stem.clone()))
-                .map(move |name| ((k, p.package.clone(), name), p))
+            std::iter::once(p.name.as_str())
+                .chain(p.versions.iter().map(|(_, stem)| stem.as_str()))
+                .map(move |name| ((k, p.package.as_str(), name), p))
         })
         .collect()
 }
+
+/// Node properties by (kind, package, name), as [`props_index`] makes them.
+pub(super) type Props<'a> = BTreeMap<(NodeKind, &'a str, &'a str), &'a NodeProps>;
 
 /// Turns nodes, what rendering (or dbt's manifest) found in them, and the
 /// schema YAML into facts: jobs, datasets, sources, consumers, and one
@@ -405,7 +470,7 @@ pub(super) fn emit(
     nodes: Vec<PendingNode>,
     rendered: Vec<Option<RenderedNode>>,
     schema: &SchemaFacts,
-    props: &BTreeMap<(NodeKind, String, String), &NodeProps>,
+    props: &Props,
     singular: &SingularTests,
 ) {
     let groups: BTreeMap<&str, &Setting<String>> = schema
@@ -414,7 +479,8 @@ pub(super) fn emit(
         .filter_map(|g| Some((g.name.as_str(), g.owner.as_ref()?)))
         .collect();
     // Final configuration (config() calls win) and the enabled nodes.
-    let mut finals: Vec<(NodeFile, PartialConfig, Option<RenderedNode>)> = Vec::new();
+    let mut finals: Vec<(NodeFile, PartialConfig, Option<RenderedNode>)> =
+        Vec::with_capacity(nodes.len());
     for (pending, r) in nodes.into_iter().zip(rendered) {
         let (node, mut config) = (pending.file, pending.config);
         if let Some(r) = &r {
@@ -446,9 +512,12 @@ pub(super) fn emit(
     let mut unattributed: BTreeSet<String> = BTreeSet::new();
     let mut namespace_uses: BTreeSet<String> = BTreeSet::new();
     let snapshot_sources = snapshot_sources(&finals, schema);
-    let mut jobs = Vec::new();
+    // Built once, on the first unresolved ref that needs it.
+    let nearest = std::cell::OnceCell::new();
+    let mut jobs = Vec::with_capacity(finals.len());
+    facts.datasets.reserve(finals.len() + schema.sources.len());
     for (node, config, r) in &finals {
-        let props = props.get(&(node.kind, node.package.clone(), node.name.clone()));
+        let props = props.get(&(node.kind, node.package.as_str(), node.name.as_str()));
         let span = props.map_or_else(|| Span::file_start(&node.rel), |p| p.span.clone());
         let (job_kind, prefix) = match node.kind {
             NodeKind::Model => (JobKind::Model, "model"),
@@ -521,7 +590,10 @@ pub(super) fn emit(
                             .as_deref()
                             .filter(|p| missing_names.contains(p))
                             .map(str::to_string);
-                        let near = crate::suggest::closest(name, known.iter().copied()).is_some();
+                        let near = nearest
+                            .get_or_init(|| crate::suggest::Nearest::new(known.iter().copied()))
+                            .closest(name)
+                            .is_some();
                         if target.is_some() || (package.is_none() && !near) {
                             job.partial = true;
                             match target {
@@ -938,6 +1010,27 @@ pub(super) fn classify(pkgs: &[Package]) -> Vec<Classified> {
         } else {
             format!("{}/", p.dir)
         };
+        // Each resource path as the prefix of the files under it.
+        let folder = |paths: &[String]| -> Vec<String> {
+            paths
+                .iter()
+                .map(|base| {
+                    if base.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{base}/")
+                    }
+                })
+                .collect()
+        };
+        let [macro_paths, snapshot_paths, model_paths, seed_paths, test_paths] = [
+            &p.macro_paths,
+            &p.snapshot_paths,
+            &p.model_paths,
+            &p.seed_paths,
+            &p.test_paths,
+        ]
+        .map(|paths| folder(paths));
         for rel in &pkg.files {
             let Some(sub) = rel.strip_prefix(&prefix) else {
                 continue;
@@ -948,42 +1041,38 @@ pub(super) fn classify(pkgs: &[Package]) -> Vec<Classified> {
                 .to_ascii_lowercase();
             let under = |paths: &[String]| {
                 paths.iter().find_map(|base| {
-                    let rest = if base.is_empty() {
-                        Some(sub)
-                    } else {
-                        sub.strip_prefix(&format!("{base}/"))
-                    }?;
+                    let rest = sub.strip_prefix(base.as_str())?;
                     let mut folders: Vec<String> = rest.split('/').map(str::to_string).collect();
                     folders.pop();
                     Some(folders)
                 })
             };
             let is_yaml = ext == "yml" || ext == "yaml";
-            let found = if let Some(folders) = under(&p.macro_paths) {
+            let found = if let Some(folders) = under(&macro_paths) {
                 match ext.as_str() {
                     "sql" => Some((Role::Macro, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
                     _ => None,
                 }
-            } else if let Some(folders) = under(&p.snapshot_paths) {
+            } else if let Some(folders) = under(&snapshot_paths) {
                 match ext.as_str() {
                     "sql" => Some((Role::Snapshot, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
                     _ => None,
                 }
-            } else if let Some(folders) = under(&p.model_paths) {
+            } else if let Some(folders) = under(&model_paths) {
                 match ext.as_str() {
                     "sql" => Some((Role::Model, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
                     _ => None,
                 }
-            } else if let Some(folders) = under(&p.seed_paths) {
+            } else if let Some(folders) = under(&seed_paths) {
                 match ext.as_str() {
                     "csv" => Some((Role::Seed, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),
                     _ => None,
                 }
-            } else if let Some(folders) = under(&p.test_paths) {
+            } else if let Some(folders) = under(&test_paths) {
                 match ext.as_str() {
                     "sql" => Some((Role::Test, folders)),
                     _ if is_yaml => Some((Role::Schema, folders)),

@@ -271,10 +271,9 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
             rel,
             project_path: n.original_file_path.clone(),
             folders,
-            text,
         };
         rendered.push((kind != NodeKind::Seed).then(|| RenderedNode {
-            reads: known_reads(&file, n.recorded_refs(), n.recorded_sources()),
+            reads: known_reads(&file, &text, n.recorded_refs(), n.recorded_sources()),
             config: PartialConfig::default(),
             failure: None,
             missing_namespaces: Vec::new(),

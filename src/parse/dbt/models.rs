@@ -49,8 +49,6 @@ pub struct NodeFile {
     pub project_path: String,
     /// Folders between the resource path and the file.
     pub folders: Vec<String>,
-    /// The file text (empty for seeds).
-    pub text: Arc<str>,
 }
 
 /// The outcome of rendering one node.
@@ -67,11 +65,13 @@ pub struct RenderedNode {
 }
 
 /// A hash of all [`render_node`] reads: the environment's fingerprint, the
-/// node's file and what `this` is made of. Two calls with one key render
-/// alike, so a render can be reused under it (see [`crate::cache::memo`]).
+/// node's file, the content hash of its text (`content`) and what `this`
+/// is made of. Two calls with one key render alike, so a render can be
+/// reused under it (see [`crate::cache::memo`]).
 pub fn render_key(
     jinja: &DbtJinja,
     node: &NodeFile,
+    content: crate::cache::Hash,
     preconfig: &PartialConfig,
 ) -> crate::cache::Hash {
     use std::hash::Hash;
@@ -85,7 +85,7 @@ pub fn render_key(
         &node.name,
     )
         .hash(&mut h);
-    (&node.project_path, node.text.as_ref()).hash(&mut h);
+    (&node.project_path, content).hash(&mut h);
     (
         value(&preconfig.database),
         value(&preconfig.schema),
@@ -95,10 +95,15 @@ pub fn render_key(
     h.digest128()
 }
 
-/// Renders a model or snapshot, with `preconfig` (folder and YAML
-/// configuration) giving `this`.
-pub fn render_node(jinja: &DbtJinja, node: &NodeFile, preconfig: &PartialConfig) -> RenderedNode {
-    let (text, _) = rewrite_dbt_blocks(&node.text);
+/// Renders a model or snapshot whose file holds `written`, with
+/// `preconfig` (folder and YAML configuration) giving `this`.
+pub fn render_node(
+    jinja: &DbtJinja,
+    node: &NodeFile,
+    written: &str,
+    preconfig: &PartialConfig,
+) -> RenderedNode {
+    let (text, _) = rewrite_dbt_blocks(written);
     let info = NodeInfo {
         package: node.package.clone(),
         name: node.name.clone(),
@@ -116,8 +121,8 @@ pub fn render_node(jinja: &DbtJinja, node: &NodeFile, preconfig: &PartialConfig)
     // Offsets into the rewritten text are offsets into the file when the
     // rewrite kept every byte (it does, but for `{% test %}` blocks): then
     // columns are counted in the file as written.
-    let written: &str = if text.len() == node.text.len() {
-        &node.text
+    let written: &str = if text.len() == written.len() {
+        written
     } else {
         &text
     };
@@ -144,17 +149,19 @@ pub fn render_node(jinja: &DbtJinja, node: &NodeFile, preconfig: &PartialConfig)
     }
 }
 
-/// The reads of a node known without rendering it (dbt's manifest lists
-/// them), each located at its call in the file as rendering locates it.
+/// The reads of a node whose file holds `written`, known without
+/// rendering it (dbt's manifest lists them), each located at its call in
+/// the file as rendering locates it.
 pub fn known_reads(
     node: &NodeFile,
+    written: &str,
     refs: Vec<RecordedRef>,
     sources: Vec<(String, String)>,
 ) -> Vec<Located<DataRef>> {
-    let (text, _) = rewrite_dbt_blocks(&node.text);
+    let (text, _) = rewrite_dbt_blocks(written);
     let (calls, _) = scan_calls(&text);
-    let written: &str = if text.len() == node.text.len() {
-        &node.text
+    let written: &str = if text.len() == written.len() {
+        written
     } else {
         &text
     };

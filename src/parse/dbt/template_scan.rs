@@ -344,7 +344,7 @@ pub fn rewrite_dbt_blocks(text: &str) -> (String, Option<String>) {
 }
 
 /// One `{% macro name(…) %}…{% endmacro %}` definition cut out of a file.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MacroSource {
     /// The macro name.
     pub name: String,
