@@ -72,14 +72,20 @@ pub fn read_text(path: &Path, rel: &Arc<str>) -> Result<String, Box<Diagnostic>>
     if meta.len() > max_bytes {
         return Err(too_large(meta.len()));
     }
-    // One open and one fstat; the read stops one byte past the limit, in
-    // case the file grew after the fstat.
-    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(&mut file, max_bytes.saturating_add(1)),
-        &mut bytes,
-    )
-    .map_err(cannot_read)?;
+    // One open and one fstat. A file with a size is read up to that size,
+    // without the read that would only find its end (a file growing while
+    // it is read is read as it was when it was opened); one of size 0 may
+    // still hold text (some file systems report none), so it is read to
+    // its end. Either way the read stops one byte past the limit.
+    let len = meta.len();
+    let want = if len == 0 {
+        max_bytes.saturating_add(1)
+    } else {
+        len
+    };
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, want), &mut bytes)
+        .map_err(cannot_read)?;
     if bytes.len() as u64 > max_bytes {
         return Err(too_large(bytes.len() as u64));
     }

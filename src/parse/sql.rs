@@ -148,7 +148,7 @@ fn analyze_in(sql: &str, dialect: SqlDialect) -> SqlAccess {
                 continue;
             }
             analyze_statement(
-                &statement_tokens,
+                statement_tokens,
                 start,
                 parser_dialect.as_ref(),
                 &limits,
@@ -210,15 +210,21 @@ fn over_limits(
 /// is listed (at the token where parsing stopped, or at the statement's last
 /// token when it stopped at the end), unless it uses session variables.
 fn analyze_statement(
-    statement_tokens: &[TokenWithSpan],
+    statement_tokens: Vec<TokenWithSpan>,
     start: SqlPos,
     dialect: &dyn sqlparser::dialect::Dialect,
     limits: &crate::limits::Limits,
     access: &mut SqlAccess,
 ) {
+    let count = statement_tokens.len();
     let mut parser = Parser::new(dialect)
         .with_recursion_limit(limits.depth)
-        .with_tokens_with_locations(statement_tokens.to_vec());
+        .with_tokens_with_locations(statement_tokens);
+    // The parser owns the tokens (it never changes them); a statement that
+    // does not parse gets them back to be scanned.
+    let tokens_of = |parser: &Parser<'_>| -> Vec<TokenWithSpan> {
+        (0..count).map(|i| parser.token_at(i).clone()).collect()
+    };
     let failure = match parser.parse_statement() {
         Ok(statement) => {
             let trailing = parser.peek_token();
@@ -244,9 +250,9 @@ fn analyze_statement(
             } else if current.token != Token::EOF && current.span.start.line != 0 {
                 pos(current.span.start)
             } else {
-                statement_tokens
-                    .iter()
+                (0..count)
                     .rev()
+                    .map(|i| parser.token_at(i))
                     .find(|t| prelex::significant(&t.token) && t.token != Token::EOF)
                     .map_or(start, |t| pos(t.span.end))
             };
@@ -258,15 +264,16 @@ fn analyze_statement(
             (parser_message(&e), at)
         }
     };
-    let found = recover::scan(statement_tokens);
+    let statement_tokens = tokens_of(&parser);
+    let found = recover::scan(&statement_tokens);
     access.recovered = true;
     access.reads.extend(found.reads);
     access.writes.extend(found.writes);
-    if !uses_session_variables(statement_tokens) {
+    if !uses_session_variables(&statement_tokens) {
         access.errors.push(Unparsed {
             message: failure.0,
             at: failure.1,
-            statement: excerpt(statement_tokens),
+            statement: excerpt(&statement_tokens),
         });
     }
 }
@@ -448,19 +455,30 @@ fn parser_message(e: &sqlparser::parser::ParserError) -> String {
 
 /// Finds `pipelint: allow[rule] reason` in `--` and `/* */` comments.
 fn collect_allows(tokens: &[TokenWithSpan], access: &mut SqlAccess) {
-    let mut line_has_code: HashSet<u64> = HashSet::new();
-    for t in tokens {
-        if !matches!(t.token, Token::Whitespace(_) | Token::EOF) {
-            line_has_code.insert(t.span.start.line);
-        }
+    let directives: Vec<&TokenWithSpan> = tokens
+        .iter()
+        .filter(|t| match &t.token {
+            Token::Whitespace(Whitespace::SingleLineComment { comment, .. })
+            | Token::Whitespace(Whitespace::MultiLineComment(comment)) => {
+                inline_allow::parse_directive(comment).is_some()
+            }
+            _ => false,
+        })
+        .collect();
+    if directives.is_empty() {
+        return;
     }
-    for t in tokens {
-        let text = match &t.token {
-            Token::Whitespace(Whitespace::SingleLineComment { comment, .. }) => comment,
-            Token::Whitespace(Whitespace::MultiLineComment(comment)) => comment,
-            _ => continue,
-        };
-        if inline_allow::parse_directive(text).is_some() {
+    let line_has_code: HashSet<u64> = tokens
+        .iter()
+        .filter(|t| !matches!(t.token, Token::Whitespace(_) | Token::EOF))
+        .map(|t| t.span.start.line)
+        .collect();
+    for t in directives {
+        if let Token::Whitespace(
+            Whitespace::SingleLineComment { comment: text, .. }
+            | Whitespace::MultiLineComment(text),
+        ) = &t.token
+        {
             let alone = !line_has_code.contains(&t.span.start.line);
             access.allows.push((text.clone(), pos(t.span.start), alone));
         }

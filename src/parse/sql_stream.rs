@@ -37,7 +37,9 @@ pub fn for_each_piece(
                 t.span.end.line += line_base;
                 t
             };
-            let mut tokens = Vec::new();
+            // About one token per four bytes of SQL (words, spaces and
+            // punctuation alternate): most pieces never regrow the buffer.
+            let mut tokens = Vec::with_capacity(piece.len() / 4 + 16);
             let tokenized = Tokenizer::new(dialect, piece)
                 .tokenize_with_location_into_buf_with_mapper(&mut tokens, shift);
             match tokenized {

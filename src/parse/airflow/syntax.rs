@@ -65,13 +65,32 @@ pub(super) fn parse_python(text: &str) -> Result<Tree, String> {
              the file was not parsed"
         ));
     }
-    let mut parser = Parser::new();
-    parser
-        .set_language(&tree_sitter_python::LANGUAGE.into())
-        .map_err(|e| e.to_string())?;
+    PARSER.with_borrow_mut(|parser| parse_with(parser, text, limits.nodes))
+}
+
+thread_local! {
+    /// One Python parser per thread, made on first use: a parser holds
+    /// nothing of the last text between parses (each starts from scratch,
+    /// with no old tree), so reusing it saves only its setup.
+    static PARSER: std::cell::RefCell<Option<Parser>> = const { std::cell::RefCell::new(None) };
+}
+
+/// [`parse_python`]'s tree-sitter call, with this thread's parser (made
+/// on first use).
+fn parse_with(slot: &mut Option<Parser>, text: &str, nodes: usize) -> Result<Tree, String> {
+    let parser = match slot {
+        Some(parser) => parser,
+        None => {
+            let mut parser = Parser::new();
+            parser
+                .set_language(&tree_sitter_python::LANGUAGE.into())
+                .map_err(|e| e.to_string())?;
+            slot.insert(parser)
+        }
+    };
     // Counted in work, not time: the same file gives the same result on
     // any machine under any load.
-    let budget = limits.nodes / crate::limits::NODES_PER_PYTHON_STEP;
+    let budget = nodes / crate::limits::NODES_PER_PYTHON_STEP;
     let mut steps = 0usize;
     let mut within_budget = |_: &ParseState| {
         steps += 1;
@@ -89,6 +108,9 @@ pub(super) fn parse_python(text: &str) -> Result<Tree, String> {
         Some(options),
     );
     tree.ok_or_else(|| {
+        // A stopped parse leaves the parser mid-text: the next one must
+        // start afresh.
+        parser.reset();
         crate::limits::over(
             "the Python parser's work on this file",
             "max-nodes",

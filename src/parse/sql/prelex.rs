@@ -25,9 +25,12 @@ pub(super) fn split(tokens: Vec<TokenWithSpan>) -> Vec<Piece> {
     let mut blocks = 0i64;
     // A `DECLARE` section opens the block its `BEGIN … END` closes.
     let mut declared = false;
-    let tokens = rewrite_identifier_calls(tokens);
+    let mut tokens = rewrite_identifier_calls(tokens);
     for i in 0..tokens.len() {
-        let t = &tokens[i];
+        // Only the tokens after `i` are looked at from here on, so this one
+        // is moved out, not copied.
+        let (head, after) = tokens.split_at_mut(i + 1);
+        let t = &mut head[i];
         match &t.token {
             Token::LParen => parens += 1,
             Token::RParen => parens -= 1,
@@ -37,17 +40,17 @@ pub(super) fn split(tokens: Vec<TokenWithSpan>) -> Vec<Piece> {
                     declared = true;
                 }
                 // The `BEGIN` after a `DECLARE` section is already counted.
-                Keyword::BEGIN if opens_block(&tokens[i + 1..]) && declared => declared = false,
-                Keyword::BEGIN if opens_block(&tokens[i + 1..]) => blocks += 1,
+                Keyword::BEGIN if opens_block(after) && declared => declared = false,
+                Keyword::BEGIN if opens_block(after) => blocks += 1,
                 Keyword::CASE => blocks += 1,
-                Keyword::END if !closes_unbalanced(&tokens[i + 1..]) => blocks -= 1,
+                Keyword::END if !closes_unbalanced(after) => blocks -= 1,
                 _ => {}
             },
             Token::SemiColon
                 if parens <= 0
                     && (blocks <= 0
                         || !is_block(&current)
-                        || (declared && blocks == 1 && statement_follows(&tokens[i + 1..]))) =>
+                        || (declared && blocks == 1 && statement_follows(after))) =>
             {
                 parens = 0;
                 blocks = 0;
@@ -58,7 +61,7 @@ pub(super) fn split(tokens: Vec<TokenWithSpan>) -> Vec<Piece> {
             Token::EOF => continue,
             _ => {}
         }
-        current.push(t.clone());
+        current.push(take_token(t));
     }
     push_piece(&mut out, current);
     out
@@ -191,19 +194,39 @@ fn closes_unbalanced(rest: &[TokenWithSpan]) -> bool {
 /// Replaces Snowflake's `IDENTIFIER($var)` / `IDENTIFIER(:bind)` with one
 /// name token holding the variable (a name pipelint cannot know, dropped
 /// later) and `IDENTIFIER('db.schema.t')` with the dotted name it spells.
-fn rewrite_identifier_calls(tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+fn rewrite_identifier_calls(mut tokens: Vec<TokenWithSpan>) -> Vec<TokenWithSpan> {
+    // Most statements have no `IDENTIFIER(...)`: their tokens stay as they are.
+    let Some(first) = (0..tokens.len()).find(|&i| identifier_call(&tokens, i).is_some()) else {
+        return tokens;
+    };
     let mut out: Vec<TokenWithSpan> = Vec::with_capacity(tokens.len());
     let mut i = 0;
     while i < tokens.len() {
-        if let Some((replacement, next)) = identifier_call(&tokens, i) {
+        let call = if i < first {
+            None
+        } else {
+            identifier_call(&tokens, i)
+        };
+        if let Some((replacement, next)) = call {
             out.extend(replacement);
             i = next;
         } else {
-            out.push(tokens[i].clone());
+            // `identifier_call` looks only at `i` and after: the tokens
+            // before it are moved out, not copied.
+            out.push(take_token(&mut tokens[i]));
             i += 1;
         }
     }
     out
+}
+
+/// Moves a token out of a stream, leaving an `EOF` in its place (for a
+/// stream read only forwards from here).
+fn take_token(t: &mut TokenWithSpan) -> TokenWithSpan {
+    TokenWithSpan {
+        token: std::mem::replace(&mut t.token, Token::EOF),
+        span: t.span,
+    }
 }
 
 /// `IDENTIFIER ( arg )` at `i`: the tokens that replace it and the index after it.
