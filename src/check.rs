@@ -424,12 +424,31 @@ fn resident_mb() -> Option<u64> {
     Some(pages * 4096 / (1024 * 1024))
 }
 
+/// The CPU time the process has used so far (user and system, all
+/// threads), in milliseconds at the kernel's tick (10 ms), on Linux.
+fn cpu_ms() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces), from the
+    // third: utime and stime are the 14th and 15th.
+    let mut fields = stat
+        .get(stat.rfind(')')? + 1..)?
+        .split_whitespace()
+        .skip(11);
+    let user: u64 = fields.next()?.parse().ok()?;
+    let system: u64 = fields.next()?.parse().ok()?;
+    // SAFETY: sysconf reads a constant of the system and touches no memory.
+    let ticks = u64::try_from(unsafe { libc::sysconf(libc::_SC_CLK_TCK) }).ok()?;
+    (ticks > 0).then(|| (user + system) * 1000 / ticks)
+}
+
 /// Stage durations on stderr when `PIPELINT_TIMINGS` is set: where a slow run
-/// spends its time, without a profiler.
+/// spends its time, without a profiler. The CPU time of each stage beside its
+/// wall time tells how well it used the cores.
 #[derive(Debug)]
 struct StageTimer {
     start: Option<std::time::Instant>,
     last: std::cell::Cell<Option<std::time::Instant>>,
+    cpu: std::cell::Cell<Option<u64>>,
 }
 
 impl StageTimer {
@@ -438,6 +457,7 @@ impl StageTimer {
         StageTimer {
             start: now,
             last: std::cell::Cell::new(now),
+            cpu: std::cell::Cell::new(now.and_then(|_| cpu_ms())),
         }
     }
 
@@ -446,12 +466,18 @@ impl StageTimer {
             return;
         };
         let now = std::time::Instant::now();
+        let cpu = cpu_ms();
+        let used = match (self.cpu.get(), cpu) {
+            (Some(before), Some(after)) => format!(", {} ms CPU", after.saturating_sub(before)),
+            _ => String::new(),
+        };
         eprintln!(
-            "pipelint: {stage:<8} {:>7.1} ms (total {:.1} ms){}",
+            "pipelint: {stage:<8} {:>7.1} ms (total {:.1} ms){used}{}",
             (now - last).as_secs_f64() * 1000.0,
             (now - start).as_secs_f64() * 1000.0,
             resident_mb().map_or_else(String::new, |mb| format!(", {mb} MB resident"))
         );
         self.last.set(Some(now));
+        self.cpu.set(cpu);
     }
 }

@@ -352,6 +352,31 @@ pub struct FileFacts {
 }
 
 impl FileFacts {
+    /// Appends many files' facts to these, group after group and in order
+    /// within each, every list grown once to its final length (not doubled
+    /// and copied file after file).
+    pub fn extend_all(&mut self, groups: Vec<Vec<FileFacts>>) {
+        macro_rules! reserve {
+            ($($field:ident),*) => {
+                $(self.$field.reserve(groups.iter().flatten().map(|p| p.$field.len()).sum());)*
+            };
+        }
+        reserve!(
+            jobs,
+            dags,
+            sources,
+            consumers,
+            edges,
+            datasets,
+            allows,
+            diagnostics,
+            package_dirs
+        );
+        for part in groups.into_iter().flatten() {
+            self.extend(part);
+        }
+    }
+
     /// Appends another file's facts to these.
     pub fn extend(&mut self, other: FileFacts) {
         self.jobs.extend(other.jobs);

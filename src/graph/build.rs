@@ -915,7 +915,8 @@ impl Builder {
             .enumerate()
             .map(|(i, n)| (n.id.as_str(), i))
             .collect();
-        by_id.sort_unstable();
+        // (Ids are unique, so the parallel sort's order is the only one.)
+        by_id.par_sort_unstable();
         let order: Vec<usize> = by_id.into_iter().map(|(_, i)| i).collect();
         let mut rank = vec![0; order.len()];
         for (sorted, &created) in order.iter().enumerate() {
@@ -941,7 +942,7 @@ impl Builder {
             (*from, *to) = (rank[*from], rank[*to]);
         }
         // Edges equal in this key are equal in every field: unstable is exact.
-        edges.sort_unstable_by(|a, b| {
+        edges.par_sort_unstable_by(|a, b| {
             (a.0, a.1, a.2.kind, &a.2.span).cmp(&(b.0, b.1, b.2.kind, &b.2.span))
         });
         edges.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1 && a.2.kind == b.2.kind);

@@ -182,6 +182,24 @@ impl CodeOwners {
 /// Reads a CODEOWNERS file; a pattern that does not compile is an
 /// `invalid-config` finding on its line.
 pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnostic>) {
+    // Each section's globs are built into one matcher. Only when one fails
+    // to build is every pattern also built alone, to report the lines that
+    // cannot become a matcher on their own (a read twice as slow).
+    let (owners, diags, sealed) = read_codeowners(file, text, false);
+    if sealed {
+        return (owners, diags);
+    }
+    let (owners, diags, _) = read_codeowners(file, text, true);
+    (owners, diags)
+}
+
+/// The rules of a CODEOWNERS text, with each pattern also built alone when
+/// `each_alone`; and whether every section's matcher built.
+fn read_codeowners(
+    file: &Arc<str>,
+    text: &str,
+    each_alone: bool,
+) -> (CodeOwners, Vec<Diagnostic>, bool) {
     let mut owners = CodeOwners {
         sections: vec![Section::default()],
     };
@@ -229,7 +247,7 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
             );
             continue;
         }
-        match compile(pattern) {
+        match compile(pattern, each_alone) {
             Ok(globs) => {
                 if let Some(section) = owners.sections.last_mut() {
                     section.rules.push(Rule {
@@ -249,10 +267,13 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
             ),
         }
     }
+    let mut sealed = true;
     for section in &mut owners.sections {
-        // Each glob compiled on its own line above; a set of them that
-        // still fails to build (past the regex size limit) owns nothing.
+        // A set of globs that fails to build (past the regex size limit)
+        // owns nothing; when each glob was built alone above, the set
+        // still fails although each line compiles.
         if let Err(e) = section.seal() {
+            sealed = false;
             let span = section.rules.first().map(|r| r.span.clone());
             section.rules.clear();
             section.rule_of_glob.clear();
@@ -269,7 +290,7 @@ pub fn parse_codeowners(file: &Arc<str>, text: &str) -> (CodeOwners, Vec<Diagnos
             );
         }
     }
-    (owners, diags)
+    (owners, diags, sealed)
 }
 
 /// The words of a line, comments dropped: `#` starts a comment at the
@@ -335,7 +356,9 @@ fn short_owner(owner: &str) -> String {
 /// `/` matches only a directory's contents, and a pattern matches a
 /// directory's contents as well as the path itself (except `dir/*`, which
 /// GitHub reads as the files directly in `dir`).
-fn compile(pattern: &str) -> Result<Vec<Pattern>, globset::Error> {
+/// With `alone`, the globs are also built into a matcher of their own, so
+/// a pattern that cannot become one fails here, on its line.
+fn compile(pattern: &str, alone: bool) -> Result<Vec<Pattern>, globset::Error> {
     let anchored = pattern.starts_with('/') || pattern.trim_end_matches('/').contains('/');
     let body = pattern.trim_start_matches('/');
     let dir_only = body.ends_with('/');
@@ -370,13 +393,13 @@ fn compile(pattern: &str) -> Result<Vec<Pattern>, globset::Error> {
             by_folder: !base.ends_with("**"),
         });
     }
-    // Compiled alone too, so a pattern that cannot become a matcher is
-    // reported on its own line.
-    let mut alone = globset::GlobSetBuilder::new();
-    for p in &globs {
-        alone.add(p.glob.clone());
+    if alone {
+        let mut set = globset::GlobSetBuilder::new();
+        for p in &globs {
+            set.add(p.glob.clone());
+        }
+        set.build()?;
     }
-    alone.build()?;
     Ok(globs)
 }
 

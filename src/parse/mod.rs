@@ -255,9 +255,7 @@ pub fn parse_repo(
                 .collect()
         },
     );
-    for f in per_file.into_iter().chain(per_project) {
-        facts.extend(f);
-    }
+    facts.extend_all(vec![per_file, per_project]);
     Parsed {
         manifest,
         facts,

@@ -13,7 +13,7 @@
 use tree_sitter::Node;
 
 use super::interpreter::Reader;
-use super::syntax::{named_children, Source};
+use super::syntax::{first_named, named_children, Field, Fields, Source};
 
 impl<'t> Reader<'t> {
     /// Notes an expression statement that hands DAG or task building to
@@ -22,18 +22,18 @@ impl<'t> Reader<'t> {
         if self.in_call() {
             return;
         }
-        let Some(expr) = named_children(stmt).into_iter().next() else {
+        let Some(expr) = first_named(stmt) else {
             return;
         };
         let (call, target) = match expr.kind() {
             "call" => (expr, None),
-            "assignment" => match expr.child_by_field_name("right") {
-                Some(right) if right.kind() == "call" => (right, expr.child_by_field_name("left")),
+            "assignment" => match expr.field(Field::Right) {
+                Some(right) if right.kind() == "call" => (right, expr.field(Field::Left)),
                 _ => return,
             },
             _ => return,
         };
-        let Some(function) = call.child_by_field_name("function") else {
+        let Some(function) = call.field(Field::Function) else {
             return;
         };
         if function.kind() != "identifier" {
@@ -49,10 +49,10 @@ impl<'t> Reader<'t> {
         };
         let into_globals = target.is_some_and(|t| {
             t.kind() == "subscript"
-                && t.child_by_field_name("value")
+                && t.field(Field::Value)
                     .is_some_and(|v| is_globals_call(self.src, v))
         });
-        let given_globals = call.child_by_field_name("arguments").is_some_and(|args| {
+        let given_globals = call.field(Field::Arguments).is_some_and(|args| {
             named_children(args)
                 .into_iter()
                 .any(|a| holds_globals(self.src, a))
@@ -74,10 +74,10 @@ impl<'t> Reader<'t> {
 fn is_globals_call(src: &Source<'_>, node: Node<'_>) -> bool {
     node.kind() == "call"
         && node
-            .child_by_field_name("function")
+            .field(Field::Function)
             .is_some_and(|f| f.kind() == "identifier" && src.text_of(f) == "globals")
         && node
-            .child_by_field_name("arguments")
+            .field(Field::Arguments)
             .is_some_and(|a| a.named_child_count() == 0)
 }
 
@@ -85,7 +85,7 @@ fn is_globals_call(src: &Source<'_>, node: Node<'_>) -> bool {
 fn holds_globals(src: &Source<'_>, arg: Node<'_>) -> bool {
     match arg.kind() {
         "keyword_argument" => arg
-            .child_by_field_name("value")
+            .field(Field::Value)
             .is_some_and(|v| is_globals_call(src, v)),
         _ => is_globals_call(src, arg),
     }

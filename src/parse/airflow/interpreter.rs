@@ -24,7 +24,7 @@ use tree_sitter::Node;
 use crate::parse::ParseContext;
 
 use super::model::Model;
-use super::syntax::{dotted_name, last_part, named_children, Source};
+use super::syntax::{dotted_name, first_named, last_part, named_children, Field, Fields, Source};
 use super::values::{
     timedelta_seconds, unescape, Args, AssetRef, Entry, FnDef, FnKind, PartialCall, PartialTarget,
     Range, TaskRole, Text, Timetable, Value,
@@ -247,12 +247,12 @@ impl<'t> Reader<'t> {
                 }
             }
             "while_statement" => {
-                if let Some(body) = stmt.child_by_field_name("body") {
+                if let Some(body) = stmt.field(Field::Body) {
                     return self.exec_block(body);
                 }
             }
             "function_definition" => {
-                if let Some(name) = stmt.child_by_field_name("name") {
+                if let Some(name) = stmt.field(Field::Name) {
                     let def = FnDef {
                         node: stmt,
                         kind: FnKind::Plain,
@@ -265,7 +265,7 @@ impl<'t> Reader<'t> {
             }
             "decorated_definition" => self.exec_decorated(stmt),
             "class_definition" => {
-                if let Some(name) = stmt.child_by_field_name("name") {
+                if let Some(name) = stmt.field(Field::Name) {
                     let name = self.src.text_of(name);
                     self.bind(name, Value::Unknown);
                 }
@@ -283,7 +283,7 @@ impl<'t> Reader<'t> {
     }
 
     fn exec_clause_body(&mut self, clause: Node<'t>) -> Flow<'t> {
-        let body = clause.child_by_field_name("body").or_else(|| {
+        let body = clause.field(Field::Body).or_else(|| {
             named_children(clause)
                 .into_iter()
                 .find(|c| c.kind() == "block")
@@ -298,14 +298,11 @@ impl<'t> Reader<'t> {
             .into_iter()
             .find(|c| c.kind() == "with_clause");
         for item in clause.map(named_children).unwrap_or_default() {
-            let Some(value_node) = item.child_by_field_name("value") else {
+            let Some(value_node) = item.field(Field::Value) else {
                 continue;
             };
             let (expr, alias) = if value_node.kind() == "as_pattern" {
-                (
-                    named_children(value_node).first().copied(),
-                    value_node.child_by_field_name("alias"),
-                )
+                (first_named(value_node), value_node.field(Field::Alias))
             } else {
                 (Some(value_node), None)
             };
@@ -337,13 +334,13 @@ impl<'t> Reader<'t> {
                 pushed += 1;
             }
             if let Some(alias) = alias {
-                let target = named_children(alias).first().copied().unwrap_or(alias);
+                let target = first_named(alias).unwrap_or(alias);
                 self.assign(target, value);
             }
         }
         let before = self.model.tasks.len();
         let flow = stmt
-            .child_by_field_name("body")
+            .field(Field::Body)
             .map_or(Flow::Next, |b| self.exec_block(b));
         for _ in 0..pushed {
             self.ctx.pop();
@@ -449,7 +446,7 @@ impl<'t> Reader<'t> {
             return false;
         }
         let name = expr
-            .child_by_field_name("function")
+            .field(Field::Function)
             .and_then(|f| dotted_name(self.src, f));
         matches!(name.as_deref().map(last_part), Some("DAG" | "TaskGroup"))
             || matches!(
@@ -470,9 +467,9 @@ impl<'t> Reader<'t> {
 
     fn exec_for_inner(&mut self, stmt: Node<'t>) -> Flow<'t> {
         let (Some(left), Some(right), Some(body)) = (
-            stmt.child_by_field_name("left"),
-            stmt.child_by_field_name("right"),
-            stmt.child_by_field_name("body"),
+            stmt.field(Field::Left),
+            stmt.field(Field::Right),
+            stmt.field(Field::Body),
         ) else {
             return Flow::Next;
         };
@@ -499,12 +496,11 @@ impl<'t> Reader<'t> {
 
     fn exec_if(&mut self, stmt: Node<'t>) -> Flow<'t> {
         let condition = stmt
-            .child_by_field_name("condition")
+            .field(Field::Condition)
             .map_or(Value::Unknown, |c| self.eval(c));
-        let consequence = stmt.child_by_field_name("consequence");
+        let consequence = stmt.field(Field::Consequence);
         let mut c = stmt.walk();
-        let alternatives: Vec<Node<'t>> =
-            stmt.children_by_field_name("alternative", &mut c).collect();
+        let alternatives: Vec<Node<'t>> = stmt.fields(Field::Alternative, &mut c).collect();
         match condition.truthy() {
             Some(true) => consequence.map_or(Flow::Next, |b| self.exec_block(b)),
             Some(false) => self.exec_alternatives(&alternatives),
@@ -522,9 +518,9 @@ impl<'t> Reader<'t> {
             match alt.kind() {
                 "elif_clause" => {
                     let cond = alt
-                        .child_by_field_name("condition")
+                        .field(Field::Condition)
                         .map_or(Value::Unknown, |c| self.eval(c));
-                    let body = alt.child_by_field_name("consequence");
+                    let body = alt.field(Field::Consequence);
                     match cond.truthy() {
                         Some(true) => return body.map_or(Flow::Next, |b| self.exec_block(b)),
                         Some(false) => continue,
@@ -544,10 +540,10 @@ impl<'t> Reader<'t> {
     }
 
     fn exec_decorated(&mut self, stmt: Node<'t>) {
-        let Some(def) = stmt.child_by_field_name("definition") else {
+        let Some(def) = stmt.field(Field::Definition) else {
             return;
         };
-        let Some(name_node) = def.child_by_field_name("name") else {
+        let Some(name_node) = def.field(Field::Name) else {
             return;
         };
         let name = self.src.text_of(name_node);
@@ -563,12 +559,12 @@ impl<'t> Reader<'t> {
             .into_iter()
             .filter(|n| n.kind() == "decorator")
         {
-            let Some(expr) = named_children(dec).first().copied() else {
+            let Some(expr) = first_named(dec) else {
                 continue;
             };
             let (callee, args) = if expr.kind() == "call" {
-                let args = self.eval_args(expr.child_by_field_name("arguments"));
-                (expr.child_by_field_name("function"), Some(args))
+                let args = self.eval_args(expr.field(Field::Arguments));
+                (expr.field(Field::Function), Some(args))
             } else {
                 (Some(expr), None)
             };
@@ -645,14 +641,14 @@ impl<'t> Reader<'t> {
                 }
             }
             "subscript" => {
-                let object = target.child_by_field_name("value");
+                let object = target.field(Field::Value);
                 let is_globals = object.is_some_and(|o| {
                     o.kind() == "call"
-                        && o.child_by_field_name("function")
+                        && o.field(Field::Function)
                             .is_some_and(|f| self.src.text_of(f) == "globals")
                 });
                 let key = target
-                    .child_by_field_name("subscript")
+                    .field(Field::Subscript)
                     .map_or(Value::Unknown, |k| self.eval(k));
                 if is_globals {
                     if let Some(name) = key.as_str() {

@@ -50,6 +50,163 @@ impl<'a> Source<'a> {
     }
 }
 
+/// A field of the Python grammar that the reader asks nodes for. Its id is
+/// looked up once per run, not by name at every node (tree-sitter compares
+/// the name with every field name of the grammar).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Field {
+    /// `alias`
+    Alias,
+    /// `alternative`
+    Alternative,
+    /// `argument`
+    Argument,
+    /// `arguments`
+    Arguments,
+    /// `attribute`
+    Attribute,
+    /// `body`
+    Body,
+    /// `condition`
+    Condition,
+    /// `consequence`
+    Consequence,
+    /// `definition`
+    Definition,
+    /// `expression`
+    Expression,
+    /// `format_specifier`
+    FormatSpecifier,
+    /// `function`
+    Function,
+    /// `key`
+    Key,
+    /// `left`
+    Left,
+    /// `module_name`
+    ModuleName,
+    /// `name`
+    Name,
+    /// `object`
+    Object,
+    /// `operator`
+    Operator,
+    /// `parameters`
+    Parameters,
+    /// `right`
+    Right,
+    /// `subscript`
+    Subscript,
+    /// `type_conversion`
+    TypeConversion,
+    /// `value`
+    Value,
+}
+
+impl Field {
+    /// Every field, in declaration order (the order of [`FIELD_IDS`]).
+    const ALL: [Field; 23] = [
+        Field::Alias,
+        Field::Alternative,
+        Field::Argument,
+        Field::Arguments,
+        Field::Attribute,
+        Field::Body,
+        Field::Condition,
+        Field::Consequence,
+        Field::Definition,
+        Field::Expression,
+        Field::FormatSpecifier,
+        Field::Function,
+        Field::Key,
+        Field::Left,
+        Field::ModuleName,
+        Field::Name,
+        Field::Object,
+        Field::Operator,
+        Field::Parameters,
+        Field::Right,
+        Field::Subscript,
+        Field::TypeConversion,
+        Field::Value,
+    ];
+
+    /// The field's name in the grammar.
+    fn name(self) -> &'static str {
+        match self {
+            Field::Alias => "alias",
+            Field::Alternative => "alternative",
+            Field::Argument => "argument",
+            Field::Arguments => "arguments",
+            Field::Attribute => "attribute",
+            Field::Body => "body",
+            Field::Condition => "condition",
+            Field::Consequence => "consequence",
+            Field::Definition => "definition",
+            Field::Expression => "expression",
+            Field::FormatSpecifier => "format_specifier",
+            Field::Function => "function",
+            Field::Key => "key",
+            Field::Left => "left",
+            Field::ModuleName => "module_name",
+            Field::Name => "name",
+            Field::Object => "object",
+            Field::Operator => "operator",
+            Field::Parameters => "parameters",
+            Field::Right => "right",
+            Field::Subscript => "subscript",
+            Field::TypeConversion => "type_conversion",
+            Field::Value => "value",
+        }
+    }
+
+    /// The field's id in the grammar (`None` if the grammar lacks it).
+    fn id(self) -> Option<std::num::NonZeroU16> {
+        FIELD_IDS[self as usize]
+    }
+}
+
+/// The ids of [`Field::ALL`], in that order.
+static FIELD_IDS: std::sync::LazyLock<[Option<std::num::NonZeroU16>; Field::ALL.len()]> =
+    std::sync::LazyLock::new(|| {
+        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        Field::ALL.map(|f| language.field_id_for_name(f.name()))
+    });
+
+/// Children of a node by [`Field`].
+pub(super) trait Fields<'t> {
+    /// The child in a field, as `child_by_field_name` gives it.
+    fn field(&self, field: Field) -> Option<Node<'t>>;
+    /// The children in a field, as `children_by_field_name` gives them.
+    fn fields<'c>(
+        &self,
+        field: Field,
+        cursor: &'c mut tree_sitter::TreeCursor<'t>,
+    ) -> impl Iterator<Item = Node<'t>> + 'c
+    where
+        't: 'c;
+}
+
+impl<'t> Fields<'t> for Node<'t> {
+    fn field(&self, field: Field) -> Option<Node<'t>> {
+        self.child_by_field_id(field.id()?.get())
+    }
+
+    fn fields<'c>(
+        &self,
+        field: Field,
+        cursor: &'c mut tree_sitter::TreeCursor<'t>,
+    ) -> impl Iterator<Item = Node<'t>> + 'c
+    where
+        't: 'c,
+    {
+        // A field the grammar lacks has no children: no child carries the
+        // largest id (the grammar has a few dozen fields).
+        let id = field.id().unwrap_or(std::num::NonZeroU16::MAX);
+        self.children_by_field_id(id, cursor)
+    }
+}
+
 /// Parses Python text, or says why not: indentation deeper than
 /// tree-sitter survives is refused before it is called (it would abort the
 /// process), and a parse that takes more steps than the `--max-nodes`
@@ -148,23 +305,22 @@ pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
         match node.kind() {
             "comment" => out.comments.push(node),
             "import_from_statement" => {
-                if let Some(m) = node.child_by_field_name("module_name") {
+                if let Some(m) = node.field(Field::ModuleName) {
                     if m.kind() == "dotted_name" {
                         let module = dotted(src, m);
                         if module != "airflow" && !module.starts_with("airflow.") {
                             let mut c = node.walk();
-                            for name in node.children_by_field_name("name", &mut c) {
-                                let local = name.child_by_field_name("alias").unwrap_or(name);
+                            for name in node.fields(Field::Name, &mut c) {
+                                let local = name.field(Field::Alias).unwrap_or(name);
                                 out.foreign_names.push((dotted(src, local), module.clone()));
                             }
                         }
                         if module == "airflow" || module.starts_with("airflow.") {
                             let mut c = node.walk();
-                            for name in node.children_by_field_name("name", &mut c) {
-                                if let (Some(n), Some(a)) = (
-                                    name.child_by_field_name("name"),
-                                    name.child_by_field_name("alias"),
-                                ) {
+                            for name in node.fields(Field::Name, &mut c) {
+                                if let (Some(n), Some(a)) =
+                                    (name.field(Field::Name), name.field(Field::Alias))
+                                {
                                     out.airflow_aliases.push((dotted(src, a), dotted(src, n)));
                                 }
                             }
@@ -175,9 +331,9 @@ pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
             }
             "import_statement" => {
                 let mut c = node.walk();
-                for name in node.children_by_field_name("name", &mut c) {
+                for name in node.fields(Field::Name, &mut c) {
                     let name = match name.kind() {
-                        "aliased_import" => name.child_by_field_name("name").unwrap_or(name),
+                        "aliased_import" => name.field(Field::Name).unwrap_or(name),
                         _ => name,
                     };
                     out.imported_modules.push(dotted(src, name));
@@ -235,6 +391,14 @@ pub(super) fn named_children<'t>(node: Node<'t>) -> Vec<Node<'t>> {
         .collect()
 }
 
+/// The first named child of a node that is not a comment (what
+/// `named_children(node).first()` gives, without listing the others).
+pub(super) fn first_named(node: Node<'_>) -> Option<Node<'_>> {
+    let mut c = node.walk();
+    let first = node.named_children(&mut c).find(|n| n.kind() != "comment");
+    first
+}
+
 /// The dotted name a callee is written as: `DAG`, `models.DAG`,
 /// `airflow.models.DAG`; `None` for anything else (a call result, a subscript).
 pub(super) fn dotted_name(src: &Source<'_>, node: Node<'_>) -> Option<String> {
@@ -247,8 +411,8 @@ pub(super) fn dotted_name(src: &Source<'_>, node: Node<'_>) -> Option<String> {
                 break;
             }
             "attribute" => {
-                parts.push(src.text_of(current.child_by_field_name("attribute")?));
-                current = current.child_by_field_name("object")?;
+                parts.push(src.text_of(current.field(Field::Attribute)?));
+                current = current.field(Field::Object)?;
             }
             _ => return None,
         }
@@ -260,4 +424,41 @@ pub(super) fn dotted_name(src: &Source<'_>, node: Node<'_>) -> Option<String> {
 /// The last part of a dotted name: `DAG` for `airflow.models.DAG`.
 pub(super) fn last_part(name: &str) -> &str {
     name.rsplit('.').next().unwrap_or(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_field_the_reader_asks_for_is_in_the_grammar() {
+        let language: tree_sitter::Language = tree_sitter_python::LANGUAGE.into();
+        for field in Field::ALL {
+            let id = field.id().map(std::num::NonZeroU16::get);
+            assert!(id.is_some(), "{field:?}");
+            assert_eq!(
+                language.field_name_for_id(id.unwrap_or(0)),
+                Some(field.name())
+            );
+        }
+    }
+
+    #[test]
+    fn a_field_child_is_the_one_its_name_gives() {
+        let text = "from airflow import DAG as D\nx = f(a, b=1)\n";
+        let file: Arc<str> = Arc::from("d.py");
+        let src = Source::new(&file, text);
+        let tree = parse_python(text).unwrap_or_else(|e| panic!("{e}"));
+        let found = scan(&tree, &src);
+        assert_eq!(
+            found.airflow_aliases,
+            vec![("D".to_string(), "DAG".to_string())]
+        );
+        let root = tree.root_node();
+        let assign = root.named_child(1).and_then(|s| s.named_child(0));
+        let call = assign.and_then(|a| a.field(Field::Right));
+        assert_eq!(call.map(|c| src.text_of(c)), Some("f(a, b=1)"));
+        let callee = call.and_then(|c| c.field(Field::Function));
+        assert_eq!(callee.map(|c| src.text_of(c)), Some("f"));
+    }
 }

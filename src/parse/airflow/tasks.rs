@@ -9,6 +9,7 @@ use crate::facts::{JobFact, JobKind};
 use super::interpreter::Reader;
 use super::model::{PendingEdge, TaskDraft};
 use super::ownership::Settings;
+use super::syntax::{Field, Fields};
 use super::values::{Args, Endpoint, FnDef, PartialCall, PartialTarget, Range, TaskRole, Value};
 
 /// The most tasks one file may define; past it the file is noted as unresolved.
@@ -57,7 +58,7 @@ impl<'t> Reader<'t> {
         args: &Args<'t>,
         node: Node<'t>,
     ) -> Value<'t> {
-        let name_node = def.node.child_by_field_name("name").unwrap_or(def.node);
+        let name_node = def.node.field(Field::Name).unwrap_or(def.node);
         let fn_name = self.src.text_of(name_node);
         let task_args = Args {
             keywords: def.kwargs.clone(),

@@ -15,7 +15,7 @@ use super::models::{render_key, render_node, NodeFile, NodeKind, RenderedNode};
 use super::packages::{self, same_package, DeclaredPackage};
 use super::project::{join_rel, DbtProject};
 use super::schema_yaml::{read_schema_file, NodeProps, SchemaFacts};
-use super::template_scan::{rewrite_dbt_blocks, scan_calls, split_macros, CallKind};
+use super::template_scan::{rewrite_and_split, rewrite_dbt_blocks, scan_calls, CallKind};
 use super::yaml::YNode;
 use crate::cache::hash_parts;
 use crate::diagnostic::Diagnostic;
@@ -188,8 +188,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         .map(|(f, content)| {
             let part = format!("macros:{}", f.rel);
             let split = context.remembered_from(&part, content, file_key(&f.rel), |text| {
-                let (rewritten, _) = rewrite_dbt_blocks(text);
-                let (defs, error) = split_macros(&rewritten);
+                let (defs, error) = rewrite_and_split(text);
                 let error =
                     error.map(|(message, offset)| template_error(&f.rel, text, offset, &message));
                 (defs, error)
@@ -386,7 +385,7 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     let jinja = DbtJinja::new(scope, macros);
     // Each render keeps the allow comments of its template: the text is
     // read only when the render is made afresh.
-    let rendered: Vec<Option<Result<(RenderedNode, Vec<InlineAllow>), _>>> = nodes
+    let rendered: Vec<Option<Result<NodeRender, _>>> = nodes
         .par_iter()
         .zip(&node_contents)
         .map(|(n, content)| {
@@ -949,6 +948,10 @@ fn idents(parts: Vec<String>) -> DataRef {
             .collect(),
     )
 }
+
+/// A node's render and the allow comments of its template, remembered as
+/// one part.
+type NodeRender = (RenderedNode, Vec<InlineAllow>);
 
 /// The project-wide part of the Jinja scope (no macros, no relations).
 fn base_scope(pkgs: &[Package], missing: &[DeclaredPackage], context: &ParseContext) -> Scope {

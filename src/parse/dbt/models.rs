@@ -8,7 +8,7 @@ use super::config::PartialConfig;
 use super::jinja::objects::NodeInfo;
 use super::jinja::recorder::{RecordedRef, Recording};
 use super::jinja::DbtJinja;
-use super::template_scan::{rewrite_dbt_blocks, scan_calls, CallKind, CallSite};
+use super::template_scan::{rewrite_and_scan, CallKind, CallSite};
 use crate::facts::{DataRef, Located};
 use crate::span::{LineIndex, Span};
 
@@ -103,7 +103,7 @@ pub fn render_node(
     written: &str,
     preconfig: &PartialConfig,
 ) -> RenderedNode {
-    let (text, _) = rewrite_dbt_blocks(written);
+    let (text, _, calls) = rewrite_and_scan(written);
     let info = NodeInfo {
         package: node.package.clone(),
         name: node.name.clone(),
@@ -117,7 +117,6 @@ pub fn render_node(
             .map_or_else(|| node.name.clone(), |s| s.value.clone()),
     };
     let rendered = jinja.render(&node.rel, &text, info);
-    let (calls, _) = scan_calls(&text);
     // Offsets into the rewritten text are offsets into the file when the
     // rewrite kept every byte (it does, but for `{% test %}` blocks): then
     // columns are counted in the file as written.
@@ -158,8 +157,7 @@ pub fn known_reads(
     refs: Vec<RecordedRef>,
     sources: Vec<(String, String)>,
 ) -> Vec<Located<DataRef>> {
-    let (text, _) = rewrite_dbt_blocks(written);
-    let (calls, _) = scan_calls(&text);
+    let (text, _, calls) = rewrite_and_scan(written);
     let written: &str = if text.len() == written.len() {
         written
     } else {

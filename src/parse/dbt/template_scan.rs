@@ -273,7 +273,30 @@ pub fn rewrite_dbt_blocks(text: &str) -> (String, Option<String>) {
     let normalized = normalize_tag_whitespace(text);
     let text: &str = &normalized;
     let lexed = lex(text);
-    let tags = block_tags(&lexed);
+    rewrite_lexed(text, &lexed).unwrap_or_else(|| (text.to_string(), None))
+}
+
+/// A dbt SQL file as [`rewrite_dbt_blocks`] rewrites it, its snapshot name,
+/// and its `ref`/`source` calls as [`scan_calls`] finds them in the
+/// rewritten text, with the file lexed once when the rewrite changes
+/// nothing (as in most models).
+pub fn rewrite_and_scan(text: &str) -> (String, Option<String>, Vec<CallSite>) {
+    let normalized = normalize_tag_whitespace(text);
+    let text: &str = &normalized;
+    let lexed = lex(text);
+    match rewrite_lexed(text, &lexed) {
+        None => (text.to_string(), None, calls_in(&lexed)),
+        Some((rewritten, snapshot)) => {
+            let (calls, _) = scan_calls(&rewritten);
+            (rewritten, snapshot, calls)
+        }
+    }
+}
+
+/// The rewrite of [`rewrite_dbt_blocks`] on a lexed, normalized text;
+/// `None` when it has no block to rewrite.
+fn rewrite_lexed(text: &str, lexed: &Lexed) -> Option<(String, Option<String>)> {
+    let tags = block_tags(lexed);
     if !tags.iter().any(|t| {
         matches!(
             t.tag.as_str(),
@@ -287,7 +310,7 @@ pub fn rewrite_dbt_blocks(text: &str) -> (String, Option<String>) {
                 | "endtest"
         )
     }) {
-        return (text.to_string(), None);
+        return None;
     }
     let mut bytes = text.as_bytes().to_vec();
     let mut snapshot = None;
@@ -340,7 +363,7 @@ pub fn rewrite_dbt_blocks(text: &str) -> (String, Option<String>) {
             out.replace_range(start..end, &new);
         }
     }
-    (out, snapshot)
+    Some((out, snapshot))
 }
 
 /// One `{% macro name(…) %}…{% endmacro %}` definition cut out of a file.
@@ -359,10 +382,27 @@ pub struct MacroSource {
 /// error, if the file could not be read to its end.
 pub fn split_macros(text: &str) -> (Vec<MacroSource>, Option<(String, usize)>) {
     let lexed = lex(text);
+    (macros_in(text, &lexed), lexed.error)
+}
+
+/// A macro file rewritten by [`rewrite_dbt_blocks`] and split by
+/// [`split_macros`], lexed once when the rewrite changes nothing.
+pub fn rewrite_and_split(text: &str) -> (Vec<MacroSource>, Option<(String, usize)>) {
+    let normalized = normalize_tag_whitespace(text);
+    let text: &str = &normalized;
+    let lexed = lex(text);
+    match rewrite_lexed(text, &lexed) {
+        None => (macros_in(text, &lexed), lexed.error),
+        Some((rewritten, _)) => split_macros(&rewritten),
+    }
+}
+
+/// The top-level macro definitions of a lexed text ([`split_macros`]).
+fn macros_in(text: &str, lexed: &Lexed) -> Vec<MacroSource> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut open: Option<(usize, String)> = None;
-    for tag in block_tags(&lexed) {
+    for tag in block_tags(lexed) {
         match tag.tag.as_str() {
             "macro" => {
                 if depth == 0 {
@@ -390,7 +430,7 @@ pub fn split_macros(text: &str) -> (Vec<MacroSource>, Option<(String, usize)>) {
             _ => {}
         }
     }
-    (out, lexed.error)
+    out
 }
 
 /// Which dbt function a call site calls.
@@ -441,6 +481,11 @@ impl CallSite {
 /// error is returned.
 pub fn scan_calls(text: &str) -> (Vec<CallSite>, Option<(String, usize)>) {
     let lexed = lex(text);
+    (calls_in(&lexed), lexed.error)
+}
+
+/// The calls of [`scan_calls`] in a lexed text.
+fn calls_in(lexed: &Lexed) -> Vec<CallSite> {
     let toks = &lexed.tokens;
     let mut calls = Vec::new();
     for i in 0..toks.len() {
@@ -463,7 +508,7 @@ pub fn scan_calls(text: &str) -> (Vec<CallSite>, Option<(String, usize)>) {
             calls.push(call);
         }
     }
-    (calls, lexed.error)
+    calls
 }
 
 fn read_call(toks: &[(Tok, usize, usize)], at: usize, kind: CallKind) -> Option<CallSite> {

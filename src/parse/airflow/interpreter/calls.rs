@@ -5,14 +5,14 @@ use super::*;
 
 impl<'t> Reader<'t> {
     pub(super) fn eval_call(&mut self, node: Node<'t>) -> Value<'t> {
-        let Some(func) = node.child_by_field_name("function") else {
+        let Some(func) = node.field(Field::Function) else {
             return Value::Unknown;
         };
         let name = dotted_name(self.src, func).map(|n| self.canonical(n));
         let (receiver, method) = if func.kind() == "attribute" {
-            let object = func.child_by_field_name("object");
+            let object = func.field(Field::Object);
             let method = func
-                .child_by_field_name("attribute")
+                .field(Field::Attribute)
                 .map_or("", |a| self.src.text_of(a));
             (object.map(|o| self.eval(o)), Some(method))
         } else {
@@ -25,11 +25,11 @@ impl<'t> Reader<'t> {
         } else {
             Value::Unknown
         };
-        let args = self.eval_args(node.child_by_field_name("arguments"));
+        let args = self.eval_args(node.field(Field::Arguments));
         let name_at = Self::range(func);
         if let (Some(Value::Dict(mut entries)), Some("update")) = (receiver.clone(), method) {
             // `default_args.update({...})` / `.update(k=v)` on a known dict.
-            let object = func.child_by_field_name("object");
+            let object = func.field(Field::Object);
             if let Some(object) = object.filter(|o| o.kind() == "identifier") {
                 let mut new = match args.positional.first() {
                     Some((Value::Dict(d), _)) => d.clone(),
@@ -100,7 +100,7 @@ impl<'t> Reader<'t> {
             }
             (Value::Function(def), "partial") if def.kind == FnKind::Task => {
                 Value::Partial(Box::new(PartialCall {
-                    at: Self::range(def.node.child_by_field_name("name").unwrap_or(def.node)),
+                    at: Self::range(def.node.field(Field::Name).unwrap_or(def.node)),
                     target: PartialTarget::TaskFn(def),
                     args: args.clone(),
                 }))
@@ -129,8 +129,8 @@ impl<'t> Reader<'t> {
                     .and_then(|n| n.rsplit_once('.'))
                     .map_or("operator", |(c, _)| last_part(c));
                 let at = node
-                    .child_by_field_name("function")
-                    .and_then(|f| f.child_by_field_name("object"))
+                    .field(Field::Function)
+                    .and_then(|f| f.field(Field::Object))
                     .map_or(Self::range(node), Self::range);
                 Value::Partial(Box::new(PartialCall {
                     target: PartialTarget::Operator(class.to_string()),
@@ -206,7 +206,7 @@ impl<'t> Reader<'t> {
         let span = self.src.span(node);
         let first = args.positional.first().map(|(v, _)| v.clone());
         let name_at = node
-            .child_by_field_name("function")
+            .field(Field::Function)
             .map_or(Self::range(node), Self::range);
         Some(match short {
             "DAG" => self.make_dag(args, name_at, None),
@@ -431,14 +431,14 @@ impl<'t> Reader<'t> {
             FnKind::Dag => {
                 let name = def
                     .node
-                    .child_by_field_name("name")
+                    .field(Field::Name)
                     .map_or("", |n| self.src.text_of(n));
                 let mut dag_args = Args {
                     keywords: def.kwargs.clone(),
                     ..Args::default()
                 };
                 dag_args.unknown_spread = None;
-                let name_at = Self::range(def.node.child_by_field_name("name").unwrap_or(def.node));
+                let name_at = Self::range(def.node.field(Field::Name).unwrap_or(def.node));
                 let dag = self.make_dag(&dag_args, name_at, Some(name));
                 let ctx = match dag {
                     Value::Dag(d) => Ctx::Dag(d),
@@ -452,7 +452,7 @@ impl<'t> Reader<'t> {
             FnKind::TaskGroup => {
                 let name = def
                     .node
-                    .child_by_field_name("name")
+                    .field(Field::Name)
                     .map_or("", |n| self.src.text_of(n));
                 let group_args = Args {
                     keywords: def.kwargs.clone(),
@@ -488,18 +488,17 @@ impl<'t> Reader<'t> {
         let mut scope = HashMap::new();
         let params = def
             .node
-            .child_by_field_name("parameters")
+            .field(Field::Parameters)
             .map(named_children)
             .unwrap_or_default();
         let mut positional = args.positional.iter();
         for p in params {
             let (name_node, default) = match p.kind() {
                 "identifier" => (Some(p), None),
-                "default_parameter" | "typed_default_parameter" => (
-                    p.child_by_field_name("name"),
-                    p.child_by_field_name("value"),
-                ),
-                "typed_parameter" => (named_children(p).first().copied(), None),
+                "default_parameter" | "typed_default_parameter" => {
+                    (p.field(Field::Name), p.field(Field::Value))
+                }
+                "typed_parameter" => (first_named(p), None),
                 _ => (None, None),
             };
             let Some(name_node) = name_node else { continue };
@@ -521,7 +520,7 @@ impl<'t> Reader<'t> {
         self.call_depth += 1;
         let flow = def
             .node
-            .child_by_field_name("body")
+            .field(Field::Body)
             .map_or(Flow::Next, |b| self.exec_block(b));
         self.call_depth -= 1;
         self.scopes.pop();

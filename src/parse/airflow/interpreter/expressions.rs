@@ -48,7 +48,7 @@ impl<'t> Reader<'t> {
                 let mut unknown_length = false;
                 for child in named_children(node) {
                     if child.kind() == "list_splat" {
-                        match named_children(child).first().map(|c| self.eval(*c)) {
+                        match first_named(child).map(|c| self.eval(c)) {
                             Some(Value::List(inner)) => items.extend(inner),
                             _ => unknown_length = true,
                         }
@@ -65,9 +65,9 @@ impl<'t> Reader<'t> {
             "binary_operator" => self.eval_binary(node),
             "assignment" => {
                 let value = node
-                    .child_by_field_name("right")
+                    .field(Field::Right)
                     .map_or(Value::Unknown, |r| self.eval(r));
-                if let Some(left) = node.child_by_field_name("left") {
+                if let Some(left) = node.field(Field::Left) {
                     self.assign(left, value.clone());
                 }
                 value
@@ -88,9 +88,9 @@ impl<'t> Reader<'t> {
             }
             "named_expression" => {
                 let value = node
-                    .child_by_field_name("value")
+                    .field(Field::Value)
                     .map_or(Value::Unknown, |v| self.eval(v));
-                if let Some(name) = node.child_by_field_name("name") {
+                if let Some(name) = node.field(Field::Name) {
                     self.assign(name, value.clone());
                 }
                 value
@@ -99,10 +99,10 @@ impl<'t> Reader<'t> {
             "attribute" => self.eval_attribute(node),
             "subscript" => {
                 let object = node
-                    .child_by_field_name("value")
+                    .field(Field::Value)
                     .map_or(Value::Unknown, |v| self.eval(v));
                 let key = node
-                    .child_by_field_name("subscript")
+                    .field(Field::Subscript)
                     .map_or(Value::Unknown, |k| self.eval(k));
                 match (&object, &key) {
                     (Value::Tasks { xcom: true, .. }, _) => object.clone(),
@@ -150,7 +150,7 @@ impl<'t> Reader<'t> {
                 }
             }
             "not_operator" => node
-                .child_by_field_name("argument")
+                .field(Field::Argument)
                 .map(|a| self.eval(a))
                 .and_then(|v| v.truthy())
                 .map_or(Value::Unknown, |b| Value::Bool(!b)),
@@ -158,10 +158,10 @@ impl<'t> Reader<'t> {
             "list_comprehension" => self.eval_comprehension(node),
             "unary_operator" => {
                 let arg = node
-                    .child_by_field_name("argument")
+                    .field(Field::Argument)
                     .map_or(Value::Unknown, |a| self.eval(a));
                 let op = node
-                    .child_by_field_name("operator")
+                    .field(Field::Operator)
                     .map_or("", |o| self.src.text_of(o));
                 match (op, arg) {
                     ("-", Value::Int(i)) => Value::Int(-i),
@@ -204,13 +204,13 @@ impl<'t> Reader<'t> {
                 }
                 "interpolation" => {
                     verbatim = false;
-                    if child.child_by_field_name("format_specifier").is_some()
-                        || child.child_by_field_name("type_conversion").is_some()
+                    if child.field(Field::FormatSpecifier).is_some()
+                        || child.field(Field::TypeConversion).is_some()
                     {
                         return Value::Unknown;
                     }
                     let value = child
-                        .child_by_field_name("expression")
+                        .field(Field::Expression)
                         .map_or(Value::Unknown, |e| self.eval(e));
                     match value.display() {
                         Some(s) => out.push_str(&s),
@@ -238,9 +238,9 @@ impl<'t> Reader<'t> {
             match child.kind() {
                 "pair" => {
                     let key = child
-                        .child_by_field_name("key")
+                        .field(Field::Key)
                         .map_or(Value::Unknown, |k| self.eval(k));
-                    let Some(value_node) = child.child_by_field_name("value") else {
+                    let Some(value_node) = child.field(Field::Value) else {
                         continue;
                     };
                     let value = self.eval(value_node);
@@ -253,7 +253,7 @@ impl<'t> Reader<'t> {
                         });
                     }
                 }
-                "dictionary_splat" => match named_children(child).first().map(|c| self.eval(*c)) {
+                "dictionary_splat" => match first_named(child).map(|c| self.eval(c)) {
                     Some(Value::Dict(inner)) => {
                         for e in inner {
                             entries.retain(|x| x.key != e.key);
@@ -270,10 +270,10 @@ impl<'t> Reader<'t> {
 
     /// The left operand, operator text and right operand of a binary node.
     pub(super) fn binary(&self, node: Node<'t>) -> Option<(Node<'t>, &'t str, Node<'t>)> {
-        let left = node.child_by_field_name("left")?;
-        let right = node.child_by_field_name("right")?;
+        let left = node.field(Field::Left)?;
+        let right = node.field(Field::Right)?;
         let op = node
-            .child_by_field_name("operator")
+            .field(Field::Operator)
             .map_or("", |o| self.src.text_of(o));
         Some((left, op, right))
     }
@@ -282,19 +282,16 @@ impl<'t> Reader<'t> {
     /// iteratively, so long chains cost no recursion.
     pub(super) fn operator_chain(&self, node: Node<'t>) -> (String, Vec<Node<'t>>, Vec<Node<'t>>) {
         let op_text = |n: Node<'t>| {
-            n.child_by_field_name("operator")
+            n.field(Field::Operator)
                 .map_or(String::new(), |o| self.src.text_of(o).to_string())
         };
         let op = op_text(node);
         let mut operands = Vec::new();
         let mut operators = Vec::new();
         let mut current = node;
-        while let (Some(l), Some(r)) = (
-            current.child_by_field_name("left"),
-            current.child_by_field_name("right"),
-        ) {
+        while let (Some(l), Some(r)) = (current.field(Field::Left), current.field(Field::Right)) {
             operands.push(r);
-            if let Some(o) = current.child_by_field_name("operator") {
+            if let Some(o) = current.field(Field::Operator) {
                 operators.push(o);
             }
             if l.kind() == "binary_operator" && op_text(l) == op {
@@ -405,7 +402,7 @@ impl<'t> Reader<'t> {
     }
 
     pub(super) fn eval_comprehension(&mut self, node: Node<'t>) -> Value<'t> {
-        let Some(body) = node.child_by_field_name("body") else {
+        let Some(body) = node.field(Field::Body) else {
             return Value::Unknown;
         };
         let clauses: Vec<Node<'t>> = named_children(node)
@@ -419,8 +416,8 @@ impl<'t> Reader<'t> {
             return Value::Unknown;
         }
         let (Some(left), Some(right)) = (
-            for_clause.child_by_field_name("left"),
-            for_clause.child_by_field_name("right"),
+            for_clause.field(Field::Left),
+            for_clause.field(Field::Right),
         ) else {
             return Value::Unknown;
         };
@@ -459,10 +456,8 @@ impl<'t> Reader<'t> {
     }
 
     pub(super) fn eval_attribute(&mut self, node: Node<'t>) -> Value<'t> {
-        let (Some(object), Some(attr)) = (
-            node.child_by_field_name("object"),
-            node.child_by_field_name("attribute"),
-        ) else {
+        let (Some(object), Some(attr)) = (node.field(Field::Object), node.field(Field::Attribute))
+        else {
             return Value::Unknown;
         };
         let attr = self.src.text_of(attr);
@@ -499,10 +494,9 @@ impl<'t> Reader<'t> {
         for child in named_children(node) {
             match child.kind() {
                 "keyword_argument" => {
-                    let (Some(name), Some(value)) = (
-                        child.child_by_field_name("name"),
-                        child.child_by_field_name("value"),
-                    ) else {
+                    let (Some(name), Some(value)) =
+                        (child.field(Field::Name), child.field(Field::Value))
+                    else {
                         continue;
                     };
                     let v = self.eval(value);
@@ -512,14 +506,14 @@ impl<'t> Reader<'t> {
                         at: Self::range(value),
                     });
                 }
-                "list_splat" => match named_children(child).first().map(|c| self.eval(*c)) {
+                "list_splat" => match first_named(child).map(|c| self.eval(c)) {
                     Some(Value::List(items)) => {
                         let at = Self::range(child);
                         args.positional.extend(items.into_iter().map(|v| (v, at)));
                     }
                     _ => args.unknown_spread = Some(Self::range(child)),
                 },
-                "dictionary_splat" => match named_children(child).first().map(|c| self.eval(*c)) {
+                "dictionary_splat" => match first_named(child).map(|c| self.eval(c)) {
                     Some(Value::Dict(entries)) => args.keywords.extend(entries),
                     _ => args.unknown_spread = Some(Self::range(child)),
                 },

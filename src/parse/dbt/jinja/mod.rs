@@ -14,6 +14,9 @@ pub mod recorder;
 pub mod values;
 
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The map of the macro table: looked up on every name a template uses.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
 use std::sync::Arc;
 
 use minijinja::value::Value;
@@ -56,8 +59,8 @@ pub struct Scope {
     /// Packages declared in packages.yml but not installed.
     pub missing: BTreeSet<String>,
     /// Macro template names by package, then macro: looked up on every
-    /// name a template uses, so without building a key.
-    pub macros: BTreeMap<String, BTreeMap<String, String>>,
+    /// name a template uses, so hashed and without building a key.
+    pub macros: MacroTable,
     /// The root project's `vars:`.
     pub root_vars: Option<YNode>,
     /// Each package's own `vars:`.
@@ -76,6 +79,16 @@ pub struct Scope {
     pub source_relations: BTreeMap<(String, String), Relation>,
 }
 
+/// Macro template names by package, then macro name. Filled by
+/// [`DbtJinja::new`] from the macros it hashes whole into its fingerprint,
+/// so the table adds nothing to the hash of a [`Scope`].
+#[derive(Debug, Default)]
+pub struct MacroTable(HashMap<String, HashMap<String, String>>);
+
+impl std::hash::Hash for MacroTable {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
 impl Scope {
     /// The macro visible as `name` from `package`: its own, else the root
     /// project's. Returns the defining package and the template name.
@@ -83,7 +96,7 @@ impl Scope {
         [package, self.root_package.as_str()]
             .into_iter()
             .find_map(|p| {
-                let (pkg, macros) = self.macros.get_key_value(p)?;
+                let (pkg, macros) = self.macros.0.get_key_value(p)?;
                 macros.get(name).map(|t| (pkg.as_str(), t.as_str()))
             })
     }
@@ -91,6 +104,7 @@ impl Scope {
     /// The template of `package.name`.
     pub fn macro_template(&self, package: &str, name: &str) -> Option<&str> {
         self.macros
+            .0
             .get(package)
             .and_then(|m| m.get(name))
             .map(String::as_str)
@@ -219,7 +233,7 @@ impl DbtJinja {
         };
         let mut sources: BTreeMap<String, String> = BTreeMap::new();
         for m in macros {
-            let package = scope.macros.entry(m.package.clone()).or_default();
+            let package = scope.macros.0.entry(m.package.clone()).or_default();
             if package.contains_key(&m.name) {
                 continue; // dbt rejects duplicates; the first (sorted) wins here
             }
