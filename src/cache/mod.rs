@@ -27,8 +27,6 @@ pub mod stamp;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
-use rayon::prelude::*;
-
 use crate::facts::FileFacts;
 use stamp::Stamp;
 
@@ -280,7 +278,7 @@ impl FactCache {
         &self,
         slot: &Arc<str>,
         key: Hash,
-        content_of: impl Fn(&Arc<str>) -> Option<Hash> + Sync,
+        content_of: impl Fn(&Arc<str>) -> Option<Hash>,
     ) -> Option<FileFacts> {
         let reads = {
             let earlier = self.earlier.lock().ok()?;
@@ -288,8 +286,9 @@ impl FactCache {
             e.reads.clone()
         };
         // Files are read (for their hashes) without holding the lock, in
-        // parallel: a dbt project lists thousands.
-        if !reads.par_iter().all(|(rel, h)| content_of(rel) == Some(*h)) {
+        // order and up to the first that changed: how many were asked is
+        // the same in every run (`PIPELINT_TIMINGS` counts them).
+        if !reads.iter().all(|(rel, h)| content_of(rel) == Some(*h)) {
             return None;
         }
         // A hit is taken out, not copied: its facts can be megabytes. Its
