@@ -1,5 +1,5 @@
 //! Per-edit latency of `pipelint server`, for the benchmark (bench/scale.py):
-//! `cargo run --release --example lsp_edit -- BINARY REPO FILE --find TEXT --replace TEXT [--edits N]`.
+//! `cargo run --release --example lsp_edit -- BINARY REPO FILE --find TEXT --replace TEXT [--edits N] [--server-log FILE]`.
 //!
 //! A minimal LSP client (JSON-RPC 2.0 over stdio, `Content-Length` framing,
 //! as the LSP 3.17 specification has it): it spawns `BINARY server` in REPO,
@@ -14,7 +14,8 @@
 //! `{"edits":N,"first_ms":…,"median_ms":…,"p90_ms":…,"max_ms":…}`, where
 //! `first_ms` (the first edit, sent once the server has logged the end of
 //! its first whole-repo analysis) is left out of the others. Each wait is
-//! bounded.
+//! bounded. `--server-log` keeps the server's stderr (its log, and with
+//! `PIPELINT_TIMINGS` set its stage times) in FILE.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
@@ -31,7 +32,7 @@ type Error = Box<dyn std::error::Error>;
 
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: lsp_edit BINARY REPO FILE --find TEXT --replace TEXT [--edits N]";
+    let usage = "usage: lsp_edit BINARY REPO FILE --find TEXT --replace TEXT [--edits N] [--server-log FILE]";
     let flag = |name: &str| {
         args.iter()
             .position(|a| a == name)
@@ -51,13 +52,17 @@ fn main() -> Result<(), Error> {
         return Err(format!("{file} does not contain {find:?}").into());
     }
     let edited = original.replacen(&find, &replace, 1);
+    let server_log = match flag("--server-log") {
+        Some(log) => Stdio::from(std::fs::File::create(log)?),
+        None => Stdio::null(),
+    };
 
     let mut child = Command::new(binary)
         .arg("server")
         .current_dir(&repo)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(server_log)
         .spawn()?;
     let mut client = Client {
         stdin: child.stdin.take().ok_or("no stdin")?,
