@@ -15,7 +15,9 @@
 //! node in [`Diagnostic::nodes`] and one related place per node, so JSON,
 //! SARIF and baselines lose nothing. The rules themselves never group.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;

@@ -6,7 +6,7 @@
 //! was made from. A part is reused only under its exact key; parts travel
 //! with their entry from run to run and are dropped with it.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, Mutex};
 
 use super::{FactCache, Hash};

@@ -24,7 +24,9 @@ pub mod memo;
 pub mod replay;
 pub mod stamp;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::HashMap;
 use std::sync::{Arc, Mutex};
 
 use crate::facts::FileFacts;

@@ -6,11 +6,13 @@
 //! the stamp was taken could otherwise leave the stamp unchanged.
 
 use std::path::Path;
+
+use foldhash::HashMapExt;
 use std::time::{Duration, SystemTime};
 
 /// Stamps already taken in this run, by path (the replay probe's, taken
 /// before the run): files are not asked twice.
-pub type Taken = std::collections::HashMap<std::path::PathBuf, Stamp>;
+pub type Taken = foldhash::HashMap<std::path::PathBuf, Stamp>;
 
 /// The settled stamps of the repo-relative `rels` under `root`, taken in
 /// parallel, and the paths that had none (too fresh, or unreadable).
