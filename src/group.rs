@@ -16,10 +16,9 @@
 //! SARIF and baselines lose nothing. The rules themselves never group.
 
 use std::collections::BTreeMap;
-
-use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
+use foldhash::{HashMap, HashSet};
 use rayon::prelude::*;
 
 use crate::diagnostic::{Diagnostic, Severity};

@@ -6,8 +6,9 @@
 //! was made from. A part is reused only under its exact key; parts travel
 //! with their entry from run to run and are dropped with it.
 
-use foldhash::{HashMap, HashMapExt};
 use std::sync::{Arc, Mutex};
+
+use foldhash::{HashMap, HashMapExt};
 
 use super::{FactCache, Hash};
 

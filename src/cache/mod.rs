@@ -25,9 +25,9 @@ pub mod replay;
 pub mod stamp;
 
 use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
 
 use foldhash::HashMap;
-use std::sync::{Arc, Mutex};
 
 use crate::facts::FileFacts;
 use stamp::Stamp;

@@ -6,9 +6,9 @@
 //! the stamp was taken could otherwise leave the stamp unchanged.
 
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use foldhash::HashMapExt;
-use std::time::{Duration, SystemTime};
 
 /// Stamps already taken in this run, by path (the replay probe's, taken
 /// before the run): files are not asked twice.
