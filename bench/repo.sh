@@ -13,7 +13,7 @@ bin=$(realpath "$1"); src=$2; dag=$3; model=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$src" "$work/repo"
-sleep 2  # the copied files settled: a file written in the last second is never trusted by its stamp
+sleep 2  # the copy settled: a file changed in the last two seconds is never trusted by its stamp
 cache="$work/cache"
 run() { /usr/bin/time -f "%e s wall, %U s user" "$bin" check "$work/repo" --format json "$@" 2>&1 >/dev/null | tail -1 || true; }
 runs() {
@@ -24,7 +24,8 @@ runs() {
   done
 }
 none() { :; }
-forget() { rm -f "$cache"/*/replay.bin; }
+here=$(cd "$(dirname "$0")" && pwd)
+forget() { python3 "$here/scale.py" --forget-replays "$cache"; }  # the replay left out, as scale.py does
 # An edit the file's parser sees (a trailing comment line), undone by the next.
 flip() {
   local f="$work/repo/$1" mark=$'\n'"$2"
