@@ -45,14 +45,22 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     let changed = changed_jobs(&first, manifest);
     let jobs = merged_jobs(first, &changed);
     let defaults = b.defaults.clone();
-    let resolver = Resolver::new(facts, &jobs, &defaults);
-    b.add_declared_nodes(facts, &jobs);
+    let (resolver, ()) = rayon::join(
+        || Resolver::new(facts, &jobs, &defaults),
+        || b.add_declared_nodes(facts, &jobs),
+    );
     // Only declared nodes are owned by a file: their files are matched with
     // `[paths]` and CODEOWNERS before the datasets are made.
     let files = inherit::owned_files(&b.nodes, manifest);
     let by_file = inherit::path_defaults(&files, manifest, codeowners);
-    for job in &jobs {
-        b.add_job_edges(job, &resolver);
+    // Every job's references resolved in parallel, their edges made in
+    // job order.
+    let resolved: Vec<JobTargets> = jobs
+        .par_iter()
+        .map(|job| JobTargets::of(job, &resolver))
+        .collect();
+    for (job, targets) in jobs.iter().zip(resolved) {
+        b.add_job_edges(job, targets);
     }
     b.add_dbt_runs(&jobs);
     b.add_publications(&jobs, &resolver);
@@ -336,6 +344,30 @@ impl<'f> Resolver<'f> {
     }
 }
 
+/// Where a job's writes and reads lead, in their order.
+struct JobTargets<'r> {
+    writes: Vec<Target<'r>>,
+    reads: Vec<Target<'r>>,
+}
+
+impl<'r> JobTargets<'r> {
+    fn of(job: &JobFact, resolver: &'r Resolver) -> JobTargets<'r> {
+        let project = dbt_project_of(&job.id);
+        JobTargets {
+            writes: job
+                .writes
+                .iter()
+                .map(|w| resolver.resolve(&w.value))
+                .collect(),
+            reads: job
+                .reads
+                .iter()
+                .map(|r| resolver.resolve_in(&r.value, project))
+                .collect(),
+        }
+    }
+}
+
 /// The graph being built. Nodes are kept in creation order and found by id
 /// through `index`; edges join node positions (sorted by id only in
 /// [`Builder::finish`]), so no id is copied per edge.
@@ -564,12 +596,12 @@ impl Builder {
         }
     }
 
-    fn add_job_edges(&mut self, job: &JobFact, resolver: &Resolver) {
+    fn add_job_edges(&mut self, job: &JobFact, targets: JobTargets) {
         let me = self.ix(&job.id);
         // The datasets the job writes, by position.
         let mut written: Vec<usize> = Vec::with_capacity(job.writes.len());
-        for w in &job.writes {
-            match resolver.resolve(&w.value) {
+        for (w, target) in job.writes.iter().zip(targets.writes) {
+            match target {
                 Target::Dataset(name) => {
                     let ds = self.dataset(&name, &w.span);
                     written.push(ds);
@@ -587,9 +619,7 @@ impl Builder {
                 Target::Nothing(what, name) => self.unresolved(what, name, &job.id, &w.span),
             }
         }
-        let project = dbt_project_of(&job.id);
-        for r in &job.reads {
-            let target = resolver.resolve_in(&r.value, project);
+        for (r, target) in job.reads.iter().zip(targets.reads) {
             // A job reading what it writes (incremental merge) is no dependency.
             if let Target::Dataset(name) = &target {
                 if self
@@ -616,17 +646,32 @@ impl Builder {
     /// behavior, and run after it. Models are found by their files under the
     /// project folder, whatever ids the dbt parser gave them.
     fn add_dbt_runs(&mut self, jobs: &[&JobFact]) {
+        if jobs.iter().all(|j| j.runs_dbt.is_none()) {
+            return;
+        }
+        // dbt nodes by file, so a folder's nodes are one range of them.
+        let mut by_file: Vec<(&str, usize)> = jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| matches!(j.kind, JobKind::Model | JobKind::Snapshot | JobKind::Seed))
+            .map(|(i, j)| (j.span.file.as_ref(), i))
+            .collect();
+        by_file.sort_unstable();
         for task in jobs {
             let Some(folder) = &task.runs_dbt else {
                 continue;
             };
             let prefix = format!("{}/", folder.value);
-            let mut found = false;
-            for model in jobs.iter().filter(|j| {
-                matches!(j.kind, JobKind::Model | JobKind::Snapshot | JobKind::Seed)
-                    && j.span.file.starts_with(prefix.as_str())
-            }) {
-                found = true;
+            let start = by_file.partition_point(|(file, _)| *file < prefix.as_str());
+            let mut under: Vec<usize> = by_file[start..]
+                .iter()
+                .take_while(|(file, _)| file.starts_with(prefix.as_str()))
+                .map(|&(_, i)| i)
+                .collect();
+            // In job order, as the jobs are.
+            under.sort_unstable();
+            let found = !under.is_empty();
+            for model in under.into_iter().map(|i| jobs[i]) {
                 self.runner_of
                     .entry(model.id.clone())
                     .or_insert_with(|| task.id.clone());

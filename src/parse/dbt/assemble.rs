@@ -507,134 +507,41 @@ pub(super) fn emit(
         &versions,
     );
     let missing_names: BTreeSet<&str> = missing.iter().map(|d| d.name.as_str()).collect();
+    let snapshot_sources = snapshot_sources(&finals, schema);
+    let around = Around {
+        groups: &groups,
+        props,
+        known: &known,
+        nearest: std::sync::OnceLock::new(),
+        namespace: &namespace,
+        missing,
+        missing_names: &missing_names,
+        projects,
+        snapshot_sources: &snapshot_sources,
+        singular,
+        versions: &versions,
+    };
+    // Each node on its own, in parallel; gathered in node order, so the
+    // result is the one a sequential pass gives.
+    let emitted: Vec<Emitted> = finals
+        .par_iter()
+        .map(|(node, config, r)| around.emit_node(node, config, r.as_ref()))
+        .collect();
     let mut into_missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut unattributed: BTreeSet<String> = BTreeSet::new();
     let mut namespace_uses: BTreeSet<String> = BTreeSet::new();
-    let snapshot_sources = snapshot_sources(&finals, schema);
-    // Built once, on the first unresolved ref that needs it.
-    let nearest = std::cell::OnceCell::new();
-    let mut jobs = Vec::with_capacity(finals.len());
-    facts.datasets.reserve(finals.len() + schema.sources.len());
-    for (node, config, r) in &finals {
-        let props = props.get(&(node.kind, node.package.as_str(), node.name.as_str()));
-        let span = props.map_or_else(|| Span::file_start(&node.rel), |p| p.span.clone());
-        let (job_kind, prefix) = match node.kind {
-            NodeKind::Model => (JobKind::Model, "model"),
-            NodeKind::Snapshot => (JobKind::Snapshot, "snapshot"),
-            NodeKind::Seed => (JobKind::Seed, "seed"),
-        };
-        let version = (node.kind == NodeKind::Model)
-            .then(|| versions.of(&node.package, &node.name))
-            .flatten();
-        let (id_name, short) = match version {
-            Some((base, v)) => (format!("{base}.v{v}"), base.to_string()),
-            None => (node.name.clone(), node.name.clone()),
-        };
-        let mut job = JobFact::new(
-            node_id(prefix, &node.package, &id_name),
-            job_kind,
-            short,
-            span.clone(),
-        );
-        job.file = Some(node.rel.clone());
-        job.owner = owner(config, &groups, &node.rel);
-        if let Some(r) = r {
-            if let Some((message, at)) = &r.failure {
-                job.partial = true;
-                facts.diagnostics.push(
-                    Diagnostic::new(
-                        "unresolved-dynamic",
-                        format!(
-                            "{} `{}` could not be rendered ({message}); its refs and sources were read from the literal calls in the file",
-                            node.kind.as_str(),
-                            node.name
-                        ),
-                    )
-                    .node(job.id.clone())
-                    .at(Some(at.clone()))
-                    .help("refs computed inside macros may be missing; a `-- depends_on: {{ ref('x') }}` comment makes them explicit"),
-                );
-            }
-            namespace_uses.extend(r.missing_namespaces.iter().cloned());
-            for read in &r.reads {
-                if let DataRef::Model {
-                    package: Some(p),
-                    name,
-                    ..
-                } = &read.value
-                {
-                    let reachable = p == &node.package
-                        || namespace.has_package(p)
-                        || missing_names.contains(p.as_str())
-                        || projects.contains(p);
-                    if !reachable {
-                        job.partial = true;
-                        facts.diagnostics.push(
-                            Diagnostic::new(
-                                "unresolved-reference",
-                                format!("`ref('{p}', '{name}')` names project `{p}`, which is neither installed nor declared in dependencies.yml"),
-                            )
-                            .node(job.id.clone())
-                            .at(Some(read.span.clone()))
-                            .key(format!("{p}.{name}"))
-                            .help(format!("add `projects: [{{name: {p}}}]` to dependencies.yml, or install `{p}` as a package")),
-                        );
-                        continue;
-                    }
-                }
-                if let DataRef::Model { package, name, .. } = &read.value {
-                    let unresolved = !known.contains(name.as_str());
-                    if unresolved && !missing.is_empty() {
-                        let target = package
-                            .as_deref()
-                            .filter(|p| missing_names.contains(p))
-                            .map(str::to_string);
-                        let near = nearest
-                            .get_or_init(|| crate::suggest::Nearest::new(known.iter().copied()))
-                            .closest(name)
-                            .is_some();
-                        if target.is_some() || (package.is_none() && !near) {
-                            job.partial = true;
-                            match target {
-                                Some(p) => into_missing.entry(p).or_default().insert(name.clone()),
-                                None => unattributed.insert(name.clone()),
-                            };
-                            continue;
-                        }
-                    }
-                }
-                if let DataRef::DbtSource { source, table } = &read.value {
-                    let key = (node.package.clone(), source.clone(), table.clone());
-                    if let Some(snapshot) = snapshot_sources.get(&key) {
-                        let output = DataRef::Model {
-                            package: Some(node.package.clone()),
-                            name: snapshot.clone(),
-                            version: None,
-                        };
-                        job.reads.push(Located::new(output, read.span.clone()));
-                        continue;
-                    }
-                }
-                job.reads.push(namespace.qualify(&node.package, read));
-            }
+    facts.jobs.reserve(emitted.len());
+    facts.datasets.reserve(emitted.len() + schema.sources.len());
+    for e in emitted {
+        facts.diagnostics.extend(e.diagnostics);
+        namespace_uses.extend(e.namespace_uses);
+        for (package, name) in e.into_missing {
+            into_missing.entry(package).or_default().insert(name);
         }
-        let target = Located::new(table_ref(config, &node.name), span.clone());
-        job.writes.push(target.clone());
-        let checked = props.is_some_and(|p| p.tested) || singular.models.contains(&node.name);
-        let folders: Vec<&str> = node.folders.iter().map(String::as_str).collect();
-        facts.datasets.push(DatasetFact {
-            name: target,
-            external: node.kind == NodeKind::Seed,
-            layer_hint: match node.kind {
-                NodeKind::Model => model_layer_hint(&folders, &node.name).map(str::to_string),
-                NodeKind::Snapshot | NodeKind::Seed => None,
-            },
-            checked,
-            served: node.kind == NodeKind::Model && node.name == TIME_SPINE,
-        });
-        jobs.push(job);
+        unattributed.extend(e.unattributed);
+        facts.jobs.push(e.job);
+        facts.datasets.push(e.dataset);
     }
-    facts.jobs.extend(jobs);
 
     for d in missing {
         let explicit = into_missing.get(&d.name).cloned().unwrap_or_default();
@@ -730,6 +637,184 @@ pub(super) fn emit(
                 .map(|(d, s)| namespace.qualify(root_package, &Located::new(d.clone(), s.clone())))
                 .collect(),
         });
+    }
+}
+
+/// What every node's facts are made against (see [`Around::emit_node`]).
+struct Around<'a> {
+    /// Group name → its owner.
+    groups: &'a BTreeMap<&'a str, &'a Setting<String>>,
+    props: &'a Props<'a>,
+    /// Every enabled node's name, and every versioned model's base name.
+    known: &'a BTreeSet<&'a str>,
+    /// The nearest known names, made on the first unresolved ref that
+    /// needs them.
+    nearest: std::sync::OnceLock<crate::suggest::Nearest<'a>>,
+    namespace: &'a Namespace<'a>,
+    missing: &'a [DeclaredPackage],
+    missing_names: &'a BTreeSet<&'a str>,
+    projects: &'a [String],
+    snapshot_sources: &'a BTreeMap<(String, String, String), String>,
+    singular: &'a SingularTests,
+    versions: &'a ModelVersions<'a>,
+}
+
+/// What one node gives: its job and output dataset, its findings, and
+/// the refs that may point into a package that is not installed.
+struct Emitted {
+    job: JobFact,
+    dataset: DatasetFact,
+    diagnostics: Vec<Diagnostic>,
+    /// Names of packages not installed that the node's macros use.
+    namespace_uses: Vec<String>,
+    /// (missing package, model name) of refs naming that package.
+    into_missing: Vec<(String, String)>,
+    /// Model names of refs that name no model and no package.
+    unattributed: Vec<String>,
+}
+
+impl Around<'_> {
+    /// The facts of one enabled node, with its final configuration and
+    /// its render (none for a seed).
+    fn emit_node(
+        &self,
+        node: &NodeFile,
+        config: &PartialConfig,
+        r: Option<&RenderedNode>,
+    ) -> Emitted {
+        let mut diagnostics = Vec::new();
+        let mut namespace_uses = Vec::new();
+        let mut into_missing = Vec::new();
+        let mut unattributed = Vec::new();
+        let props = self
+            .props
+            .get(&(node.kind, node.package.as_str(), node.name.as_str()));
+        let span = props.map_or_else(|| Span::file_start(&node.rel), |p| p.span.clone());
+        let (job_kind, prefix) = match node.kind {
+            NodeKind::Model => (JobKind::Model, "model"),
+            NodeKind::Snapshot => (JobKind::Snapshot, "snapshot"),
+            NodeKind::Seed => (JobKind::Seed, "seed"),
+        };
+        let version = (node.kind == NodeKind::Model)
+            .then(|| self.versions.of(&node.package, &node.name))
+            .flatten();
+        let (id_name, short) = match version {
+            Some((base, v)) => (format!("{base}.v{v}"), base.to_string()),
+            None => (node.name.clone(), node.name.clone()),
+        };
+        let mut job = JobFact::new(
+            node_id(prefix, &node.package, &id_name),
+            job_kind,
+            short,
+            span.clone(),
+        );
+        job.file = Some(node.rel.clone());
+        job.owner = owner(config, self.groups, &node.rel);
+        if let Some(r) = r {
+            if let Some((message, at)) = &r.failure {
+                job.partial = true;
+                diagnostics.push(
+                    Diagnostic::new(
+                        "unresolved-dynamic",
+                        format!(
+                            "{} `{}` could not be rendered ({message}); its refs and sources were read from the literal calls in the file",
+                            node.kind.as_str(),
+                            node.name
+                        ),
+                    )
+                    .node(job.id.clone())
+                    .at(Some(at.clone()))
+                    .help("refs computed inside macros may be missing; a `-- depends_on: {{ ref('x') }}` comment makes them explicit"),
+                );
+            }
+            namespace_uses.extend(r.missing_namespaces.iter().cloned());
+            for read in &r.reads {
+                if let DataRef::Model {
+                    package: Some(p),
+                    name,
+                    ..
+                } = &read.value
+                {
+                    let reachable = p == &node.package
+                        || self.namespace.has_package(p)
+                        || self.missing_names.contains(p.as_str())
+                        || self.projects.contains(p);
+                    if !reachable {
+                        job.partial = true;
+                        diagnostics.push(
+                            Diagnostic::new(
+                                "unresolved-reference",
+                                format!("`ref('{p}', '{name}')` names project `{p}`, which is neither installed nor declared in dependencies.yml"),
+                            )
+                            .node(job.id.clone())
+                            .at(Some(read.span.clone()))
+                            .key(format!("{p}.{name}"))
+                            .help(format!("add `projects: [{{name: {p}}}]` to dependencies.yml, or install `{p}` as a package")),
+                        );
+                        continue;
+                    }
+                }
+                if let DataRef::Model { package, name, .. } = &read.value {
+                    let unresolved = !self.known.contains(name.as_str());
+                    if unresolved && !self.missing.is_empty() {
+                        let target = package
+                            .as_deref()
+                            .filter(|p| self.missing_names.contains(p))
+                            .map(str::to_string);
+                        let near = self
+                            .nearest
+                            .get_or_init(|| {
+                                crate::suggest::Nearest::new(self.known.iter().copied())
+                            })
+                            .closest(name)
+                            .is_some();
+                        if target.is_some() || (package.is_none() && !near) {
+                            job.partial = true;
+                            match target {
+                                Some(p) => into_missing.push((p, name.clone())),
+                                None => unattributed.push(name.clone()),
+                            };
+                            continue;
+                        }
+                    }
+                }
+                if let DataRef::DbtSource { source, table } = &read.value {
+                    let key = (node.package.clone(), source.clone(), table.clone());
+                    if let Some(snapshot) = self.snapshot_sources.get(&key) {
+                        let output = DataRef::Model {
+                            package: Some(node.package.clone()),
+                            name: snapshot.clone(),
+                            version: None,
+                        };
+                        job.reads.push(Located::new(output, read.span.clone()));
+                        continue;
+                    }
+                }
+                job.reads.push(self.namespace.qualify(&node.package, read));
+            }
+        }
+        let target = Located::new(table_ref(config, &node.name), span.clone());
+        job.writes.push(target.clone());
+        let checked = props.is_some_and(|p| p.tested) || self.singular.models.contains(&node.name);
+        let folders: Vec<&str> = node.folders.iter().map(String::as_str).collect();
+        let dataset = DatasetFact {
+            name: target,
+            external: node.kind == NodeKind::Seed,
+            layer_hint: match node.kind {
+                NodeKind::Model => model_layer_hint(&folders, &node.name).map(str::to_string),
+                NodeKind::Snapshot | NodeKind::Seed => None,
+            },
+            checked,
+            served: node.kind == NodeKind::Model && node.name == TIME_SPINE,
+        };
+        Emitted {
+            job,
+            dataset,
+            diagnostics,
+            namespace_uses,
+            into_missing,
+            unattributed,
+        }
     }
 }
 

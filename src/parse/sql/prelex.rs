@@ -19,18 +19,17 @@ pub(super) enum Piece {
 /// `CREATE PROCEDURE … AS DECLARE … BEGIN … END;` or `BEGIN … END;` block
 /// whole, and drops empty statements.
 pub(super) fn split(tokens: Vec<TokenWithSpan>) -> Vec<Piece> {
-    let mut out = Vec::new();
-    let mut current: Vec<TokenWithSpan> = Vec::new();
+    let tokens = rewrite_identifier_calls(tokens);
+    // The `;` that end statements are found first; each statement's tokens
+    // are then moved out once, into a buffer of their exact size.
+    let mut ends = Vec::new();
+    let mut start = 0;
     let mut parens = 0i64;
     let mut blocks = 0i64;
     // A `DECLARE` section opens the block its `BEGIN … END` closes.
     let mut declared = false;
-    let mut tokens = rewrite_identifier_calls(tokens);
-    for i in 0..tokens.len() {
-        // Only the tokens after `i` are looked at from here on, so this one
-        // is moved out, not copied.
-        let (head, after) = tokens.split_at_mut(i + 1);
-        let t = &mut head[i];
+    for (i, t) in tokens.iter().enumerate() {
+        let after = &tokens[i + 1..];
         match &t.token {
             Token::LParen => parens += 1,
             Token::RParen => parens -= 1,
@@ -49,21 +48,34 @@ pub(super) fn split(tokens: Vec<TokenWithSpan>) -> Vec<Piece> {
             Token::SemiColon
                 if parens <= 0
                     && (blocks <= 0
-                        || !is_block(&current)
+                        || !is_block(&tokens[start..i])
                         || (declared && blocks == 1 && statement_follows(after))) =>
             {
                 parens = 0;
                 blocks = 0;
                 declared = false;
-                push_piece(&mut out, std::mem::take(&mut current));
-                continue;
+                ends.push(i);
+                start = i + 1;
             }
-            Token::EOF => continue,
             _ => {}
         }
-        current.push(take_token(t));
     }
-    push_piece(&mut out, current);
+    let mut out = Vec::new();
+    let len = tokens.len();
+    let mut rest = tokens.into_iter();
+    let mut at = 0;
+    for end in ends.into_iter().chain(std::iter::once(len)) {
+        let mut piece = Vec::with_capacity(end - at);
+        piece.extend(
+            rest.by_ref()
+                .take(end - at)
+                .filter(|t| t.token != Token::EOF),
+        );
+        // The `;` that ends it.
+        rest.next();
+        at = end + 1;
+        push_piece(&mut out, piece);
+    }
     out
 }
 
