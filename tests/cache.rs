@@ -60,6 +60,17 @@ fn cache_file(cache: &Path) -> std::path::PathBuf {
     repo_dir.join("facts.bin")
 }
 
+/// An edit that adds a finding to a SQL script of acme-broken.
+fn add_a_finding_to_a_script(repo: &Path) {
+    let script = repo.join("sql/load_events.sql");
+    let text = fs::read_to_string(&script).unwrap();
+    fs::write(
+        &script,
+        format!("{text}\nSELECT * FROM raw.nowhere_at_all;\n"),
+    )
+    .unwrap();
+}
+
 fn same_with_and_without(repo: &Path, cache: &Path, step: &str) {
     let (fresh, _) = run(repo, None);
     let (cached, notes) = run(repo, Some(cache));
@@ -80,13 +91,7 @@ fn results_are_identical_with_and_without_the_cache_across_edits() {
     );
 
     // An edit that adds a finding to a SQL script.
-    let script = repo.join("sql/load_events.sql");
-    let text = fs::read_to_string(&script).unwrap();
-    fs::write(
-        &script,
-        format!("{text}\nSELECT * FROM raw.nowhere_at_all;\n"),
-    )
-    .unwrap();
+    add_a_finding_to_a_script(&repo);
     assert_eq!(
         reuse(&repo, &cache),
         "pipelint: cache    21 reused, 1 parsed"
@@ -343,4 +348,57 @@ fn one_edited_model_reads_no_other_model_and_gives_the_same_result() {
         "a model is over the limit: {fresh}"
     );
     assert_eq!(limited(Some(&cache)), fresh);
+}
+
+#[test]
+fn a_cache_kept_in_memory_gives_the_same_results_across_edits() {
+    use pipelint::cache::{FactCache, RunCounts};
+    use pipelint::check::{CacheUse, Options};
+    use std::sync::Arc;
+
+    // The language server's cache: entries and parts kept as values from
+    // run to run, copied on a hit instead of decoded.
+    let (_dir, repo, _) = acme_copy();
+    let memory = Arc::new(FactCache::new().keeping_texts());
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(16 * 1024 * 1024)
+        .build()
+        .unwrap();
+    let analyze = |cache: CacheUse| {
+        let options = Options {
+            cache,
+            ..Options::default()
+        };
+        let analysis = pool
+            .install(|| pipelint::check::run(&repo, &options))
+            .unwrap();
+        pipelint::report::json::render(&analysis)
+    };
+    let same = |step: &str| -> RunCounts {
+        let cached = analyze(CacheUse::Shared(memory.clone()));
+        assert_eq!(
+            cached,
+            analyze(CacheUse::Off),
+            "{step}: the cached run differs"
+        );
+        memory.last_run()
+    };
+    let counts = |entries, parts| RunCounts { entries, parts };
+
+    // 22 files and projects, 21 parts of the dbt project (see above).
+    assert_eq!(same("first run"), counts((0, 22), (0, 21)));
+    assert_eq!(same("unchanged"), counts((22, 0), (0, 0)));
+
+    let model = repo.join("dbt/models/broken/orders_typo.sql");
+    fs::write(&model, "select * from {{ ref('no_such_model') }}\n").unwrap();
+    assert_eq!(same("model edit"), counts((21, 1), (20, 1)));
+    assert_eq!(same("model edit, unchanged"), counts((22, 0), (0, 0)));
+
+    add_a_finding_to_a_script(&repo);
+    assert_eq!(same("SQL edit"), counts((21, 1), (0, 0)));
+
+    fs::rename(&model, repo.join("dbt/models/broken/orders_renamed.sql")).unwrap();
+    same("model rename");
+    fs::remove_file(repo.join("dags/orders_hourly.py")).unwrap();
+    same("DAG deletion");
 }

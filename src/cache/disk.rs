@@ -218,13 +218,13 @@ mod tests {
             contents: Contents {
                 entries: vec![(
                     Arc::from("a.sql"),
-                    super::super::Entry {
-                        key: 3,
-                        reads: vec![],
-                        facts: postcard::to_stdvec(&crate::facts::FileFacts::default())
+                    super::super::Entry::encoded(
+                        3,
+                        vec![],
+                        postcard::to_stdvec(&crate::facts::FileFacts::default())
                             .unwrap()
                             .into(),
-                    },
+                    ),
                 )],
                 hashes: Vec::new(),
             },

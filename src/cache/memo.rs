@@ -36,6 +36,18 @@ pub(super) fn parts_by_owner<'a>(
     by_owner
 }
 
+/// What a part can be: encoded for the disk, or kept as a value in memory
+/// (see [`FactCache::keeping_texts`]).
+pub trait Part:
+    serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
+{
+}
+
+impl<T> Part for T where
+    T: serde::Serialize + serde::de::DeserializeOwned + Clone + Send + Sync + 'static
+{
+}
+
 /// The parts of one entry, for the parser making it afresh.
 #[derive(Debug, Clone)]
 pub struct Memo {
@@ -107,7 +119,7 @@ impl Memo {
     /// gives for that key.
     pub fn get_or_make<T>(&self, part: &str, key: Hash, make: impl FnOnce() -> T) -> T
     where
-        T: serde::Serialize + serde::de::DeserializeOwned,
+        T: Part,
     {
         if let Some(value) = self.recall(part, key) {
             return value;
@@ -119,18 +131,15 @@ impl Memo {
 
     /// The part named `part` an earlier run made under `key`, when it
     /// did (and it decodes); it is kept for the next run.
-    pub fn recall<T: serde::de::DeserializeOwned>(&self, part: &str, key: Hash) -> Option<T> {
-        let bytes = self.cache.recall_part(self.slot(part), self.salted(key))?;
-        postcard::from_bytes::<T>(&bytes).ok()
+    pub fn recall<T: Part>(&self, part: &str, key: Hash) -> Option<T> {
+        self.cache.recall_part(self.slot(part), self.salted(key))
     }
 
     /// Keeps `value`, made under `key`, as the part named `part` for the
     /// next run.
-    pub fn keep<T: serde::Serialize>(&self, part: &str, key: Hash, value: &T) {
-        if let Ok(bytes) = postcard::to_stdvec(value) {
-            self.cache
-                .remember_part(self.slot(part), self.salted(key), bytes);
-        }
+    pub fn keep<T: Part>(&self, part: &str, key: Hash, value: &T) {
+        self.cache
+            .remember_part(self.slot(part), self.salted(key), value);
     }
 
     fn slot(&self, part: &str) -> Arc<str> {

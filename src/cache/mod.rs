@@ -17,7 +17,8 @@
 //! so a warm run reads only the files whose stamp changed.
 //!
 //! One [`FactCache`] serves one run from the disk ([`disk`]), or many runs
-//! in one process (the language server keeps one in memory).
+//! in one process (the language server keeps one in memory, its entries and
+//! parts as values rather than encoded, see [`FactCache::keeping_texts`]).
 
 pub mod disk;
 pub mod memo;
@@ -59,9 +60,65 @@ pub struct Entry {
     /// Files read to produce the facts (a dbt project's), with their
     /// content hashes; empty for a single file, whose content is in `key`.
     pub reads: Vec<(Arc<str>, Hash)>,
-    /// The facts, encoded (decoded only on a hit).
+    /// The facts, encoded (decoded only on a hit); empty when `decoded`
+    /// holds them.
     #[serde(with = "whole_bytes")]
     pub facts: Arc<[u8]>,
+    /// The facts as values, in a cache that keeps them in memory (see
+    /// [`FactCache::keeping_texts`]): a hit then copies them instead of
+    /// decoding them. Never written to disk.
+    #[serde(skip)]
+    pub decoded: Option<Decoded>,
+}
+
+impl Entry {
+    /// An entry of encoded facts.
+    pub fn encoded(key: Hash, reads: Vec<(Arc<str>, Hash)>, facts: Arc<[u8]>) -> Entry {
+        Entry {
+            key,
+            reads,
+            facts,
+            decoded: None,
+        }
+    }
+
+    /// An entry of facts kept as values.
+    fn decoded(key: Hash, reads: Vec<(Arc<str>, Hash)>, value: Decoded) -> Entry {
+        Entry {
+            key,
+            reads,
+            facts: Arc::from([]),
+            decoded: Some(value),
+        }
+    }
+
+    /// The value of type `T` the entry holds: its decoded value, else its
+    /// encoding decoded.
+    fn value<T>(&self) -> Option<T>
+    where
+        T: serde::de::DeserializeOwned + Clone + 'static,
+    {
+        match &self.decoded {
+            Some(Decoded(value)) => value.downcast_ref::<T>().cloned(),
+            None => postcard::from_bytes(&self.facts).ok(),
+        }
+    }
+}
+
+/// A value kept in memory as made, of whatever type its maker gave.
+#[derive(Clone)]
+pub struct Decoded(Arc<dyn std::any::Any + Send + Sync>);
+
+impl Decoded {
+    fn of<T: Send + Sync + 'static>(value: T) -> Decoded {
+        Decoded(Arc::new(value))
+    }
+}
+
+impl std::fmt::Debug for Decoded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Decoded(..)")
+    }
 }
 
 /// Encoded facts kept as one run of bytes: serde's default for `[u8]` is a
@@ -114,6 +171,8 @@ pub struct FactCache {
     /// How many parts of entries ([`memo::Memo`]) were reused and how
     /// many made afresh.
     part_counts: Mutex<(usize, usize)>,
+    /// What the last finished run reused and made (see [`FactCache::last_run`]).
+    last_run: Mutex<RunCounts>,
     /// Texts of files earlier runs read, with the stamp they were read
     /// under, when kept (see [`FactCache::keeping_texts`]), and those this
     /// run read or reused.
@@ -121,6 +180,18 @@ pub struct FactCache {
     /// Values made from files, kept from run to run with the hash of what
     /// they were made from (see [`FactCache::value`]), when texts are kept.
     values: Option<Mutex<KeptValues>>,
+    /// Whether entries and parts are kept as values rather than encoded
+    /// (when texts are kept: such a cache is never saved).
+    in_memory: bool,
+}
+
+/// How many entries and parts of entries one run reused and made.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct RunCounts {
+    /// (entries reused, entries parsed afresh).
+    pub entries: (usize, usize),
+    /// (parts reused, parts made afresh), see [`memo::Memo`].
+    pub parts: (usize, usize),
 }
 
 /// Values by name, each with the hash of what it was made from.
@@ -149,12 +220,16 @@ impl FactCache {
 
     /// This cache, keeping the texts of the files a dbt project reads from
     /// run to run (in memory only), so that a file whose stamp is
-    /// unchanged is not read again, and the values made from files (see
-    /// [`FactCache::value`]): for a process that runs many checks (the
-    /// language server), at the cost of holding them.
+    /// unchanged is not read again, the values made from files (see
+    /// [`FactCache::value`]), and its entries and parts as values rather
+    /// than encoded (a hit copies them instead of decoding them): for a
+    /// process that runs many checks (the language server), at the cost of
+    /// holding them. Such a cache is not for the disk: what its runs leave
+    /// ([`FactCache::finish_run`]) holds none of the values.
     pub fn keeping_texts(mut self) -> FactCache {
         self.texts = Some(Mutex::default());
         self.values = Some(Mutex::default());
+        self.in_memory = true;
         self
     }
 
@@ -295,7 +370,7 @@ impl FactCache {
         }
         // A hit is taken out, not copied: its facts can be megabytes. Its
         // parts go with it, for the run that next parses it afresh.
-        let (entry, parts) = {
+        let (mut entry, parts) = {
             let mut earlier = self.earlier.lock().ok()?;
             let entry = earlier.remove(slot)?;
             let named = self
@@ -310,7 +385,11 @@ impl FactCache {
                 .collect();
             (entry, parts)
         };
-        let facts: FileFacts = postcard::from_bytes(&entry.facts).ok()?;
+        let facts: FileFacts = entry.value()?;
+        if self.in_memory && entry.decoded.is_none() {
+            // Decoded once (an entry the disk gave), copied from then on.
+            entry = Entry::decoded(entry.key, entry.reads, Decoded::of(facts.clone()));
+        }
         if let Ok(mut now) = self.now.lock() {
             now.insert(slot.clone(), entry);
             now.extend(parts);
@@ -326,13 +405,23 @@ impl FactCache {
         if let Ok(mut c) = self.counts.lock() {
             c.1 += 1;
         }
-        let Ok(facts) = postcard::to_stdvec(facts) else {
-            return;
+        let entry = if self.in_memory {
+            Entry::decoded(key, reads, Decoded::of(facts.clone()))
+        } else {
+            let Ok(facts) = postcard::to_stdvec(facts) else {
+                return;
+            };
+            Entry::encoded(key, reads, Arc::from(facts))
         };
-        let facts = Arc::from(facts);
         if let Ok(mut now) = self.now.lock() {
-            now.insert(slot.clone(), Entry { key, reads, facts });
+            now.insert(slot.clone(), entry);
         }
+    }
+
+    /// What the last finished run ([`FactCache::finish_run`]) reused and
+    /// made: for a process that runs checks itself and reports on them.
+    pub fn last_run(&self) -> RunCounts {
+        self.last_run.lock().map(|c| *c).unwrap_or_default()
     }
 
     /// (reused, parsed afresh) since the last [`FactCache::finish_run`].
@@ -346,36 +435,47 @@ impl FactCache {
         self.part_counts.lock().map(|c| *c).unwrap_or_default()
     }
 
-    /// The encoded value of the part in `slot`, made under `key` by an
-    /// earlier run; it is kept for the next run. A part has no reads: its
-    /// key holds all it was made from.
-    fn recall_part(&self, slot: Arc<str>, key: Hash) -> Option<Arc<[u8]>> {
-        let entry = {
+    /// The value of the part in `slot`, made under `key` by an earlier
+    /// run (when it decodes); it is kept for the next run. A part has no
+    /// reads: its key holds all it was made from.
+    fn recall_part<T>(&self, slot: Arc<str>, key: Hash) -> Option<T>
+    where
+        T: serde::de::DeserializeOwned + Clone + Send + Sync + 'static,
+    {
+        let mut entry = {
             let mut earlier = self.earlier.lock().ok()?;
             earlier.get(&slot).filter(|e| e.key == key)?;
             earlier.remove(&slot)?
         };
-        let bytes = entry.facts.clone();
+        let value: Option<T> = entry.value();
+        if let (Some(v), true, None) = (&value, self.in_memory, &entry.decoded) {
+            // Decoded once (a part the disk gave), copied from then on.
+            entry = Entry::decoded(key, Vec::new(), Decoded::of(v.clone()));
+        }
         if let Ok(mut now) = self.now.lock() {
             now.insert(slot, entry);
         }
         if let Ok(mut c) = self.part_counts.lock() {
             c.0 += 1;
         }
-        Some(bytes)
+        value
     }
 
-    /// Records a part made afresh in `slot` under `key`.
-    fn remember_part(&self, slot: Arc<str>, key: Hash, bytes: Vec<u8>) {
+    /// Records `value`, a part made afresh in `slot` under `key`.
+    fn remember_part<T>(&self, slot: Arc<str>, key: Hash, value: &T)
+    where
+        T: serde::Serialize + Clone + Send + Sync + 'static,
+    {
+        let entry = if self.in_memory {
+            Entry::decoded(key, Vec::new(), Decoded::of(value.clone()))
+        } else {
+            let Ok(bytes) = postcard::to_stdvec(value) else {
+                return;
+            };
+            Entry::encoded(key, Vec::new(), Arc::from(bytes))
+        };
         if let Ok(mut now) = self.now.lock() {
-            now.insert(
-                slot,
-                Entry {
-                    key,
-                    reads: Vec::new(),
-                    facts: Arc::from(bytes),
-                },
-            );
+            now.insert(slot, entry);
         }
         if let Ok(mut c) = self.part_counts.lock() {
             c.1 += 1;
@@ -389,7 +489,13 @@ impl FactCache {
     pub fn finish_run(&self) -> (bool, Contents) {
         let now = take(&self.now);
         let now_hashes = take(&self.now_hashes);
-        let (_, fresh) = self.counts();
+        let (reused, fresh) = self.counts();
+        if let Ok(mut last) = self.last_run.lock() {
+            *last = RunCounts {
+                entries: (reused, fresh),
+                parts: self.part_counts(),
+            };
+        }
         let (read, _) = take(&self.hashed);
         let mut changed = fresh > 0 || read > 0;
         if let Ok(mut earlier) = self.earlier.lock() {
@@ -427,7 +533,11 @@ impl FactCache {
             *t = None;
         }
         let contents = Contents {
-            entries: now.into_iter().collect(),
+            // Values kept in memory have no encoding to leave.
+            entries: now
+                .into_iter()
+                .filter(|(_, e)| e.decoded.is_none())
+                .collect(),
             hashes: now_hashes.into_iter().collect(),
         };
         (changed, contents)
@@ -552,6 +662,30 @@ mod tests {
         std::fs::rename(&b, &a).unwrap();
         assert_eq!(text(&cache, &a), "select 2");
         assert_eq!(reads.get(), 3);
+    }
+
+    #[test]
+    fn a_cache_in_memory_decodes_what_the_disk_gave_once_and_leaves_no_values() {
+        let disk = FactCache::new();
+        let slot: Arc<str> = Arc::from("a.sql");
+        disk.put(&slot, 1, vec![], &facts(1));
+        let (_, contents) = disk.finish_run();
+        let memory = FactCache::with_contents(contents).keeping_texts();
+        let decoded = |cache: &FactCache| {
+            let earlier = cache.earlier.lock().unwrap();
+            earlier.get(&slot).map(|e| e.decoded.is_some())
+        };
+        assert_eq!(decoded(&memory), Some(false), "as the disk gave it");
+        let hit = memory.get(&slot, 1, |_| None).unwrap();
+        assert_eq!(hit.package_dirs, facts(1).package_dirs);
+        let (_, left) = memory.finish_run();
+        assert_eq!(decoded(&memory), Some(true), "kept decoded from then on");
+        assert!(left.entries.is_empty(), "values are not for the disk");
+        let again = memory.get(&slot, 1, |_| None).unwrap();
+        assert_eq!(again.package_dirs, facts(1).package_dirs);
+        memory.put(&Arc::from("b.sql"), 2, vec![], &facts(2));
+        memory.finish_run();
+        assert!(memory.get(&Arc::from("b.sql"), 2, |_| None).is_some());
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl ParseContext {
         make: impl FnOnce(&str) -> T,
     ) -> Result<T, Box<Diagnostic>>
     where
-        T: serde::Serialize + serde::de::DeserializeOwned,
+        T: crate::cache::memo::Part,
     {
         let Some(memo) = &self.memo else {
             return Ok(make(&self.text_of(content)?));

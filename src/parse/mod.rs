@@ -115,7 +115,7 @@ impl ParseContext {
         make: impl FnOnce() -> T,
     ) -> T
     where
-        T: serde::Serialize + serde::de::DeserializeOwned,
+        T: crate::cache::memo::Part,
     {
         match &self.memo {
             Some(memo) => memo.get_or_make(part, key(), make),

@@ -52,7 +52,7 @@ pub struct NodeFile {
 }
 
 /// The outcome of rendering one node.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct RenderedNode {
     /// Reads, in first-call order, deduplicated, with the call's span.
     pub reads: Vec<Located<DataRef>>,

@@ -86,7 +86,7 @@ pub struct Group {
 }
 
 /// Everything read from the schema files of a project and its packages.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SchemaFacts {
     /// Model entries.
     pub models: Vec<NodeProps>,
