@@ -351,6 +351,7 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
     // the dbt parser, a local dbt package read by each project using it.
     diagnostics.dedup();
     timer.lap("rules");
+    crate::aside::free(parsed.facts);
     Analysis {
         root: root.to_path_buf(),
         scope: workspace.scope,

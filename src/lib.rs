@@ -3,6 +3,7 @@
 //! discover → parse (facts) → graph (resolve) → rules → report.
 
 pub mod add_allow;
+pub mod aside;
 pub mod audit;
 pub mod baseline;
 pub mod cache;

@@ -305,7 +305,7 @@ impl FactCache {
     pub fn stamp_of(&self, path: &std::path::Path) -> Option<Stamp> {
         let taken = self.taken.lock().ok().and_then(|t| t.clone());
         match taken {
-            Some(taken) => taken.get(path).copied(),
+            Some(taken) => taken.get(path),
             None => Stamp::settled(path),
         }
     }
@@ -501,7 +501,8 @@ impl FactCache {
         if let Ok(mut earlier) = self.earlier.lock() {
             // What is left of the earlier entries was not reused: gone or stale.
             changed |= !earlier.is_empty();
-            *earlier = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            let next = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            crate::aside::free(std::mem::replace(&mut *earlier, next));
         }
         if let Ok(mut parts) = self.earlier_parts.lock() {
             *parts = memo::parts_by_owner(now.keys());

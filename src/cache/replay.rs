@@ -107,11 +107,7 @@ impl Probe {
         let unchanged = record.version == version()
             && record.key == self.key
             && record.inputs.iter().all(|(path, stamp)| {
-                let now = self
-                    .stamps
-                    .get(path)
-                    .copied()
-                    .or_else(|| Stamp::settled(path));
+                let now = self.stamps.get(path).or_else(|| Stamp::settled(path));
                 now == Some(*stamp)
             });
         unchanged.then_some(record)
@@ -131,11 +127,14 @@ impl Probe {
         if !self.complete {
             return None;
         }
-        let mut inputs: Vec<(PathBuf, Stamp)> =
-            self.stamps.iter().map(|(p, s)| (p.clone(), *s)).collect();
+        let mut inputs: Vec<(PathBuf, Stamp)> = self
+            .stamps
+            .iter()
+            .map(|(p, s)| (p.to_path_buf(), s))
+            .collect();
         for path in read {
             let path = root.join(path);
-            if !self.stamps.contains_key(&path) {
+            if !self.stamps.contains(&path) {
                 let stamp = Stamp::settled(&path)?;
                 inputs.push((path, stamp));
             }

@@ -11,8 +11,38 @@ use std::time::{Duration, SystemTime};
 use foldhash::HashMapExt;
 
 /// Stamps already taken in this run, by path (the replay probe's, taken
-/// before the run): files are not asked twice.
-pub type Taken = foldhash::HashMap<std::path::PathBuf, Stamp>;
+/// before the run): files are not asked twice. Paths are found by their
+/// bytes (every path here is the root joined with a repo-relative path,
+/// spelled one way): hashing a `Path` walks its components.
+#[derive(Debug, Clone, Default)]
+pub struct Taken(foldhash::HashMap<std::ffi::OsString, Stamp>);
+
+impl Taken {
+    /// Room for `n` stamps.
+    pub fn with_capacity(n: usize) -> Taken {
+        Taken(foldhash::HashMap::with_capacity(n))
+    }
+
+    /// The stamp taken of `path`.
+    pub fn get(&self, path: &Path) -> Option<Stamp> {
+        self.0.get(path.as_os_str()).copied()
+    }
+
+    /// Whether a stamp of `path` was taken.
+    pub fn contains(&self, path: &Path) -> bool {
+        self.0.contains_key(path.as_os_str())
+    }
+
+    /// Records the stamp of `path`.
+    pub fn insert(&mut self, path: std::path::PathBuf, stamp: Stamp) {
+        self.0.insert(path.into_os_string(), stamp);
+    }
+
+    /// The stamps taken, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Path, Stamp)> {
+        self.0.iter().map(|(p, s)| (Path::new(p), *s))
+    }
+}
 
 /// The settled stamps of the repo-relative `rels` under `root`, taken in
 /// parallel, and the paths that had none (too fresh, or unreadable).

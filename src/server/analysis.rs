@@ -217,7 +217,11 @@ impl Kept {
                 .partition(|(stamp, _)| stamp.is_some());
             self.unstamped = still.into_iter().map(|(_, p)| p).collect();
             let stamps = Arc::make_mut(&mut self.stamps);
-            stamps.extend(settled.into_iter().filter_map(|(s, p)| Some((p, s?))));
+            for (stamp, path) in settled {
+                if let Some(stamp) = stamp {
+                    stamps.insert(path, stamp);
+                }
+            }
         }
         self.stamps.clone()
     }

@@ -433,9 +433,7 @@ impl Server {
         self.findings = findings;
         // The last analysis is freed beside the next message, not before
         // this one's log (a repo's graph and texts take milliseconds to free).
-        let old = self.last.replace(analysis);
-        let freeing = std::thread::Builder::new().spawn(move || drop(old));
-        drop(freeing);
+        crate::aside::free(self.last.replace(analysis));
         self.log(
             MessageType::LOG,
             format!(
