@@ -331,7 +331,27 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
             .collect::<Vec<_>>()
     };
     let diagnostics = leave_known(diagnostics, &mut recorded);
-    let diagnostics = group::group(diagnostics, &lacking, &graph, &parsed.context.sources);
+    // A process running many checks keeps the anchors' YAML while its text
+    // is unchanged (see `FactCache::kept_for`).
+    let parse_yaml = |file: &std::sync::Arc<str>, text: &str| match &cache {
+        Some(cache) => cache
+            .kept_for(
+                "anchor-yaml",
+                file,
+                crate::cache::hash(text.as_bytes()),
+                || group::parse_yaml(file, text),
+            )
+            .as_ref()
+            .clone(),
+        None => group::parse_yaml(file, text),
+    };
+    let diagnostics = group::group(
+        diagnostics,
+        &lacking,
+        &graph,
+        &parsed.context.sources,
+        &parse_yaml,
+    );
     // A subfolder run keeps the findings located in it; a grouped finding
     // belongs to it when any of its nodes does.
     let in_scope = |d: &Diagnostic| group::belongs_to(d, &workspace.scope);

@@ -94,6 +94,7 @@ pub fn group(
     lacking: &HashSet<(&'static str, String)>,
     graph: &Graph,
     sources: &SourceMap,
+    parse_yaml: &ParseYaml<'_>,
 ) -> Vec<Diagnostic> {
     let projects = dbt_projects(sources);
     let mut out = Vec::with_capacity(diags.len());
@@ -165,10 +166,11 @@ pub fn group(
         .collect();
     let mut yaml = YamlFiles {
         sources,
+        parse_yaml,
         parsed: anchors
             .into_par_iter()
             .map(|file| {
-                let parsed = sources.get(&file).and_then(|t| yaml::parse(&t).ok());
+                let parsed = sources.get(&file).and_then(|t| parse_yaml(&file, &t));
                 (file, parsed)
             })
             .collect(),
@@ -460,17 +462,28 @@ fn script_help(rule: &str, folder: &str) -> String {
 /// of them up front, in parallel (see [`group`]).
 struct YamlFiles<'s> {
     sources: &'s SourceMap,
-    parsed: HashMap<Arc<str>, Option<yaml::YNode>>,
+    parse_yaml: &'s ParseYaml<'s>,
+    parsed: HashMap<Arc<str>, Option<Arc<yaml::YNode>>>,
+}
+
+/// Parses the YAML text of a file (`None`: it does not parse); a caller
+/// that runs many checks may give back what it parsed of the same text
+/// before (see [`parse_yaml`]).
+pub type ParseYaml<'a> = dyn Fn(&Arc<str>, &str) -> Option<Arc<yaml::YNode>> + Sync + 'a;
+
+/// [`ParseYaml`] by parsing every time.
+pub fn parse_yaml(_file: &Arc<str>, text: &str) -> Option<Arc<yaml::YNode>> {
+    yaml::parse(text).ok().map(Arc::new)
 }
 
 impl YamlFiles<'_> {
     /// The parsed file; `None` when it is unknown or does not parse.
     fn get(&mut self, file: &Arc<str>) -> Option<&yaml::YNode> {
-        let sources = self.sources;
+        let (sources, parse_yaml) = (self.sources, self.parse_yaml);
         self.parsed
             .entry(file.clone())
-            .or_insert_with(|| sources.get(file).and_then(|t| yaml::parse(&t).ok()))
-            .as_ref()
+            .or_insert_with(|| sources.get(file).and_then(|t| parse_yaml(file, &t)))
+            .as_deref()
     }
 }
 

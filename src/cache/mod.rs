@@ -180,6 +180,9 @@ pub struct FactCache {
     /// Values made from files, kept from run to run with the hash of what
     /// they were made from (see [`FactCache::value`]), when texts are kept.
     values: Option<Mutex<KeptValues>>,
+    /// Values made from one file each, by (name, file), when texts are
+    /// kept: the earlier runs' and this run's (see [`FactCache::kept_for`]).
+    file_values: Option<Mutex<[FileValues; 2]>>,
     /// Whether entries and parts are kept as values rather than encoded
     /// (when texts are kept: such a cache is never saved).
     in_memory: bool,
@@ -193,6 +196,10 @@ pub struct RunCounts {
     /// (parts reused, parts made afresh), see [`memo::Memo`].
     pub parts: (usize, usize),
 }
+
+/// Values made from one file each, by (name, file), each with the hash of
+/// what it was made from.
+type FileValues = HashMap<(&'static str, Arc<str>), (Hash, Arc<dyn std::any::Any + Send + Sync>)>;
 
 /// Values by name, each with the hash of what it was made from.
 type KeptValues = HashMap<&'static str, (Hash, Arc<dyn std::any::Any + Send + Sync>)>;
@@ -229,6 +236,7 @@ impl FactCache {
     pub fn keeping_texts(mut self) -> FactCache {
         self.texts = Some(Mutex::default());
         self.values = Some(Mutex::default());
+        self.file_values = Some(Mutex::default());
         self.in_memory = true;
         self
     }
@@ -257,6 +265,35 @@ impl FactCache {
         let value = Arc::new(make());
         if let Ok(mut v) = values.lock() {
             v.insert(name, (key, value.clone()));
+        }
+        value
+    }
+
+    /// The value `name` made from the file `file` whose inputs hash to
+    /// `key`: the one an earlier run made from the same inputs when values
+    /// are kept (see [`FactCache::keeping_texts`]), else what `make` makes.
+    /// A value no run asked for is dropped when the run after it ends (its
+    /// file is gone, or no longer needs it). `key` must hold everything
+    /// `make` reads.
+    pub fn kept_for<T: Send + Sync + 'static>(
+        &self,
+        name: &'static str,
+        file: &Arc<str>,
+        key: Hash,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        let Some(values) = &self.file_values else {
+            return Arc::new(make());
+        };
+        let slot = (name, file.clone());
+        let known = values.lock().ok().and_then(|v| {
+            let found = v[1].get(&slot).or_else(|| v[0].get(&slot));
+            let (_, value) = found.filter(|(made_from, _)| *made_from == key)?;
+            value.clone().downcast::<T>().ok()
+        });
+        let value = known.unwrap_or_else(|| Arc::new(make()));
+        if let Ok(mut v) = values.lock() {
+            v[1].insert(slot, (key, value.clone()));
         }
         value
     }
@@ -530,6 +567,9 @@ impl FactCache {
             }
             t[0] = kept;
         }
+        if let Some(Ok(mut v)) = self.file_values.as_ref().map(Mutex::lock) {
+            v[0] = std::mem::take(&mut v[1]);
+        }
         if let Ok(mut t) = self.taken.lock() {
             *t = None;
         }
@@ -687,6 +727,32 @@ mod tests {
         memory.put(&Arc::from("b.sql"), 2, vec![], &facts(2));
         memory.finish_run();
         assert!(memory.get(&Arc::from("b.sql"), 2, |_| None).is_some());
+    }
+
+    #[test]
+    fn a_value_kept_for_a_file_is_reused_under_its_key_until_a_run_leaves_it() {
+        let file: Arc<str> = Arc::from("models/sources.yml");
+        let made = std::cell::Cell::new(0);
+        let make = |v: u32| {
+            made.set(made.get() + 1);
+            v
+        };
+        let kept = |cache: &FactCache, key, v| *cache.kept_for("yaml", &file, key, || make(v));
+
+        let off = FactCache::new();
+        assert_eq!((kept(&off, 1, 10), kept(&off, 1, 11)), (10, 11), "not kept");
+        made.set(0);
+
+        let cache = FactCache::new().keeping_texts();
+        assert_eq!(kept(&cache, 1, 10), 10);
+        cache.finish_run();
+        assert_eq!(kept(&cache, 1, 99), 10, "the same key: reused");
+        assert_eq!(made.get(), 1);
+        assert_eq!(kept(&cache, 2, 20), 20, "another key: made again");
+        cache.finish_run();
+        cache.finish_run();
+        assert_eq!(kept(&cache, 2, 21), 21, "a run that did not ask dropped it");
+        assert_eq!(made.get(), 3);
     }
 
     #[test]
