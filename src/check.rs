@@ -310,17 +310,24 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
     let mut matched = 0;
     let mut leave_known = |diags: Vec<Diagnostic>, recorded: &mut Vec<Entry>| {
         let sources = &parsed.context.sources;
-        diags
-            .into_iter()
-            .filter_map(|d| {
+        // Fingerprints made in parallel, then matched in order.
+        let fingerprints: Vec<String> = diags
+            .par_iter()
+            .map(|d| {
                 // A file is read (on a warm run, from disk) only when the
                 // fingerprint is made of its text.
                 let text = d
                     .span
                     .as_ref()
-                    .filter(|_| crate::fingerprint::reads_text(&d))
+                    .filter(|_| crate::fingerprint::reads_text(d))
                     .and_then(|s| sources.get(&s.file));
-                let fp = crate::fingerprint::fingerprint(&d, text.as_deref());
+                crate::fingerprint::fingerprint(d, text.as_deref())
+            })
+            .collect();
+        diags
+            .into_iter()
+            .zip(fingerprints)
+            .filter_map(|(d, fp)| {
                 let seen = known.as_mut().is_some_and(|k| k.take(&fp));
                 matched += usize::from(seen);
                 if group::belongs_to(&d, &workspace.scope) {

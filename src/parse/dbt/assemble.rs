@@ -455,7 +455,8 @@ pub(super) fn props_index(schema: &SchemaFacts) -> Props<'_> {
 }
 
 /// Node properties by (kind, package, name), as [`props_index`] makes them.
-pub(super) type Props<'a> = BTreeMap<(NodeKind, &'a str, &'a str), &'a NodeProps>;
+/// (Hashed: every node looks its properties up, and the order is never read.)
+pub(super) type Props<'a> = foldhash::HashMap<(NodeKind, &'a str, &'a str), &'a NodeProps>;
 
 /// Turns nodes, what rendering (or dbt's manifest) found in them, and the
 /// schema YAML into facts: jobs, datasets, sources, consumers, and one
@@ -873,7 +874,11 @@ const TIME_SPINE: &str = "metricflow_time_spine";
 /// The node id of a dbt node, qualified by its project as dbt's `unique_id`
 /// is: `model:<project>.<name>` (`prefix` is `model`, `seed` or `snapshot`).
 pub fn node_id(prefix: &str, package: &str, name: &str) -> String {
-    format!("{prefix}:{package}.{name}")
+    let mut id = String::with_capacity(prefix.len() + package.len() + name.len() + 2);
+    for part in [prefix, ":", package, ".", name] {
+        id.push_str(part);
+    }
+    id
 }
 
 /// The nodes of a project and its installed packages, to resolve a `ref`

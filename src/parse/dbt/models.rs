@@ -13,7 +13,7 @@ use crate::facts::{DataRef, Located};
 use crate::span::{LineIndex, Span};
 
 /// What kind of dbt node a file defines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum NodeKind {
     /// A model (`model:<name>`).
     Model,
