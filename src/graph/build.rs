@@ -620,16 +620,18 @@ impl Builder {
             }
         }
         for (r, target) in job.reads.iter().zip(targets.reads) {
+            let Target::Dataset(name) = &target else {
+                self.add_resolved_read(&job.id, me, r, target);
+                continue;
+            };
+            let ds = self.dataset(name, &r.span);
             // A job reading what it writes (incremental merge) is no dependency.
-            if let Target::Dataset(name) = &target {
-                if self
-                    .dataset_ix(name)
-                    .is_some_and(|ds| written.contains(&ds))
-                {
-                    continue;
-                }
+            if written.contains(&ds) {
+                continue;
             }
-            self.add_resolved_read(&job.id, me, r, target);
+            if let Some(me) = me {
+                self.edge(ds, me, EdgeKind::Reads, Some(&r.span));
+            }
         }
         for script in &job.runs {
             let id = format!("script:{}", script.value);
