@@ -177,9 +177,6 @@ pub struct FactCache {
     /// under, when kept (see [`FactCache::keeping_texts`]), and those this
     /// run read or reused.
     texts: Option<Mutex<TextGenerations>>,
-    /// Values made from files, kept from run to run with the hash of what
-    /// they were made from (see [`FactCache::value`]), when texts are kept.
-    values: Option<Mutex<KeptValues>>,
     /// Values made from one file each, by (name, file), when texts are
     /// kept: the earlier runs' and this run's (see [`FactCache::kept_for`]).
     file_values: Option<Mutex<[FileValues; 2]>>,
@@ -200,9 +197,6 @@ pub struct RunCounts {
 /// Values made from one file each, by (name, file), each with the hash of
 /// what it was made from.
 type FileValues = HashMap<(&'static str, Arc<str>), (Hash, Arc<dyn std::any::Any + Send + Sync>)>;
-
-/// Values by name, each with the hash of what it was made from.
-type KeptValues = HashMap<&'static str, (Hash, Arc<dyn std::any::Any + Send + Sync>)>;
 
 /// Texts by path with their stamps: the earlier runs' and this run's.
 type TextGenerations = [HashMap<Arc<str>, (Stamp, Arc<str>)>; 2];
@@ -228,53 +222,25 @@ impl FactCache {
     /// This cache, keeping the texts of the files a dbt project reads from
     /// run to run (in memory only), so that a file whose stamp is
     /// unchanged is not read again, the values made from files (see
-    /// [`FactCache::value`]), and its entries and parts as values rather
+    /// [`FactCache::kept_for`]), and its entries and parts as values rather
     /// than encoded (a hit copies them instead of decoding them): for a
     /// process that runs many checks (the language server), at the cost of
     /// holding them. Such a cache is not for the disk: what its runs leave
     /// ([`FactCache::finish_run`]) holds none of the values.
     pub fn keeping_texts(mut self) -> FactCache {
         self.texts = Some(Mutex::default());
-        self.values = Some(Mutex::default());
         self.file_values = Some(Mutex::default());
         self.in_memory = true;
         self
-    }
-
-    /// The value `name` made from inputs hashing to `key`: the one an
-    /// earlier run made from the same inputs when values are kept (see
-    /// [`FactCache::keeping_texts`]), else what `make` makes. For values
-    /// that are costly to make and cannot be written to disk (compiled
-    /// globs); `key` must hold everything `make` reads.
-    pub fn value<T: Send + Sync + 'static>(
-        &self,
-        name: &'static str,
-        key: Hash,
-        make: impl FnOnce() -> T,
-    ) -> Arc<T> {
-        let Some(values) = &self.values else {
-            return Arc::new(make());
-        };
-        let known = values.lock().ok().and_then(|v| {
-            let (_, value) = v.get(name).filter(|(made_from, _)| *made_from == key)?;
-            value.clone().downcast::<T>().ok()
-        });
-        if let Some(value) = known {
-            return value;
-        }
-        let value = Arc::new(make());
-        if let Ok(mut v) = values.lock() {
-            v.insert(name, (key, value.clone()));
-        }
-        value
     }
 
     /// The value `name` made from the file `file` whose inputs hash to
     /// `key`: the one an earlier run made from the same inputs when values
     /// are kept (see [`FactCache::keeping_texts`]), else what `make` makes.
     /// A value no run asked for is dropped when the run after it ends (its
-    /// file is gone, or no longer needs it). `key` must hold everything
-    /// `make` reads.
+    /// file is gone, or no longer needs it). For values that are costly to
+    /// make and need not or cannot be written to disk (parsed YAML,
+    /// compiled globs); `key` must hold everything `make` reads.
     pub fn kept_for<T: Send + Sync + 'static>(
         &self,
         name: &'static str,

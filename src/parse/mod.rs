@@ -211,7 +211,7 @@ pub fn parse_repo(
                 let parsed = match cache {
                     Some(cache) => {
                         let key = hash_parts([file.rel.as_bytes(), text.as_bytes()]);
-                        cache.value("codeowners", key, parse)
+                        cache.kept_for("codeowners", &file.rel, key, parse)
                     }
                     None => Arc::new(parse()),
                 };
