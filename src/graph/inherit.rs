@@ -1,7 +1,7 @@
 //! Annotation inheritance: owner, cadence and failure behavior handed down
 //! from DAGs, runner tasks, `[paths]` defaults, CODEOWNERS and writers.
 
-use foldhash::{HashMap, HashMapExt, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::sync::Arc;
 
 use petgraph::graph::NodeIndex;
@@ -12,7 +12,6 @@ use crate::graph::{Graph, Node, NodeKind};
 use crate::manifest::{Manifest, PathDefaults};
 use crate::parse::CodeOwners;
 use crate::span::Span;
-use crate::workspace::folder_of;
 
 /// Airflow's default owner: every task has it unless someone set one, so it
 /// says nothing about who is paged.
@@ -92,13 +91,8 @@ pub fn annotate(
                 }
             }
             if let Some((o, span)) = &defaults.codeowner {
-                owner = owner.or_else(|| {
-                    Some(Attributed::new(
-                        o.clone(),
-                        "CODEOWNERS",
-                        Some((*span).clone()),
-                    ))
-                });
+                owner = owner
+                    .or_else(|| Some(Attributed::new(o.clone(), "CODEOWNERS", Some(span.clone()))));
             }
         }
         if node.kind == NodeKind::Dataset && (owner.is_none() || cadence.is_none()) {
@@ -148,7 +142,7 @@ pub struct PathSays<'m> {
     /// The matching `[paths]` entries, the most specific first.
     paths: Vec<&'m PathDefaults>,
     /// The CODEOWNERS owner and the rule's line.
-    codeowner: Option<(String, &'m Span)>,
+    codeowner: Option<(String, Span)>,
 }
 
 /// [`PathSays`] by file.
@@ -173,18 +167,7 @@ pub fn path_defaults<'m>(
     manifest: &'m Manifest,
     codeowners: Option<&'m CodeOwners>,
 ) -> ByFile<'m> {
-    // CODEOWNERS rules naming folders are matched once per folder: most
-    // files share theirs with many others.
-    let folders: HashMap<&str, _> = match codeowners {
-        Some(c) => {
-            let folders: HashSet<&str> = files.iter().map(|f| folder_of(f)).collect();
-            folders
-                .into_par_iter()
-                .map(|folder| (folder, c.folder(folder)))
-                .collect()
-        }
-        None => HashMap::new(),
-    };
+    let owners = codeowners.map(|c| c.owners_of_files(files));
     files
         .into_par_iter()
         .map(|file| {
@@ -195,10 +178,7 @@ pub fn path_defaults<'m>(
                     .rev()
                     .filter(|p| p.matcher.is_match(file.as_ref()))
                     .collect(),
-                codeowner: codeowners.and_then(|c| {
-                    let folder = folders.get(folder_of(file))?;
-                    c.owner_in(file, folder)
-                }),
+                codeowner: owners.as_ref().and_then(|o| o.get(file)?.clone()),
             };
             (file.clone(), says)
         })

@@ -108,7 +108,17 @@ pub struct FolderMatch(Vec<Option<usize>>);
 #[derive(Debug, Default)]
 pub struct CodeOwners {
     sections: Vec<Section>,
+    /// The primary owner found for each file asked for (see
+    /// [`CodeOwners::owners_of_files`]).
+    found: std::sync::Mutex<FileOwners>,
 }
+
+/// A file's primary owner and the line of the rule that names it (`None`:
+/// no rule gives it one).
+pub type FileOwner = Option<(String, Span)>;
+
+/// The primary owner of each file.
+pub type FileOwners = foldhash::HashMap<Arc<str>, FileOwner>;
 
 /// The owners of one path and the line that names them.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,6 +144,49 @@ impl CodeOwners {
         let owners = self.owners_in(rel, folder)?;
         let first = owners.all.first()?.clone();
         Some((first, owners.span))
+    }
+
+    /// [`CodeOwners::owner_of`] of each of `files`, in parallel, the files
+    /// of one folder sharing its folder globs' matching. What is found is
+    /// remembered: rules kept from run to run (the language server keeps
+    /// them while the file is unchanged) match each file once.
+    pub fn owners_of_files(&self, files: &[Arc<str>]) -> FileOwners {
+        use rayon::prelude::*;
+        let mut owners = FileOwners::default();
+        let mut unknown = Vec::new();
+        match self.found.lock() {
+            Ok(found) => {
+                for file in files {
+                    match found.get(file) {
+                        Some(owner) => {
+                            owners.insert(file.clone(), owner.clone());
+                        }
+                        None => unknown.push(file),
+                    }
+                }
+            }
+            Err(_) => unknown.extend(files),
+        }
+        let folders: foldhash::HashSet<&str> = unknown.iter().map(|f| folder_of(f)).collect();
+        let folders: foldhash::HashMap<&str, FolderMatch> = folders
+            .into_par_iter()
+            .map(|folder| (folder, self.folder(folder)))
+            .collect();
+        let made: Vec<(Arc<str>, FileOwner)> = unknown
+            .into_par_iter()
+            .map(|file| {
+                let owner = folders
+                    .get(folder_of(file))
+                    .and_then(|folder| self.owner_in(file, folder))
+                    .map(|(owner, span)| (owner, span.clone()));
+                (file.clone(), owner)
+            })
+            .collect();
+        if let Ok(mut found) = self.found.lock() {
+            found.extend(made.iter().cloned());
+        }
+        owners.extend(made);
+        owners
     }
 
     /// The folder globs of every section matched on the files of `folder`
@@ -202,6 +255,7 @@ fn read_codeowners(
 ) -> (CodeOwners, Vec<Diagnostic>, bool) {
     let mut owners = CodeOwners {
         sections: vec![Section::default()],
+        ..CodeOwners::default()
     };
     let mut defaults: Vec<String> = Vec::new();
     let mut diags = Vec::new();
@@ -413,6 +467,37 @@ mod tests {
 
     fn owners(c: &CodeOwners, rel: &str) -> Option<(Vec<String>, u32)> {
         c.owners_of(rel).map(|o| (o.all, o.span.line))
+    }
+
+    #[test]
+    fn owners_of_files_are_each_files_owner_and_are_remembered() {
+        let (c, _) = parse("* @acme/platform\ndags/ @acme/data-eng\ndags/*.md\n");
+        let files: Vec<Arc<str>> = ["dags/a.py", "dags/README.md", "sql/x.sql"]
+            .into_iter()
+            .map(Arc::from)
+            .collect();
+        let owner = |found: &FileOwners, rel: &str| {
+            found[rel].as_ref().map(|(o, span)| (o.clone(), span.line))
+        };
+        let found = c.owners_of_files(&files);
+        assert_eq!(owner(&found, "dags/a.py"), Some(("data-eng".into(), 2)));
+        assert_eq!(
+            owner(&found, "dags/README.md"),
+            None,
+            "a rule without owners"
+        );
+        assert_eq!(owner(&found, "sql/x.sql"), Some(("platform".into(), 1)));
+        for rel in &files {
+            let one = c.owner_of(rel).map(|(o, span)| (o, span.line));
+            assert_eq!(owner(&found, rel), one, "{rel}");
+        }
+        assert_eq!(c.found.lock().unwrap().len(), 3, "every file remembered");
+        // What is remembered is what is given back, without matching again.
+        let marked = Some(("remembered".to_string(), Span::file_start(&files[0])));
+        c.found.lock().unwrap().insert(files[0].clone(), marked);
+        let again = c.owners_of_files(&files[..1]);
+        assert_eq!(owner(&again, "dags/a.py"), Some(("remembered".into(), 1)));
+        assert_eq!(again.len(), 1);
     }
 
     fn v(owners: &[&str], line: u32) -> Option<(Vec<String>, u32)> {
