@@ -568,21 +568,27 @@ impl Builder {
     fn add_read(&mut self, reader: &str, r: &Located<DataRef>, resolver: &Resolver) {
         let target = resolver.resolve_in(&r.value, dbt_project_of(reader));
         let at = self.ix(reader);
-        self.add_resolved_read(reader, at, r, target);
+        self.add_resolved_read(reader, at, r, target, &[]);
     }
 
     /// The edge (or unresolved place) of a read already resolved to
     /// `target`, made by the node `reader` (at position `at`, if a node).
+    /// A read of one of the datasets `written` (the reader's own output, an
+    /// incremental merge) is no dependency.
     fn add_resolved_read(
         &mut self,
         reader: &str,
         at: Option<usize>,
         r: &Located<DataRef>,
         target: Target,
+        written: &[usize],
     ) {
         match target {
             Target::Dataset(name) => {
                 let ds = self.dataset(&name, &r.span);
+                if written.contains(&ds) {
+                    return;
+                }
                 if let Some(reader) = at {
                     self.edge(ds, reader, EdgeKind::Reads, Some(&r.span));
                 }
@@ -620,18 +626,7 @@ impl Builder {
             }
         }
         for (r, target) in job.reads.iter().zip(targets.reads) {
-            let Target::Dataset(name) = &target else {
-                self.add_resolved_read(&job.id, me, r, target);
-                continue;
-            };
-            let ds = self.dataset(name, &r.span);
-            // A job reading what it writes (incremental merge) is no dependency.
-            if written.contains(&ds) {
-                continue;
-            }
-            if let Some(me) = me {
-                self.edge(ds, me, EdgeKind::Reads, Some(&r.span));
-            }
+            self.add_resolved_read(&job.id, me, r, target, &written);
         }
         for script in &job.runs {
             let id = format!("script:{}", script.value);

@@ -167,20 +167,27 @@ pub fn path_defaults<'m>(
     manifest: &'m Manifest,
     codeowners: Option<&'m CodeOwners>,
 ) -> ByFile<'m> {
-    let owners = codeowners.map(|c| c.owners_of_files(files));
-    files
-        .into_par_iter()
+    let mut owners = codeowners
+        .map(|c| c.owners_of_files(files))
+        .unwrap_or_default();
+    let paths: Vec<Vec<&PathDefaults>> = files
+        .par_iter()
         .map(|file| {
-            let says = PathSays {
-                paths: manifest
-                    .paths
-                    .iter()
-                    .rev()
-                    .filter(|p| p.matcher.is_match(file.as_ref()))
-                    .collect(),
-                codeowner: owners.as_ref().and_then(|o| o.get(file)?.clone()),
-            };
-            (file.clone(), says)
+            manifest
+                .paths
+                .iter()
+                .rev()
+                .filter(|p| p.matcher.is_match(file.as_ref()))
+                .collect()
+        })
+        .collect();
+    // Each file's owner moved in, not copied.
+    files
+        .iter()
+        .zip(paths)
+        .map(|(file, paths)| {
+            let codeowner = owners.remove(file).flatten();
+            (file.clone(), PathSays { paths, codeowner })
         })
         .collect()
 }
