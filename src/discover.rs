@@ -242,6 +242,9 @@ fn admit(root: &Path, e: &ignore::DirEntry, refused: &Mutex<Vec<Diagnostic>>) ->
 
 /// The repo-relative path of `path`, with `/` separators.
 pub fn rel_path(root: &Path, path: &Path) -> Arc<str> {
+    if let Some(rel) = plain_rel(root, path) {
+        return Arc::from(rel);
+    }
     let rel = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = rel
         .components()
@@ -250,10 +253,74 @@ pub fn rel_path(root: &Path, path: &Path) -> Arc<str> {
     Arc::from(parts.join("/"))
 }
 
+/// The common case of [`rel_path`] without splitting either path into
+/// components: on a system whose separator is `/`, `path` spelt as `root`,
+/// a `/` and a UTF-8 rest with no empty, `.` or `..` component (what the
+/// walker gives). `None` for anything else.
+fn plain_rel<'p>(root: &Path, path: &'p Path) -> Option<&'p str> {
+    if std::path::MAIN_SEPARATOR != '/' {
+        return None;
+    }
+    let path = path.to_str()?;
+    let rest = path.strip_prefix(root.to_str()?)?;
+    let rest = if root.as_os_str().as_encoded_bytes().ends_with(b"/") {
+        rest
+    } else {
+        rest.strip_prefix('/')?
+    };
+    let plain = rest
+        .split('/')
+        .all(|part| !part.is_empty() && part != "." && part != "..");
+    plain.then_some(rest)
+}
+
 fn file_name(rel: &str) -> &str {
     rel.rsplit('/').next().unwrap_or(rel)
 }
 
 fn extension(rel: &str) -> &str {
     file_name(rel).rsplit_once('.').map_or("", |(_, e)| e)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plain_path_is_cut_as_its_components_are() {
+        let slow = |root: &str, path: &str| {
+            let rel = Path::new(path)
+                .strip_prefix(root)
+                .unwrap_or(Path::new(path));
+            let parts: Vec<String> = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            parts.join("/")
+        };
+        for (root, path) in [
+            ("/repo", "/repo/dags/a.py"),
+            ("/repo/", "/repo/dags/a.py"),
+            ("/", "/dags/a.py"),
+            ("/repo", "/repo"),
+            ("/repo", "/repo//dags/./a.py"),
+            ("/repo", "/repo/x/../a.py"),
+            ("/repo", "/repository/a.py"),
+            ("/repo", "/other/a.py"),
+        ] {
+            assert_eq!(
+                rel_path(Path::new(root), Path::new(path)).as_ref(),
+                slow(root, path),
+                "{root} {path}"
+            );
+        }
+        assert_eq!(
+            plain_rel(Path::new("/repo"), Path::new("/repo/a/b.sql")),
+            Some("a/b.sql")
+        );
+        assert_eq!(
+            plain_rel(Path::new("/repo"), Path::new("/repository/a.py")),
+            None
+        );
+    }
 }

@@ -66,16 +66,22 @@ impl Pattern {
         })
     }
 
-    /// Whether the repo-relative path, or a folder above it, matches.
-    fn matches(&self, rel: &str) -> bool {
+    /// Whether the folder `folder` (repo-relative, `""` for the root) or
+    /// one above it matches.
+    fn matches_folder(&self, folder: &str) -> bool {
+        if folder.is_empty() {
+            return false;
+        }
         if self.by_name {
-            return rel.split('/').any(|part| self.matcher.is_match(part));
+            return folder.split('/').any(|part| self.matcher.is_match(part));
         }
         let mut end = 0;
         loop {
-            let next = rel[end..].find('/').map(|i| end + i);
-            let prefix = &rel[..next.unwrap_or(rel.len())];
-            if self.matcher.is_match(prefix) {
+            let next = folder[end..].find('/').map(|i| end + i);
+            if self
+                .matcher
+                .is_match(&folder[..next.unwrap_or(folder.len())])
+            {
                 return true;
             }
             match next {
@@ -84,6 +90,26 @@ impl Pattern {
             }
         }
     }
+
+    /// Whether the file itself matches: its name, or its whole path.
+    fn matches_file(&self, rel: &str) -> bool {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        self.matcher.is_match(if self.by_name { name } else { rel })
+    }
+}
+
+/// The folder of a repo-relative path (`""` for a file at the root).
+fn folder_of(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or("", |(folder, _)| folder)
+}
+
+/// What the patterns say of one folder, the same for every file in it: the
+/// first exclusion matching it or a folder above it, and whether an
+/// inclusion does.
+#[derive(Clone, Copy)]
+struct FolderVerdict {
+    excluded_by: Option<usize>,
+    included: bool,
 }
 
 /// The exclusions of one run.
@@ -114,15 +140,41 @@ impl Exclusions {
 
     /// Why a file is skipped: the pattern that excludes it, if any.
     pub fn skip_reason(&self, rel: &str, kind: Option<FileKind>) -> Option<&str> {
+        self.skip_reason_in(rel, kind, self.folder_verdict(folder_of(rel)))
+    }
+
+    fn folder_verdict(&self, folder: &str) -> FolderVerdict {
+        FolderVerdict {
+            excluded_by: self.exclude.iter().position(|p| p.matches_folder(folder)),
+            included: self
+                .include
+                .as_ref()
+                .is_some_and(|ps| ps.iter().any(|p| p.matches_folder(folder))),
+        }
+    }
+
+    /// [`Exclusions::skip_reason`] given what the patterns say of the
+    /// file's folder: a pattern matches a file when it matches its folder
+    /// (or one above) or the file itself.
+    fn skip_reason_in(
+        &self,
+        rel: &str,
+        kind: Option<FileKind>,
+        folder: FolderVerdict,
+    ) -> Option<&str> {
         if matches!(kind, Some(FileKind::Manifest | FileKind::CodeOwners)) {
             return None;
         }
-        if let Some(p) = self.exclude.iter().find(|p| p.matches(rel)) {
-            return Some(&p.written);
+        let before = folder.excluded_by.unwrap_or(self.exclude.len());
+        let by_file = self.exclude[..before]
+            .iter()
+            .position(|p| p.matches_file(rel));
+        if let Some(i) = by_file.or(folder.excluded_by) {
+            return Some(&self.exclude[i].written);
         }
         match (&self.include, kind) {
             (Some(include), Some(FileKind::Sql | FileKind::Python))
-                if !include.iter().any(|p| p.matches(rel)) =>
+                if !folder.included && !include.iter().any(|p| p.matches_file(rel)) =>
             {
                 Some(NOT_INCLUDED)
             }
@@ -141,15 +193,26 @@ pub fn apply(discovery: &mut Discovery, root: &Path) {
         .unwrap_or_default();
     let exclusions = Exclusions::new(&settings);
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
-    discovery
-        .files
-        .retain(|f| match exclusions.skip_reason(&f.rel, Some(f.kind)) {
+    // Files come folder by folder: each folder is matched once.
+    let mut last: Option<(Arc<str>, FolderVerdict)> = None;
+    discovery.files.retain(|f| {
+        let folder = folder_of(&f.rel);
+        let verdict = match &last {
+            Some((seen, verdict)) if seen.as_ref() == folder => *verdict,
+            _ => {
+                let verdict = exclusions.folder_verdict(folder);
+                last = Some((Arc::from(folder), verdict));
+                verdict
+            }
+        };
+        match exclusions.skip_reason_in(&f.rel, Some(f.kind), verdict) {
             Some(reason) => {
                 *skipped.entry(reason.to_string()).or_default() += 1;
                 false
             }
             None => true,
-        });
+        }
+    });
     discovery.dbt_projects.retain(|p| {
         let project_file = if p.rel.is_empty() {
             "dbt_project.yml".to_string()
@@ -205,6 +268,41 @@ mod tests {
         assert_eq!(
             e.skip_reason("pipeline.toml", Some(FileKind::Manifest)),
             None
+        );
+    }
+
+    #[test]
+    fn the_first_pattern_wins_whether_it_matches_the_folder_or_the_file() {
+        let sql = Some(FileKind::Sql);
+        let with = |exclude: &[&str]| {
+            Exclusions::new(&Discover {
+                exclude: Some(located(exclude)),
+                extend_exclude: Vec::new(),
+                include: Some(located(&["etl", "*.sql"])),
+            })
+        };
+        let file_first = with(&["*_scratch.sql", "sql"]);
+        assert_eq!(
+            file_first.skip_reason("sql/a_scratch.sql", sql),
+            Some("*_scratch.sql")
+        );
+        assert_eq!(file_first.skip_reason("sql/a.sql", sql), Some("sql"));
+        let folder_first = with(&["sql", "*_scratch.sql"]);
+        assert_eq!(
+            folder_first.skip_reason("sql/a_scratch.sql", sql),
+            Some("sql")
+        );
+        assert_eq!(
+            folder_first.skip_reason("etl/a_scratch.sql", sql),
+            Some("*_scratch.sql")
+        );
+        // Included by its folder, by its name, or not at all.
+        let py = Some(FileKind::Python);
+        assert_eq!(folder_first.skip_reason("etl/jobs/load.py", py), None);
+        assert_eq!(folder_first.skip_reason("dags/load.sql", sql), None);
+        assert_eq!(
+            folder_first.skip_reason("dags/load.py", py),
+            Some(NOT_INCLUDED)
         );
     }
 

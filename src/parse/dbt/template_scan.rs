@@ -147,27 +147,31 @@ pub fn nested_too_deep(text: &str, max: usize) -> Option<usize> {
 /// no more than the limit cannot reach it and is not lexed. SQL around the
 /// tags (its `--` comments, its parentheses) does not count.
 fn tag_openers(text: &str) -> usize {
+    use memchr::memmem::Finder;
+    // The searchers are built once per text, not once per tag.
+    let (variable_end, block_end, not) =
+        (Finder::new(b"}}"), Finder::new(b"%}"), Finder::new(b"not"));
     let bytes = text.as_bytes();
     let mut count = 0;
     let mut at = 0;
     while let Some(i) = memchr::memchr(b'{', &bytes[at..]) {
         let open = at + i + 1;
-        let close: &[u8] = match bytes.get(open) {
-            Some(b'{') => b"}}",
-            Some(b'%') => b"%}",
+        let close = match bytes.get(open) {
+            Some(b'{') => &variable_end,
+            Some(b'%') => &block_end,
             _ => {
                 at = open;
                 continue;
             }
         };
         let body = open + 1;
-        let end = memchr::memmem::find(&bytes[body..], close).map_or(bytes.len(), |e| body + e);
+        let end = close.find(&bytes[body..]).map_or(bytes.len(), |e| body + e);
         let tag = &bytes[body..end];
         count += tag
             .iter()
             .filter(|b| matches!(b, b'(' | b'[' | b'{' | b'+' | b'-'))
             .count();
-        count += memchr::memmem::find_iter(tag, b"not").count();
+        count += not.find_iter(tag).count();
         at = end;
     }
     count
