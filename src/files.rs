@@ -1,7 +1,6 @@
 //! Reading repo files safely: size limit, binary detection, UTF-8 check; and
 //! the map of file texts the human reporter draws code frames from.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -145,7 +144,9 @@ fn line_col_of_bytes(bytes: &[u8], pos: usize) -> (u32, u32) {
 /// without its text, which is read when first asked for.
 #[derive(Debug, Default)]
 pub struct SourceMap {
-    texts: Mutex<BTreeMap<Arc<str>, Text>>,
+    /// Hashed, not sorted: a run lists thousands of files under long shared
+    /// folder names, and [`SourceMap::files`] sorts once.
+    texts: Mutex<foldhash::HashMap<Arc<str>, Text>>,
 }
 
 /// A file's text, or where to read it when first asked for.
@@ -202,9 +203,12 @@ impl SourceMap {
 
     /// The paths of the files read, sorted.
     pub fn files(&self) -> Vec<Arc<str>> {
-        self.texts
+        let mut files: Vec<Arc<str>> = self
+            .texts
             .lock()
             .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default()
+            .unwrap_or_default();
+        files.sort_unstable();
+        files
     }
 }

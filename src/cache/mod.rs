@@ -25,7 +25,6 @@ pub mod memo;
 pub mod replay;
 pub mod stamp;
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use foldhash::HashMap;
@@ -156,11 +155,11 @@ pub struct FactCache {
     /// The slots of the parts of each earlier entry, by the entry's slot.
     earlier_parts: Mutex<HashMap<Arc<str>, Vec<Arc<str>>>>,
     /// Entries this run used or made, by slot.
-    now: Mutex<BTreeMap<Arc<str>, Entry>>,
+    now: Mutex<HashMap<Arc<str>, Entry>>,
     /// Content hashes known from earlier runs, by path.
     earlier_hashes: Mutex<HashMap<Arc<str>, (Stamp, Hash)>>,
     /// Content hashes this run used or took, by path.
-    now_hashes: Mutex<BTreeMap<Arc<str>, (Stamp, Hash)>>,
+    now_hashes: Mutex<HashMap<Arc<str>, (Stamp, Hash)>>,
     /// How many slots were reused and how many parsed afresh.
     counts: Mutex<(usize, usize)>,
     /// How many content hashes were taken by reading the file, and how
@@ -501,14 +500,28 @@ impl FactCache {
         }
         let (read, _) = take(&self.hashed);
         let mut changed = fresh > 0 || read > 0;
+        if let Ok(mut parts) = self.earlier_parts.lock() {
+            *parts = memo::parts_by_owner(now.keys());
+        }
+        // What is left: the entries with an encoding (values kept in memory
+        // have none to leave). A cache keeping values passes this run's
+        // entries on whole and copies only those; one on disk copies all.
+        let (next, mut left): (HashMap<_, _>, Vec<_>) = if self.in_memory {
+            let left = now
+                .iter()
+                .filter(|(_, e)| e.decoded.is_none())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            (now, left)
+        } else {
+            let next = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+            (next, now.into_iter().collect())
+        };
+        left.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         if let Ok(mut earlier) = self.earlier.lock() {
             // What is left of the earlier entries was not reused: gone or stale.
             changed |= !earlier.is_empty();
-            let next = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
             crate::aside::free(std::mem::replace(&mut *earlier, next));
-        }
-        if let Ok(mut parts) = self.earlier_parts.lock() {
-            *parts = memo::parts_by_owner(now.keys());
         }
         if let Ok(mut earlier) = self.earlier_hashes.lock() {
             changed |= earlier.len() != now_hashes.len();
@@ -540,12 +553,12 @@ impl FactCache {
             *t = None;
         }
         let contents = Contents {
-            // Values kept in memory have no encoding to leave.
-            entries: now
-                .into_iter()
-                .filter(|(_, e)| e.decoded.is_none())
-                .collect(),
-            hashes: now_hashes.into_iter().collect(),
+            entries: left,
+            hashes: {
+                let mut hashes: Vec<_> = now_hashes.into_iter().collect();
+                hashes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                hashes
+            },
         };
         (changed, contents)
     }

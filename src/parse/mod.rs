@@ -124,6 +124,25 @@ impl ParseContext {
     }
 }
 
+impl ParseContext {
+    /// What `make` gives from the file `rel`, or the value it gave an
+    /// earlier run from the same inputs when the cache keeps values in
+    /// memory (the language server, see [`FactCache::kept_for`]). `key` must
+    /// hash everything `make` reads.
+    pub fn kept<T: Send + Sync + 'static>(
+        &self,
+        name: &'static str,
+        rel: &Arc<str>,
+        key: Hash,
+        make: impl FnOnce() -> T,
+    ) -> Arc<T> {
+        match &self.memo {
+            Some(memo) => memo.cache().kept_for(name, rel, key, make),
+            None => Arc::new(make()),
+        }
+    }
+}
+
 /// Everything the parsers found in a repo.
 #[derive(Debug)]
 pub struct Parsed {

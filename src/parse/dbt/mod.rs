@@ -55,11 +55,16 @@ pub fn parse_project(project: &DbtProjectDir, context: &ParseContext) -> FileFac
             }
         }
     };
-    let root = match DbtProject::parse(&file, &project.rel, &text) {
-        Ok(p) => p,
+    // The language server keeps the parsed file while its text is unchanged.
+    let key = crate::cache::hash_parts([project.rel.as_bytes(), text.as_bytes()]);
+    let parsed = context.kept("dbt_project.yml", &file, key, || {
+        DbtProject::parse(&file, &project.rel, &text)
+    });
+    let root = match parsed.as_ref() {
+        Ok(p) => p.clone(),
         Err(d) => {
             return FileFacts {
-                diagnostics: vec![*d],
+                diagnostics: vec![(**d).clone()],
                 ..FileFacts::default()
             }
         }
