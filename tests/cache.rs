@@ -397,6 +397,26 @@ fn a_cache_kept_in_memory_gives_the_same_results_across_edits() {
     add_a_finding_to_a_script(&repo);
     assert_eq!(same("SQL edit"), counts((21, 1), (0, 0)));
 
+    // The parsed dbt_project.yml is kept while its text is unchanged: a run
+    // that parses the project afresh (a model edited) keeps it, and an edit
+    // of it in the next run (every model moved to another schema) is seen.
+    fs::write(&model, "select 1 as id\n").unwrap();
+    same("model edit again");
+    let before = analyze(CacheUse::Off);
+    let project = repo.join("dbt/dbt_project.yml");
+    let text = fs::read_to_string(&project).unwrap();
+    fs::write(
+        &project,
+        text.replace("+schema: analytics", "+schema: reporting"),
+    )
+    .unwrap();
+    same("dbt_project.yml edit");
+    assert_ne!(
+        analyze(CacheUse::Off),
+        before,
+        "the edit changes the findings"
+    );
+
     fs::rename(&model, repo.join("dbt/models/broken/orders_renamed.sql")).unwrap();
     same("model rename");
     fs::remove_file(repo.join("dags/orders_hourly.py")).unwrap();
