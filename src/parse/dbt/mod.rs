@@ -60,11 +60,13 @@ pub fn parse_project(project: &DbtProjectDir, context: &ParseContext) -> FileFac
     let parsed = context.kept("dbt_project.yml", &file, key, || {
         DbtProject::parse(&file, &project.rel, &text)
     });
-    let root = match parsed.as_ref() {
-        Ok(p) => p.clone(),
+    // Copied only when kept (else this is its one holder).
+    let parsed = Arc::try_unwrap(parsed).unwrap_or_else(|kept| (*kept).clone());
+    let root = match parsed {
+        Ok(p) => p,
         Err(d) => {
             return FileFacts {
-                diagnostics: vec![(**d).clone()],
+                diagnostics: vec![*d],
                 ..FileFacts::default()
             }
         }
