@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::diagnostic::Diagnostic;
 use crate::span::Span;
-use crate::workspace::folder_of;
+use crate::workspace::{file_name_of, folder_of};
 
 /// What a discovered file is, which decides the parser that reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -125,14 +125,14 @@ fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Di
     };
     let dbt_roots: Vec<String> = found
         .iter()
-        .filter(|(_, rel)| file_name(rel) == "dbt_project.yml")
+        .filter(|(_, rel)| file_name_of(rel) == "dbt_project.yml")
         .map(|(_, rel)| match folder_of(rel) {
             "" => String::new(),
             dir => format!("{dir}/"),
         })
         .collect();
     for (path, rel) in &found {
-        if file_name(rel) == "dbt_project.yml" {
+        if file_name_of(rel) == "dbt_project.yml" {
             d.dbt_projects.push(DbtProjectDir {
                 path: path.parent().map(Path::to_path_buf).unwrap_or_default(),
                 rel: Arc::from(folder_of(rel)),
@@ -144,7 +144,7 @@ fn classify(found: Vec<(PathBuf, Arc<str>)>, diagnostics: Vec<Diagnostic>) -> Di
         let in_dbt = dbt_roots
             .iter()
             .any(|r| r.is_empty() || rel.starts_with(r.as_str()));
-        let kind = match (file_name(&rel), extension(&rel)) {
+        let kind = match (file_name_of(&rel), extension(&rel)) {
             (crate::manifest::MANIFEST_FILE, _) => Some(FileKind::Manifest),
             _ if crate::workspace::CODEOWNERS_PLACES.contains(&rel.as_ref()) => {
                 Some(FileKind::CodeOwners)
@@ -242,15 +242,20 @@ fn admit(root: &Path, e: &ignore::DirEntry, refused: &Mutex<Vec<Diagnostic>>) ->
 
 /// The repo-relative path of `path`, with `/` separators.
 pub fn rel_path(root: &Path, path: &Path) -> Arc<str> {
-    if let Some(rel) = plain_rel(root, path) {
-        return Arc::from(rel);
+    match plain_rel(root, path) {
+        Some(rel) => Arc::from(rel),
+        None => Arc::from(component_rel(root, path)),
     }
+}
+
+/// [`rel_path`] for any path: its components after `root`, joined by `/`.
+fn component_rel(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = rel
         .components()
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect();
-    Arc::from(parts.join("/"))
+    parts.join("/")
 }
 
 /// The common case of [`rel_path`] without splitting either path into
@@ -274,12 +279,8 @@ fn plain_rel<'p>(root: &Path, path: &'p Path) -> Option<&'p str> {
     plain.then_some(rest)
 }
 
-fn file_name(rel: &str) -> &str {
-    rel.rsplit('/').next().unwrap_or(rel)
-}
-
 fn extension(rel: &str) -> &str {
-    file_name(rel).rsplit_once('.').map_or("", |(_, e)| e)
+    file_name_of(rel).rsplit_once('.').map_or("", |(_, e)| e)
 }
 
 #[cfg(test)]
@@ -288,16 +289,6 @@ mod tests {
 
     #[test]
     fn a_plain_path_is_cut_as_its_components_are() {
-        let slow = |root: &str, path: &str| {
-            let rel = Path::new(path)
-                .strip_prefix(root)
-                .unwrap_or(Path::new(path));
-            let parts: Vec<String> = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            parts.join("/")
-        };
         for (root, path) in [
             ("/repo", "/repo/dags/a.py"),
             ("/repo/", "/repo/dags/a.py"),
@@ -308,10 +299,11 @@ mod tests {
             ("/repo", "/repository/a.py"),
             ("/repo", "/other/a.py"),
         ] {
+            let (root, path) = (Path::new(root), Path::new(path));
             assert_eq!(
-                rel_path(Path::new(root), Path::new(path)).as_ref(),
-                slow(root, path),
-                "{root} {path}"
+                rel_path(root, path).as_ref(),
+                component_rel(root, path),
+                "{root:?} {path:?}"
             );
         }
         assert_eq!(

@@ -22,6 +22,7 @@ use globset::{GlobBuilder, GlobSet};
 
 use crate::discover::{Discovery, FileKind};
 use crate::manifest::{Discover, MANIFEST_FILE};
+use crate::workspace::{file_name_of, folder_of};
 
 /// Excluded unless `[discover] exclude` replaces them: test fixtures, SQL
 /// template folders, and virtualenvs and packages that are someone else's code.
@@ -93,14 +94,9 @@ impl Pattern {
 
     /// Whether the file itself matches: its name, or its whole path.
     fn matches_file(&self, rel: &str) -> bool {
-        let name = rel.rsplit('/').next().unwrap_or(rel);
-        self.matcher.is_match(if self.by_name { name } else { rel })
+        self.matcher
+            .is_match(if self.by_name { file_name_of(rel) } else { rel })
     }
-}
-
-/// The folder of a repo-relative path (`""` for a file at the root).
-fn folder_of(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(folder, _)| folder)
 }
 
 /// What the patterns say of one folder, the same for every file in it: the

@@ -121,6 +121,11 @@ pub fn folder_of(rel: &str) -> &str {
     rel.rsplit_once('/').map_or("", |(dir, _)| dir)
 }
 
+/// The file name of a repo-relative path (its last component).
+pub fn file_name_of(rel: &str) -> &str {
+    rel.rsplit_once('/').map_or(rel, |(_, name)| name)
+}
+
 /// Whether the repo-relative path `rel` is `dir` or lies below it (`""` is
 /// the whole repo).
 pub fn within(dir: &str, rel: &str) -> bool {

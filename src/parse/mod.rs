@@ -122,9 +122,7 @@ impl ParseContext {
             None => make(),
         }
     }
-}
 
-impl ParseContext {
     /// What `make` gives from the file `rel`, or the value it gave an
     /// earlier run from the same inputs when the cache keeps values in
     /// memory (the language server, see [`FactCache::kept_for`]). `key` must
