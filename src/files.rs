@@ -146,21 +146,34 @@ fn line_col_of_bytes(bytes: &[u8], pos: usize) -> (u32, u32) {
 pub struct SourceMap {
     /// Hashed, not sorted: a run lists thousands of files under long shared
     /// folder names, and [`SourceMap::files`] sorts once.
-    texts: Mutex<foldhash::HashMap<Arc<str>, Text>>,
+    texts: Mutex<foldhash::HashMap<Arc<str>, Listed>>,
 }
 
-/// A file's text, or where to read it when first asked for.
+/// A file of a [`SourceMap`]: its text, or where to read it when first
+/// asked for.
 #[derive(Debug, Clone)]
-enum Text {
+pub enum Listed {
+    /// The text, as read.
     Read(Arc<str>),
+    /// Not read yet: the path to read it from.
     Unread(Arc<Path>),
+}
+
+impl Listed {
+    /// The text, read now when it was not (none when it cannot be read).
+    pub fn text(&self, rel: &Arc<str>) -> Option<Arc<str>> {
+        match self {
+            Listed::Read(text) => Some(text.clone()),
+            Listed::Unread(path) => read_text(path, rel).ok().map(Arc::from),
+        }
+    }
 }
 
 impl SourceMap {
     /// Remembers the text of a file.
     pub fn insert(&self, rel: Arc<str>, text: Arc<str>) {
         if let Ok(mut map) = self.texts.lock() {
-            map.insert(rel, Text::Read(text));
+            map.insert(rel, Listed::Read(text));
         }
     }
 
@@ -169,25 +182,54 @@ impl SourceMap {
     /// already remembered is kept.
     pub fn insert_unread(&self, rel: Arc<str>, path: Arc<Path>) {
         if let Ok(mut map) = self.texts.lock() {
-            map.entry(rel).or_insert(Text::Unread(path));
+            map.entry(rel).or_insert(Listed::Unread(path));
         }
+    }
+
+    /// Lists files as another map listed them, under one lock. A text
+    /// already remembered is kept over a file listed unread.
+    pub fn extend(&self, files: Vec<(Arc<str>, Listed)>) {
+        if let Ok(mut map) = self.texts.lock() {
+            map.reserve(files.len());
+            for (rel, file) in files {
+                match file {
+                    Listed::Read(_) => {
+                        map.insert(rel, file);
+                    }
+                    Listed::Unread(_) => {
+                        map.entry(rel).or_insert(file);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The files listed, sorted by path, leaving the map empty.
+    pub fn take_sorted(&self) -> Vec<(Arc<str>, Listed)> {
+        let mut files: Vec<(Arc<str>, Listed)> = self
+            .texts
+            .lock()
+            .map(|mut m| std::mem::take(&mut *m).into_iter().collect())
+            .unwrap_or_default();
+        files.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        files
     }
 
     /// The text of a file, if it was read (or listed unread, and reads now).
     pub fn get(&self, rel: &str) -> Option<Arc<str>> {
-        let path = match self.texts.lock().ok()?.get(rel)? {
-            Text::Read(text) => return Some(text.clone()),
-            Text::Unread(path) => path.clone(),
+        let unread = match self.texts.lock().ok()?.get(rel)? {
+            Listed::Read(text) => return Some(text.clone()),
+            unread => unread.clone(),
         };
         // Read without holding the lock.
         let rel: Arc<str> = Arc::from(rel);
-        let text: Arc<str> = Arc::from(read_text(&path, &rel).ok()?);
+        let text = unread.text(&rel)?;
         let mut map = self.texts.lock().ok()?;
         let slot = map.get_mut(&rel)?;
-        if let Text::Read(already) = slot {
+        if let Listed::Read(already) = slot {
             return Some(already.clone());
         }
-        *slot = Text::Read(text.clone());
+        *slot = Listed::Read(text.clone());
         Some(text)
     }
 

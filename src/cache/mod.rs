@@ -114,6 +114,17 @@ impl Decoded {
     }
 }
 
+/// Facts made ready for an entry (see [`FactCache::ready`]).
+#[derive(Debug)]
+pub struct Ready(Facts);
+
+/// Facts as an entry holds them.
+#[derive(Debug)]
+enum Facts {
+    Decoded(Decoded),
+    Encoded(Arc<[u8]>),
+}
+
 impl std::fmt::Debug for Decoded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Decoded(..)")
@@ -404,16 +415,35 @@ impl FactCache {
 
     /// Records what parsing `slot` gave, under `key`, with the files it read.
     pub fn put(&self, slot: &Arc<str>, key: Hash, reads: Vec<(Arc<str>, Hash)>, facts: &FileFacts) {
+        self.put_ready(slot, key, reads, self.ready(facts));
+    }
+
+    /// `facts` as an entry holds them: copied when this cache keeps values,
+    /// else encoded (none when they cannot be). Made apart from
+    /// [`FactCache::put_ready`] so that it can run beside other work.
+    pub fn ready(&self, facts: &FileFacts) -> Option<Ready> {
+        Some(Ready(if self.in_memory {
+            Facts::Decoded(Decoded::of(facts.clone()))
+        } else {
+            Facts::Encoded(Arc::from(postcard::to_stdvec(facts).ok()?))
+        }))
+    }
+
+    /// [`FactCache::put`] of facts made ready for it.
+    pub fn put_ready(
+        &self,
+        slot: &Arc<str>,
+        key: Hash,
+        reads: Vec<(Arc<str>, Hash)>,
+        ready: Option<Ready>,
+    ) {
         if let Ok(mut c) = self.counts.lock() {
             c.1 += 1;
         }
-        let entry = if self.in_memory {
-            Entry::decoded(key, reads, Decoded::of(facts.clone()))
-        } else {
-            let Ok(facts) = postcard::to_stdvec(facts) else {
-                return;
-            };
-            Entry::encoded(key, reads, Arc::from(facts))
+        let entry = match ready {
+            Some(Ready(Facts::Decoded(facts))) => Entry::decoded(key, reads, facts),
+            Some(Ready(Facts::Encoded(facts))) => Entry::encoded(key, reads, facts),
+            None => return,
         };
         if let Ok(mut now) = self.now.lock() {
             now.insert(slot.clone(), entry);
@@ -487,7 +517,8 @@ impl FactCache {
     /// Ends a run: what it used or made becomes what the next run may
     /// reuse, and entries of files that are gone are dropped. Returns
     /// whether anything changed since the last run (an entry or hash
-    /// made, or one dropped), and the contents, sorted.
+    /// made, or one dropped), and the contents, sorted, for the disk (none
+    /// for a cache keeping values, which is never saved).
     pub fn finish_run(&self) -> (bool, Contents) {
         let now = take(&self.now);
         let now_hashes = take(&self.now_hashes);
@@ -503,29 +534,22 @@ impl FactCache {
         if let Ok(mut parts) = self.earlier_parts.lock() {
             *parts = memo::parts_by_owner(now.keys());
         }
-        // What is left: the entries with an encoding (values kept in memory
-        // have none to leave). A cache keeping values passes this run's
-        // entries on whole and copies only those; one on disk copies all.
-        let (next, mut left): (HashMap<_, _>, Vec<_>) = if self.in_memory {
-            let left = now
-                .iter()
-                .filter(|(_, e)| e.decoded.is_none())
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
-            (now, left)
+        // A cache keeping values passes this run's entries on whole; one for
+        // the disk copies them, and leaves them sorted with the hashes.
+        let (next, contents) = if self.in_memory {
+            (now, None)
         } else {
             let next = now.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-            (next, now.into_iter().collect())
+            let mut entries: Vec<_> = now.into_iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            let mut hashes: Vec<_> = now_hashes.iter().map(|(k, v)| (k.clone(), *v)).collect();
+            hashes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            (next, Some(Contents { entries, hashes }))
         };
-        left.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         if let Ok(mut earlier) = self.earlier.lock() {
             // What is left of the earlier entries was not reused: gone or stale.
             changed |= !earlier.is_empty();
             crate::aside::free(std::mem::replace(&mut *earlier, next));
-        }
-        if let Ok(mut earlier) = self.earlier_hashes.lock() {
-            changed |= earlier.len() != now_hashes.len();
-            *earlier = now_hashes.iter().map(|(k, v)| (k.clone(), *v)).collect();
         }
         if let Ok(mut c) = self.counts.lock() {
             *c = (0, 0);
@@ -552,15 +576,11 @@ impl FactCache {
         if let Ok(mut t) = self.taken.lock() {
             *t = None;
         }
-        let contents = Contents {
-            entries: left,
-            hashes: {
-                let mut hashes: Vec<_> = now_hashes.into_iter().collect();
-                hashes.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                hashes
-            },
-        };
-        (changed, contents)
+        if let Ok(mut earlier) = self.earlier_hashes.lock() {
+            changed |= earlier.len() != now_hashes.len();
+            crate::aside::free(std::mem::replace(&mut *earlier, now_hashes));
+        }
+        (changed, contents.unwrap_or_default())
     }
 }
 

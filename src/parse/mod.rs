@@ -398,39 +398,50 @@ impl<'c> CacheKeys<'c> {
             memo: Some(Memo::new(self.cache.clone(), &slot, self.run)),
         };
         let facts = dbt::parse_project(project, &own);
-        let mut reads = Vec::new();
-        let mut all_discovered = true;
+        // The files read, listed for the run's reports, while the facts are
+        // made ready for the cache.
         let memo = own.memo.as_ref();
-        for rel in own.sources.files() {
-            // Known by its stamp and never read: its hash is the stamp's
-            // (already recorded for the next run), its text read if asked.
-            if let Some(content) = memo.and_then(|m| m.unread(&rel)) {
-                reads.push((rel.clone(), content));
-                let path = context.root.join(rel.as_ref());
-                context.sources.insert_unread(rel, Arc::from(path));
-                continue;
-            }
-            if let Some(text) = own.sources.get(&rel) {
-                let discovered = context.paths.contains(&rel);
-                all_discovered &= discovered;
-                let content = hash(text.as_bytes());
-                reads.push((rel.clone(), content));
-                // Stamped before the run (the replay probe's) or after the
-                // read: a write since then makes the stamp too fresh to be
-                // recorded (see `Stamp::settled`).
-                let buffered = context
-                    .overlay
-                    .as_ref()
-                    .is_some_and(|o| o.contains_key(&rel));
-                if discovered && !buffered {
-                    let stamp = self.cache.stamp_of(&context.root.join(rel.as_ref()));
-                    self.cache.record_hash(&rel, stamp, content);
+        let (ready, (reads, all_discovered)) = rayon::join(
+            || self.cache.ready(&facts),
+            || {
+                let files = own.sources.take_sorted();
+                let mut reads = Vec::with_capacity(files.len());
+                let mut all_discovered = true;
+                let mut listed = Vec::with_capacity(files.len());
+                for (rel, file) in files {
+                    // Known by its stamp and never read: its hash is the
+                    // stamp's (already recorded for the next run), its text
+                    // read if asked.
+                    if let Some(content) = memo.and_then(|m| m.unread(&rel)) {
+                        reads.push((rel.clone(), content));
+                        listed.push((rel, file));
+                        continue;
+                    }
+                    if let Some(text) = file.text(&rel) {
+                        let discovered = context.paths.contains(&rel);
+                        all_discovered &= discovered;
+                        let content = hash(text.as_bytes());
+                        reads.push((rel.clone(), content));
+                        // Stamped before the run (the replay probe's) or
+                        // after the read: a write since then makes the stamp
+                        // too fresh to be recorded (see `Stamp::settled`).
+                        let buffered = context
+                            .overlay
+                            .as_ref()
+                            .is_some_and(|o| o.contains_key(&rel));
+                        if discovered && !buffered {
+                            let stamp = self.cache.stamp_of(&context.root.join(rel.as_ref()));
+                            self.cache.record_hash(&rel, stamp, content);
+                        }
+                        listed.push((rel, crate::files::Listed::Read(text)));
+                    }
                 }
-                context.sources.insert(rel, text);
-            }
-        }
+                context.sources.extend(listed);
+                (reads, all_discovered)
+            },
+        );
         if all_discovered {
-            self.cache.put(&slot, key, reads, &facts);
+            self.cache.put_ready(&slot, key, reads, ready);
         }
         facts
     }

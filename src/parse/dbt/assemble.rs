@@ -281,76 +281,22 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         })
         .collect();
 
-    // Nodes and their configuration before rendering.
+    // Nodes and their configuration before rendering, in parallel and
+    // gathered in file order.
     let props = props_index(&schema);
-    let mut nodes: Vec<PendingNode> = Vec::with_capacity(files.len());
+    let singular = singular_tests(&files, &contents);
+    let pending: Vec<Option<(PendingNode, &FileContent)>> = files
+        .par_iter()
+        .zip(&contents)
+        .map(|(f, content)| {
+            let content = content.as_ref()?;
+            let node = pending_node(f, &pkgs, &trees, &props, &snapshot_name)?;
+            Some((node, content))
+        })
+        .collect();
     // The content of each node's file, beside `nodes`.
-    let mut node_contents: Vec<&FileContent> = Vec::with_capacity(files.len());
-    let mut singular = SingularTests::default();
-    for (f, content) in files.iter().zip(&contents) {
-        let Some(content) = content else { continue };
-        let pkg = &pkgs[f.package];
-        let kind = match f.role {
-            Role::Model => NodeKind::Model,
-            Role::Snapshot => NodeKind::Snapshot,
-            Role::Seed => NodeKind::Seed,
-            Role::Test => {
-                let Some(text) = content.text() else { continue };
-                for call in scan_calls(text).0.iter().filter(|c| c.is_literal()) {
-                    match (call.kind, call.args.as_slice()) {
-                        (CallKind::Ref, [.., Some(name)]) => {
-                            singular.models.insert(name.clone());
-                        }
-                        (CallKind::Source, [Some(source), Some(table)]) => {
-                            singular.sources.insert((source.clone(), table.clone()));
-                        }
-                        _ => {}
-                    }
-                }
-                continue;
-            }
-            Role::Macro | Role::Schema => continue,
-        };
-        let stem = file_stem(&f.rel);
-        let name = match kind {
-            NodeKind::Snapshot => match snapshot_name.remove(f.rel.as_ref()) {
-                Some(name) => name,
-                None => continue,
-            },
-            _ => stem.to_string(),
-        };
-        let folders: Vec<&str> = f.folders.iter().map(String::as_str).collect();
-        let tree = match kind {
-            NodeKind::Model => 0,
-            NodeKind::Seed => 1,
-            NodeKind::Snapshot => 2,
-        };
-        // dbt's precedence: the package's own dbt_project.yml, properties
-        // YAML, `config()` in the file, and for a package's node the root
-        // project's dbt_project.yml over all of them.
-        let mut config = trees[f.package][tree].resolve(&pkg.project.name, &folders, &name);
-        if let Some(p) = props.get(&(kind, pkg.project.name.as_str(), name.as_str())) {
-            config.merge(&p.config);
-        }
-        let root_over =
-            (!pkg.is_root).then(|| trees[0][tree].resolve(&pkg.project.name, &folders, &name));
-        if let Some(over) = &root_over {
-            config.merge(over);
-        }
-        nodes.push(PendingNode {
-            file: NodeFile {
-                package: pkg.project.name.clone(),
-                kind,
-                name,
-                rel: f.rel.clone(),
-                project_path: f.sub.clone(),
-                folders: f.folders.clone(),
-            },
-            config,
-            root_over,
-        });
-        node_contents.push(content);
-    }
+    let (nodes, node_contents): (Vec<PendingNode>, Vec<&FileContent>) =
+        pending.into_iter().flatten().unzip();
 
     // The full environment, with macros and relations.
     let mut scope = base;
@@ -435,6 +381,81 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
 /// file's path (its diagnostics name it) and that hash.
 fn file_key(rel: &str) -> impl Fn(crate::cache::Hash) -> crate::cache::Hash + '_ {
     move |content| hash_parts([rel.as_bytes(), &content.to_le_bytes()])
+}
+
+/// What the singular tests among `files` select from, by their literal
+/// `ref` and `source` calls.
+fn singular_tests(files: &[Classified], contents: &[Option<FileContent>]) -> SingularTests {
+    let mut singular = SingularTests::default();
+    for (f, content) in files.iter().zip(contents) {
+        let Some(text) = content
+            .as_ref()
+            .filter(|_| f.role == Role::Test)
+            .and_then(FileContent::text)
+        else {
+            continue;
+        };
+        for call in scan_calls(text).0.iter().filter(|c| c.is_literal()) {
+            match (call.kind, call.args.as_slice()) {
+                (CallKind::Ref, [.., Some(name)]) => {
+                    singular.models.insert(name.clone());
+                }
+                (CallKind::Source, [Some(source), Some(table)]) => {
+                    singular.sources.insert((source.clone(), table.clone()));
+                }
+                _ => {}
+            }
+        }
+    }
+    singular
+}
+
+/// The node a model, seed or snapshot file makes, with its configuration
+/// before rendering (none for other files, and for a snapshot file whose
+/// block names no snapshot).
+fn pending_node(
+    f: &Classified,
+    pkgs: &[Package],
+    trees: &[[ConfigTree; 3]],
+    props: &Props<'_>,
+    snapshot_name: &BTreeMap<&str, String>,
+) -> Option<PendingNode> {
+    let pkg = &pkgs[f.package];
+    let (kind, tree) = match f.role {
+        Role::Model => (NodeKind::Model, 0),
+        Role::Seed => (NodeKind::Seed, 1),
+        Role::Snapshot => (NodeKind::Snapshot, 2),
+        Role::Test | Role::Macro | Role::Schema => return None,
+    };
+    let name = match kind {
+        NodeKind::Snapshot => snapshot_name.get(f.rel.as_ref())?.clone(),
+        _ => file_stem(&f.rel).to_string(),
+    };
+    let folders: Vec<&str> = f.folders.iter().map(String::as_str).collect();
+    // dbt's precedence: the package's own dbt_project.yml, properties
+    // YAML, `config()` in the file, and for a package's node the root
+    // project's dbt_project.yml over all of them.
+    let mut config = trees[f.package][tree].resolve(&pkg.project.name, &folders, &name);
+    if let Some(p) = props.get(&(kind, pkg.project.name.as_str(), name.as_str())) {
+        config.merge(&p.config);
+    }
+    let root_over =
+        (!pkg.is_root).then(|| trees[0][tree].resolve(&pkg.project.name, &folders, &name));
+    if let Some(over) = &root_over {
+        config.merge(over);
+    }
+    Some(PendingNode {
+        file: NodeFile {
+            package: pkg.project.name.clone(),
+            kind,
+            name,
+            rel: f.rel.clone(),
+            project_path: f.sub.clone(),
+            folders: f.folders.clone(),
+        },
+        config,
+        root_over,
+    })
 }
 
 /// Node properties by (kind, package, name).
@@ -524,10 +545,25 @@ pub(super) fn emit(
     };
     // Each node on its own, in parallel; gathered in node order, so the
     // result is the one a sequential pass gives.
-    let emitted: Vec<Emitted> = finals
-        .par_iter()
-        .map(|(node, config, r)| around.emit_node(node, config, r.as_ref()))
-        .collect();
+    // The facts the schema YAML declares (sources, semantic models,
+    // exposures) are made beside them.
+    let (emitted, declared): (Vec<Emitted>, FileFacts) = rayon::join(
+        || {
+            finals
+                .par_iter()
+                .map(|(node, config, r)| around.emit_node(node, config, r.as_ref()))
+                .collect()
+        },
+        || {
+            declared_facts(
+                root_package,
+                schema,
+                singular,
+                &namespace,
+                &snapshot_sources,
+            )
+        },
+    );
     let mut into_missing: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut unattributed: BTreeSet<String> = BTreeSet::new();
     let mut namespace_uses: BTreeSet<String> = BTreeSet::new();
@@ -570,6 +606,21 @@ pub(super) fn emit(
         );
     }
 
+    facts.sources.extend(declared.sources);
+    facts.datasets.extend(declared.datasets);
+    facts.consumers.extend(declared.consumers);
+}
+
+/// The sources the schema YAML declares (each with the dataset it lands
+/// in), the datasets its semantic models serve and its exposures.
+fn declared_facts(
+    root_package: &str,
+    schema: &SchemaFacts,
+    singular: &SingularTests,
+    namespace: &Namespace<'_>,
+    snapshot_sources: &BTreeMap<(String, String, String), String>,
+) -> FileFacts {
+    let mut facts = FileFacts::default();
     for s in &schema.sources {
         if snapshot_sources.contains_key(&(s.package.clone(), s.source.clone(), s.table.clone())) {
             continue;
@@ -639,6 +690,7 @@ pub(super) fn emit(
                 .collect(),
         });
     }
+    facts
 }
 
 /// What every node's facts are made against (see [`Around::emit_node`]).
