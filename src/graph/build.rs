@@ -53,12 +53,22 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     // `[paths]` and CODEOWNERS before the datasets are made.
     let files = inherit::owned_files(&b.nodes, manifest);
     let by_file = inherit::path_defaults(&files, manifest, codeowners);
-    // Every job's references resolved in parallel, their edges made in
-    // job order.
-    let resolved: Vec<JobTargets> = jobs
-        .par_iter()
-        .map(|job| JobTargets::of(job, &resolver))
-        .collect();
+    // Every job's references, and every dataset named in the facts,
+    // resolved in parallel; the edges made in job order.
+    let (resolved, datasets): (Vec<JobTargets>, Vec<Target>) = rayon::join(
+        || {
+            jobs.par_iter()
+                .map(|job| JobTargets::of(job, &resolver))
+                .collect()
+        },
+        || {
+            facts
+                .datasets
+                .par_iter()
+                .map(|d| resolver.resolve(&d.name.value))
+                .collect()
+        },
+    );
     for (job, targets) in jobs.iter().zip(resolved) {
         b.add_job_edges(job, targets);
     }
@@ -73,8 +83,8 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
     b.add_source_landings(facts, &resolver);
     b.add_order_edges(facts, &jobs, manifest);
     b.add_dataset_triggers(facts, &resolver);
-    b.mark_datasets(facts, &resolver);
-    let layers = b.assign_layers(facts, manifest, &resolver);
+    b.mark_datasets(facts, &datasets);
+    let layers = b.assign_layers(facts, manifest, &datasets);
     let runner_of = std::mem::take(&mut b.runner_of);
     let mut graph = b.finish(manifest);
     graph.layers = layers;
@@ -876,11 +886,12 @@ impl Builder {
         }
     }
 
-    /// Datasets declared external, guarded by checks, or read by check jobs.
-    fn mark_datasets(&mut self, facts: &FileFacts, resolver: &Resolver) {
-        for d in &facts.datasets {
-            if let Target::Dataset(name) = resolver.resolve(&d.name.value) {
-                let ix = self.dataset(&name, &d.name.span);
+    /// Datasets declared external, guarded by checks, or read by check jobs
+    /// (`targets`: what each of the facts' datasets resolved to).
+    fn mark_datasets(&mut self, facts: &FileFacts, targets: &[Target<'_>]) {
+        for (d, target) in facts.datasets.iter().zip(targets) {
+            if let Target::Dataset(name) = target {
+                let ix = self.dataset(name, &d.name.span);
                 let n = &mut self.nodes[ix];
                 n.external |= d.external;
                 n.checked |= d.checked;
@@ -904,12 +915,13 @@ impl Builder {
     }
 
     /// Places datasets in layers: the manifest's globs first, then the hints
-    /// of tool conventions. Returns the layer names.
+    /// of tool conventions (`targets`: what each of the facts' datasets
+    /// resolved to). Returns the layer names.
     fn assign_layers(
         &mut self,
         facts: &FileFacts,
         manifest: &Manifest,
-        resolver: &Resolver,
+        targets: &[Target<'_>],
     ) -> Vec<String> {
         let names: Vec<String> = if manifest.layers.is_empty() {
             DEFAULT_LAYERS.iter().map(|s| s.to_string()).collect()
@@ -917,10 +929,8 @@ impl Builder {
             manifest.layers.iter().map(|l| l.name.clone()).collect()
         };
         let mut hints: HashMap<String, usize> = HashMap::new();
-        for d in &facts.datasets {
-            let (Some(hint), Target::Dataset(name)) =
-                (&d.layer_hint, resolver.resolve(&d.name.value))
-            else {
+        for (d, target) in facts.datasets.iter().zip(targets) {
+            let (Some(hint), Target::Dataset(name)) = (&d.layer_hint, target) else {
                 continue;
             };
             if let Some(ix) = names.iter().position(|n| n == hint) {
