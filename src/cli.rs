@@ -435,7 +435,10 @@ impl FailOn {
 
 /// Runs the command line and returns the process exit code: 0 clean, 1
 /// findings at or above `--fail-on`, 2 the tool could not run.
-pub fn main() -> ExitCode {
+/// `long_lived` is called first when the command checks again and again
+/// (the language server, `check --watch`): the binary tunes its allocator
+/// for that there.
+pub fn main_with(long_lived: fn()) -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -443,11 +446,25 @@ pub fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    if cli.command.is_long_lived() {
+        long_lived();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("pipelint: {message}");
             ExitCode::from(2)
+        }
+    }
+}
+
+impl Command {
+    /// Whether the command checks again and again until it is stopped.
+    fn is_long_lived(&self) -> bool {
+        match self {
+            Command::Server(_) => true,
+            Command::Check(args) => args.watch,
+            _ => false,
         }
     }
 }
