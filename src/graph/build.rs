@@ -50,45 +50,19 @@ pub fn build(facts: &FileFacts, manifest: &Manifest, codeowners: Option<&CodeOwn
         || b.add_declared_nodes(facts, &jobs),
     );
     // Only declared nodes are owned by a file: their files are matched with
-    // `[paths]` and CODEOWNERS before the datasets are made.
+    // `[paths]` and CODEOWNERS (and the sources' objects keyed) beside the
+    // making of the edges, which reads neither.
     let files = inherit::owned_files(&b.nodes, manifest);
-    let by_file = inherit::path_defaults(&files, manifest, codeowners);
-    // Every job's references, and every dataset named in the facts,
-    // resolved in parallel; the edges made in job order.
-    let (resolved, datasets): (Vec<JobTargets>, Vec<Target>) = rayon::join(
+    let ((by_file, source_objects), (mut graph, runner_of)) = rayon::join(
         || {
-            jobs.par_iter()
-                .map(|job| JobTargets::of(job, &resolver))
-                .collect()
+            (
+                inherit::path_defaults(&files, manifest, codeowners),
+                source_objects(facts, &defaults),
+            )
         },
-        || {
-            facts
-                .datasets
-                .par_iter()
-                .map(|d| resolver.resolve(&d.name.value))
-                .collect()
-        },
+        || b.add_edges(facts, manifest, &jobs, &resolver),
     );
-    for (job, targets) in jobs.iter().zip(resolved) {
-        b.add_job_edges(job, targets);
-    }
-    b.add_dbt_runs(&jobs);
-    b.add_publications(&jobs, &resolver);
-    for c in &facts.consumers {
-        let id = format!("consumer:{}", c.name);
-        for r in &c.reads {
-            b.add_read(&id, r, &resolver);
-        }
-    }
-    b.add_source_landings(facts, &resolver);
-    b.add_order_edges(facts, &jobs, manifest);
-    b.add_dataset_triggers(facts, &resolver);
-    b.mark_datasets(facts, &datasets);
-    let layers = b.assign_layers(facts, manifest, &datasets);
-    let runner_of = std::mem::take(&mut b.runner_of);
-    let mut graph = b.finish(manifest);
-    graph.layers = layers;
-    graph.source_objects = source_objects(facts, &defaults);
+    graph.source_objects = source_objects;
     suggest_unresolved(&mut graph.unresolved, &resolver);
     inherit::annotate(&mut graph, manifest, &by_file, &runner_of);
     graph
@@ -424,6 +398,54 @@ fn blank(id: String, kind: NodeKind, name: String, span: Option<Span>) -> Node {
 }
 
 impl Builder {
+    /// Every edge of the jobs, consumers, sources and datasets, then the
+    /// graph in id order (see [`Builder::finish`]) with its layers, and the
+    /// job running each script.
+    fn add_edges(
+        mut self,
+        facts: &FileFacts,
+        manifest: &Manifest,
+        jobs: &[&JobFact],
+        resolver: &Resolver,
+    ) -> (Graph, HashMap<String, String>) {
+        // Every job's references, and every dataset named in the facts,
+        // resolved in parallel; the edges made in job order.
+        let (resolved, datasets): (Vec<JobTargets>, Vec<Target>) = rayon::join(
+            || {
+                jobs.par_iter()
+                    .map(|job| JobTargets::of(job, resolver))
+                    .collect()
+            },
+            || {
+                facts
+                    .datasets
+                    .par_iter()
+                    .map(|d| resolver.resolve(&d.name.value))
+                    .collect()
+            },
+        );
+        for (job, targets) in jobs.iter().zip(resolved) {
+            self.add_job_edges(job, targets);
+        }
+        self.add_dbt_runs(jobs);
+        self.add_publications(jobs, resolver);
+        for c in &facts.consumers {
+            let id = format!("consumer:{}", c.name);
+            for r in &c.reads {
+                self.add_read(&id, r, resolver);
+            }
+        }
+        self.add_source_landings(facts, resolver);
+        self.add_order_edges(facts, jobs, manifest);
+        self.add_dataset_triggers(facts, resolver);
+        self.mark_datasets(facts, &datasets);
+        let layers = self.assign_layers(facts, manifest, &datasets);
+        let runner_of = std::mem::take(&mut self.runner_of);
+        let mut graph = self.finish(manifest);
+        graph.layers = layers;
+        (graph, runner_of)
+    }
+
     fn add_declared_nodes(&mut self, facts: &FileFacts, jobs: &[&JobFact]) {
         // Room for every node a fact can make: capacity left unused is never
         // touched, while growing copies every node made so far.
