@@ -955,3 +955,23 @@ fn print(text: &str) -> Result<(), String> {
         Err(e) => Err(format!("cannot write output: {e}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The binary tunes its allocator for the commands that check until
+    /// stopped, and for no other.
+    #[test]
+    fn only_the_server_and_watch_are_long_lived() {
+        let long_lived = |args: &[&str]| {
+            Cli::try_parse_from(args)
+                .map(|cli| cli.command.is_long_lived())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(long_lived(&["pipelint", "server"]), Ok(true));
+        assert_eq!(long_lived(&["pipelint", "check", "--watch"]), Ok(true));
+        assert_eq!(long_lived(&["pipelint", "check"]), Ok(false));
+        assert_eq!(long_lived(&["pipelint", "rules"]), Ok(false));
+    }
+}
