@@ -52,7 +52,7 @@ pub fn hash_parts<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> Hash {
 }
 
 /// One cached result.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct Entry {
     /// Everything the facts depend on but the files in `reads`.
     pub key: Hash,
@@ -60,9 +60,10 @@ pub struct Entry {
     /// content hashes; empty for a single file, whose content is in `key`.
     pub reads: Vec<(Arc<str>, Hash)>,
     /// The facts, encoded (decoded only on a hit); empty when `decoded`
-    /// holds them.
-    #[serde(with = "whole_bytes")]
-    pub facts: Arc<[u8]>,
+    /// holds them. Shared, not copied: an entry loaded from disk is a
+    /// slice of the file's bytes (see [`disk::load`]).
+    #[serde(serialize_with = "whole_bytes")]
+    pub facts: bytes::Bytes,
     /// The facts as values, in a cache that keeps them in memory (see
     /// [`FactCache::keeping_texts`]): a hit then copies them instead of
     /// decoding them. Never written to disk.
@@ -72,7 +73,7 @@ pub struct Entry {
 
 impl Entry {
     /// An entry of encoded facts.
-    pub fn encoded(key: Hash, reads: Vec<(Arc<str>, Hash)>, facts: Arc<[u8]>) -> Entry {
+    pub fn encoded(key: Hash, reads: Vec<(Arc<str>, Hash)>, facts: bytes::Bytes) -> Entry {
         Entry {
             key,
             reads,
@@ -86,7 +87,7 @@ impl Entry {
         Entry {
             key,
             reads,
-            facts: Arc::from([]),
+            facts: bytes::Bytes::new(),
             decoded: Some(value),
         }
     }
@@ -122,7 +123,7 @@ pub struct Ready(Facts);
 #[derive(Debug)]
 enum Facts {
     Decoded(Decoded),
-    Encoded(Arc<[u8]>),
+    Encoded(bytes::Bytes),
 }
 
 impl std::fmt::Debug for Decoded {
@@ -131,25 +132,15 @@ impl std::fmt::Debug for Decoded {
     }
 }
 
-/// Encoded facts kept as one run of bytes: serde's default for `[u8]` is a
-/// sequence, decoded one element at a time (most of a warm run's load).
-mod whole_bytes {
-    use std::sync::Arc;
-
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(bytes: &Arc<[u8]>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(bytes)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[u8]>, D::Error> {
-        serde_bytes::ByteBuf::deserialize(d).map(|b| Arc::from(b.into_vec()))
-    }
+/// Encoded facts written as one run of bytes: serde's default for `[u8]`
+/// is a sequence, read back one element at a time.
+fn whole_bytes<S: serde::Serializer>(bytes: &bytes::Bytes, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_bytes(bytes)
 }
 
 /// What a cache holds between runs: the entries by slot, and the content
 /// hashes of files by path with the stamp they were taken under.
-#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Default, serde::Serialize)]
 pub struct Contents {
     /// Entries, sorted by slot.
     pub entries: Vec<(Arc<str>, Entry)>,
@@ -425,7 +416,7 @@ impl FactCache {
         Some(Ready(if self.in_memory {
             Facts::Decoded(Decoded::of(facts.clone()))
         } else {
-            Facts::Encoded(Arc::from(postcard::to_stdvec(facts).ok()?))
+            Facts::Encoded(postcard::to_stdvec(facts).ok()?.into())
         }))
     }
 
@@ -504,7 +495,7 @@ impl FactCache {
             let Ok(bytes) = postcard::to_stdvec(value) else {
                 return;
             };
-            Entry::encoded(key, Vec::new(), Arc::from(bytes))
+            Entry::encoded(key, Vec::new(), bytes.into())
         };
         if let Ok(mut now) = self.now.lock() {
             now.insert(slot, entry);

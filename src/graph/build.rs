@@ -1,7 +1,6 @@
 //! Facts → graph: create nodes, resolve every reference, place datasets in
 //! layers and hand annotations down the inheritance chain.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 // Hashed with foldhash: the keys are names read from the repo being
@@ -13,7 +12,9 @@ use rayon::prelude::*;
 
 use crate::facts::{DataRef, EdgeKind, FileFacts, JobFact, JobKind, Located};
 use crate::graph::inherit;
+use crate::graph::jobs::{changed_jobs, first_jobs, merged_jobs};
 use crate::graph::names::{normalize, NameDefaults};
+use crate::graph::resolve::{dbt_project_of, source_objects, JobTargets, Resolver, Target};
 use crate::graph::{Edge, Graph, Node, NodeKind, Unresolved};
 use crate::manifest::Manifest;
 use crate::parse::CodeOwners;
@@ -84,272 +85,6 @@ fn suggest_unresolved(unresolved: &mut [Unresolved], resolver: &Resolver) {
         };
         u.suggestion = known.and_then(|k| k.closest(&u.name)).map(str::to_string);
     });
-}
-
-/// The jobs the manifest changes, by id: `[[task]]` entries merged into the
-/// parsed job of their id (or a job of their own), and scripts whose path
-/// names the table they write. Every other job is read as parsed.
-fn changed_jobs(first: &HashMap<&str, &JobFact>, manifest: &Manifest) -> BTreeMap<String, JobFact> {
-    let mut changed: BTreeMap<String, JobFact> = BTreeMap::new();
-    for task in &manifest.tasks {
-        let id = task.node_id();
-        let job = changed
-            .entry(id.clone())
-            .or_insert_with(|| match first.get(id.as_str()) {
-                Some(parsed) => (*parsed).clone(),
-                None => {
-                    let bare = id.strip_prefix("task:").unwrap_or(&id);
-                    let mut j = JobFact::new(
-                        id.clone(),
-                        JobKind::Task,
-                        bare.rsplit('.').next().unwrap_or(bare),
-                        task.span.clone(),
-                    );
-                    j.dag = bare.rsplit_once('.').map(|(d, _)| d.to_string());
-                    j
-                }
-            });
-        if task.owner.is_some() {
-            job.owner.clone_from(&task.owner);
-        }
-        if task.cadence.is_some() {
-            job.cadence.clone_from(&task.cadence);
-        }
-        if task.on_failure.is_some() {
-            job.on_failure.clone_from(&task.on_failure);
-        }
-        job.reads.extend(task.reads.iter().cloned());
-        job.writes.extend(task.writes.iter().cloned());
-        job.runs.extend(task.runs.iter().cloned());
-        job.reads.extend(task.checks.iter().cloned());
-        job.is_check |= !task.checks.is_empty();
-    }
-    for job in changed.values_mut().filter(|j| j.kind == JobKind::Script) {
-        if let Some(write) = path_write(job, manifest) {
-            job.writes.push(write);
-        }
-    }
-    for (&id, &parsed) in first {
-        if parsed.kind == JobKind::Script && !changed.contains_key(id) {
-            if let Some(write) = path_write(parsed, manifest) {
-                let mut job = parsed.clone();
-                job.writes.push(write);
-                changed.insert(id.to_string(), job);
-            }
-        }
-    }
-    changed
-}
-
-/// The first parsed job of each id.
-fn first_jobs(facts: &FileFacts) -> HashMap<&str, &JobFact> {
-    let mut first: HashMap<&str, &JobFact> = HashMap::with_capacity(facts.jobs.len());
-    for job in &facts.jobs {
-        first.entry(job.id.as_str()).or_insert(job);
-    }
-    first
-}
-
-/// Every job, sorted by id: the parsed ones (the first of each id) with the
-/// manifest's changes (see [`changed_jobs`]) in place of the jobs they change.
-fn merged_jobs<'f>(
-    first: HashMap<&'f str, &'f JobFact>,
-    changed: &'f BTreeMap<String, JobFact>,
-) -> Vec<&'f JobFact> {
-    let mut jobs: Vec<&JobFact> = first
-        .into_iter()
-        .filter(|(id, _)| !changed.contains_key(*id))
-        .map(|(_, job)| job)
-        .chain(changed.values())
-        .collect();
-    jobs.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-    jobs
-}
-
-/// `[paths."sql/*/*/*/query.sql"] writes = "{1}.{2}.{3}"`: a script whose
-/// path names the table it builds writes that table (the most specific,
-/// i.e. last, matching entry wins), unless its SQL already names it.
-fn path_write(job: &JobFact, manifest: &Manifest) -> Option<Located<DataRef>> {
-    let file = job.id.strip_prefix("script:")?;
-    let (name, span) = manifest.paths.iter().rev().find_map(|p| {
-        let template = p.writes.as_ref()?;
-        Some((p.written_dataset(file)?, template.span.clone()))
-    })?;
-    let written = DataRef::from_name(&name);
-    (!job.writes.iter().any(|w| w.value == written)).then(|| Located::new(written, span))
-}
-
-/// Where a reference leads (names borrowed from the resolver where it
-/// holds them, so resolving copies nothing it need not).
-enum Target<'r> {
-    /// A dataset node, by canonical name.
-    Dataset(Cow<'r, str>),
-    /// A source node, by id.
-    Source(&'r str),
-    /// Nothing: what was looked for and its name (the "did you mean" is
-    /// searched for once per name, after every reference is resolved: see
-    /// [`suggest_unresolved`]).
-    Nothing(&'static str, String),
-}
-
-/// One declaration of a dbt source table: the declaring project, the
-/// source id and the landing dataset.
-type SourceDecl = (Option<String>, String, Option<String>);
-
-/// Resolves references to datasets and sources.
-struct Resolver<'f> {
-    defaults: NameDefaults,
-    /// Canonical external object (`system`) → source id.
-    systems: HashMap<String, String>,
-    /// `source.table` → (declaring dbt project, source id, landing dataset)
-    /// for each declaration, in file order.
-    dbt_sources: HashMap<String, Vec<SourceDecl>>,
-    /// `project.name` (`project.name.vN` for a version) of each dbt model,
-    /// seed and snapshot → output dataset.
-    models: HashMap<String, String>,
-    /// Bare dbt node name → the `project.name` keys holding it, for refs
-    /// that name no project (Airflow tools): they resolve when one project
-    /// has the name.
-    bare_models: HashMap<String, Vec<String>>,
-    _facts: std::marker::PhantomData<&'f ()>,
-}
-
-impl<'f> Resolver<'f> {
-    fn new(facts: &'f FileFacts, jobs: &[&JobFact], defaults: &NameDefaults) -> Resolver<'f> {
-        let mut systems = HashMap::default();
-        let mut dbt_sources = HashMap::default();
-        for s in &facts.sources {
-            let id = format!("source:{}", s.name);
-            if let Some(sys) = &s.system {
-                if let Some(key) = normalize(&DataRef::from_name(&sys.value), defaults) {
-                    systems.entry(key).or_insert_with(|| id.clone());
-                }
-            }
-            let landing = s
-                .lands_in
-                .as_ref()
-                .and_then(|l| normalize(&l.value, defaults));
-            dbt_sources
-                .entry(s.name.clone())
-                .or_insert_with(Vec::new)
-                .push((s.project.clone(), id, landing));
-        }
-        let mut models = HashMap::default();
-        for j in jobs {
-            if let Some(name) =
-                j.id.strip_prefix("model:")
-                    .or_else(|| j.id.strip_prefix("snapshot:"))
-                    .or_else(|| j.id.strip_prefix("seed:"))
-            {
-                let out = j
-                    .writes
-                    .iter()
-                    .find_map(|w| normalize(&w.value, defaults))
-                    .unwrap_or_else(|| {
-                        normalize(&DataRef::from_name(name), defaults)
-                            .unwrap_or_else(|| name.to_string())
-                    });
-                models.entry(name.to_string()).or_insert(out);
-            }
-        }
-        let mut bare_models: HashMap<String, Vec<String>> = HashMap::default();
-        for key in models.keys() {
-            if let Some((_, bare)) = key.split_once('.') {
-                bare_models
-                    .entry(bare.to_string())
-                    .or_default()
-                    .push(key.clone());
-            }
-        }
-        Resolver {
-            defaults: defaults.clone(),
-            systems,
-            dbt_sources,
-            models,
-            bare_models,
-            _facts: std::marker::PhantomData,
-        }
-    }
-
-    fn resolve(&self, r: &DataRef) -> Target<'_> {
-        self.resolve_in(r, None)
-    }
-
-    /// Resolves a reference made by a node of the dbt project `project`:
-    /// its `source()` calls name that project's declarations first.
-    fn resolve_in(&self, r: &DataRef, project: Option<&str>) -> Target<'_> {
-        match r {
-            DataRef::Table(_) | DataRef::Uri(_) => match normalize(r, &self.defaults) {
-                Some(name) => match self.systems.get(&name) {
-                    Some(source) => Target::Source(source),
-                    None => Target::Dataset(Cow::Owned(name)),
-                },
-                None => Target::Nothing("dataset", format!("{r:?}")),
-            },
-            DataRef::Model {
-                package,
-                name,
-                version,
-            } => {
-                let qualified: Cow<str> = match package {
-                    Some(p) => Cow::Owned(format!("{p}.{name}")),
-                    None => match self.bare_models.get(name.as_str()).map(Vec::as_slice) {
-                        Some([only]) => Cow::Borrowed(only),
-                        _ => Cow::Borrowed(name),
-                    },
-                };
-                let versioned = version
-                    .as_ref()
-                    .and_then(|v| self.models.get(format!("{qualified}.v{v}").as_str()));
-                match versioned.or_else(|| self.models.get(qualified.as_ref())) {
-                    Some(ds) => Target::Dataset(Cow::Borrowed(ds)),
-                    None => Target::Nothing(
-                        "model",
-                        package
-                            .as_ref()
-                            .map_or(name.clone(), |p| format!("{p}.{name}")),
-                    ),
-                }
-            }
-            DataRef::DbtSource { source, table } => {
-                let key = format!("{source}.{table}");
-                let declared = self.dbt_sources.get(key.as_str()).and_then(|all| {
-                    all.iter()
-                        .find(|d| project.is_some() && d.0.as_deref() == project)
-                        .or_else(|| all.first())
-                });
-                match declared {
-                    Some((_, _, Some(ds))) => Target::Dataset(Cow::Borrowed(ds)),
-                    Some((_, id, None)) => Target::Source(id),
-                    None => Target::Nothing("source", key),
-                }
-            }
-        }
-    }
-}
-
-/// Where a job's writes and reads lead, in their order.
-struct JobTargets<'r> {
-    writes: Vec<Target<'r>>,
-    reads: Vec<Target<'r>>,
-}
-
-impl<'r> JobTargets<'r> {
-    fn of(job: &JobFact, resolver: &'r Resolver) -> JobTargets<'r> {
-        let project = dbt_project_of(&job.id);
-        JobTargets {
-            writes: job
-                .writes
-                .iter()
-                .map(|w| resolver.resolve(&w.value))
-                .collect(),
-            reads: job
-                .reads
-                .iter()
-                .map(|r| resolver.resolve_in(&r.value, project))
-                .collect(),
-        }
-    }
 }
 
 /// The graph being built. Nodes are kept in creation order and found by id
@@ -996,21 +731,19 @@ impl Builder {
         for (sorted, &created) in order.iter().enumerate() {
             rank[created] = sorted;
         }
-        // Each node moved once, straight into its place (no copies while sorting).
-        let mut nodes: Vec<Option<Node>> = std::mem::take(&mut self.nodes)
-            .into_iter()
-            .map(Some)
-            .collect();
         let mut index = std::mem::take(&mut self.index);
         for ix in index.values_mut() {
             *ix = NodeIndex::new(rank[ix.index()]);
         }
         graph.index = index;
-        for created in order {
-            if let Some(node) = nodes[created].take() {
-                graph.inner.add_node(node);
-            }
+        // The nodes put in id order where they are (no fresh copy of them);
+        // the graph's own nodes are only its shape.
+        let mut nodes = std::mem::take(&mut self.nodes);
+        permute(&mut nodes, order);
+        for _ in 0..nodes.len() {
+            graph.inner.add_node(());
         }
+        graph.nodes = nodes;
         let mut edges = std::mem::take(&mut self.edges);
         for (from, to, _) in &mut edges {
             (*from, *to) = (rank[*from], rank[*to]);
@@ -1037,10 +770,10 @@ impl Builder {
             })
             .collect();
         for (ix, span) in located {
-            graph.inner[ix].span = Some(span);
+            graph.node_mut(ix).span = Some(span);
         }
         // Datasets declared in `[external] datasets` exist outside the repo.
-        for n in graph.inner.node_weights_mut() {
+        for n in &mut graph.nodes {
             if n.kind == NodeKind::Dataset && manifest.external.dataset_matcher.is_match(&n.name) {
                 n.external = true;
             }
@@ -1073,6 +806,26 @@ impl Builder {
             .unresolved
             .sort_by(|a, b| (a.what, &a.name).cmp(&(b.what, &b.name)));
         graph
+    }
+}
+
+/// Puts `items` in the order `order` gives, in place: the item at
+/// `order[i]` goes to `i` (`order` is a permutation of the positions).
+/// Each cycle of the permutation is followed once, swapping each item
+/// into its place.
+fn permute<T>(items: &mut [T], mut order: Vec<usize>) {
+    const DONE: usize = usize::MAX;
+    for start in 0..items.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = std::mem::replace(&mut order[at], DONE);
+            if from == start {
+                break;
+            }
+            // `items[from]` has not moved yet: the cycle has not reached it.
+            items.swap(at, from);
+            at = from;
+        }
     }
 }
 
@@ -1110,49 +863,23 @@ fn external_or_dynamic(end: &str, manifest: &Manifest, unknowable: &HashSet<&str
     manifest.external.dag_matcher.is_match(dag)
 }
 
-/// The dbt project of a dbt node id (`model:<project>.<name>`).
-fn dbt_project_of(id: &str) -> Option<&str> {
-    let rest = id
-        .strip_prefix("model:")
-        .or_else(|| id.strip_prefix("seed:"))
-        .or_else(|| id.strip_prefix("snapshot:"))?;
-    rest.split_once('.').map(|(project, _)| project)
-}
+#[cfg(test)]
+mod tests {
+    use super::permute;
+    use proptest::prelude::*;
 
-/// The external object of each source: its `system`, else its landing table.
-/// Each dbt project declares the raw tables it reads: declarations of one
-/// object in two projects are not two extracts, so only the first project's
-/// declarations of an object are kept (with every repo-wide source).
-fn source_objects(facts: &FileFacts, defaults: &NameDefaults) -> Vec<(String, String, Span)> {
-    let mut keyed: Vec<(String, Option<&str>, String, Span)> = facts
-        .sources
-        .iter()
-        .filter_map(|s| {
-            let key = match (&s.system, &s.lands_in) {
-                (Some(sys), _) => normalize(&DataRef::from_name(&sys.value), defaults)?,
-                (None, Some(l)) => normalize(&l.value, defaults)?,
-                (None, None) => return None,
-            };
-            Some((
-                key,
-                s.project.as_deref(),
-                format!("source:{}", s.name),
-                s.span.clone(),
-            ))
-        })
-        .collect();
-    keyed.sort();
-    let mut first_project: HashMap<String, Option<&str>> = HashMap::new();
-    let mut out: Vec<(String, String, Span)> = Vec::new();
-    for (key, project, id, span) in keyed {
-        if let Some(p) = project {
-            let first = first_project.entry(key.clone()).or_insert(Some(p));
-            if *first != Some(p) {
-                continue;
-            }
+    proptest! {
+        /// In place, the items end where `order` says: the one at
+        /// `order[i]` at `i`, as a fresh copy in that order would have them.
+        #[test]
+        fn permute_puts_each_item_where_the_order_says(
+            order in (0..60usize).prop_flat_map(|n| Just((0..n).collect::<Vec<_>>()).prop_shuffle())
+        ) {
+            let items: Vec<String> = (0..order.len()).map(|i| format!("n{i}")).collect();
+            let wanted: Vec<String> = order.iter().map(|&i| items[i].clone()).collect();
+            let mut permuted = items;
+            permute(&mut permuted, order);
+            prop_assert_eq!(permuted, wanted);
         }
-        out.push((key, id, span));
     }
-    out.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
-    out
 }

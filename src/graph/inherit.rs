@@ -33,7 +33,7 @@ pub fn annotate(
     let mut dag_id = String::new();
     for ix in order {
         // The node's own annotations are moved out and back, never copied.
-        let node = &mut graph.inner[ix];
+        let node = graph.node_mut(ix);
         let mut owner = node
             .owner
             .take()
@@ -41,7 +41,7 @@ pub fn annotate(
         let mut cadence = node.cadence.take();
         let mut on_failure = node.on_failure.take();
         let mut dag = node.dag.take();
-        let node = &graph.inner[ix];
+        let node = graph.node(ix);
         if let Some(d) = &dag {
             dag_id.clear();
             dag_id.push_str("dag:");
@@ -97,13 +97,13 @@ pub fn annotate(
         }
         if node.kind == NodeKind::Dataset && (owner.is_none() || cadence.is_none()) {
             if let Some(w) = graph.first_writer(ix) {
-                let writer = &graph.inner[w];
+                let writer = graph.node(w);
                 let origin = || format!("written by {}", writer.id);
                 inherit(&mut owner, &writer.owner, origin);
                 inherit(&mut cadence, &writer.cadence, origin);
             }
         }
-        let node = &mut graph.inner[ix];
+        let node = graph.node_mut(ix);
         node.dag = dag;
         node.run_by = run_by;
         node.owner = owner;
@@ -195,7 +195,7 @@ pub fn path_defaults<'m>(
 /// DAGs first, then sources, tasks, other jobs, consumers, and datasets last,
 /// so every node inherits from annotations that are already complete.
 fn ordered(graph: &Graph) -> Vec<NodeIndex> {
-    let rank = |ix: &NodeIndex| match graph.inner[*ix].kind {
+    let rank = |ix: &NodeIndex| match graph.node(*ix).kind {
         NodeKind::Dag => 0,
         NodeKind::Source => 1,
         NodeKind::Job(JobKind::Task) => 2,

@@ -2,7 +2,9 @@
 
 mod build;
 mod inherit;
+mod jobs;
 mod names;
+mod resolve;
 mod walk;
 
 use petgraph::graph::{DiGraph, EdgeIndex, NodeIndex};
@@ -159,8 +161,13 @@ pub struct Unresolved {
 /// The joined graph and what resolution could not place.
 #[derive(Debug, Default)]
 pub struct Graph {
-    /// Nodes and edges. Node insertion order is sorted by id, so indexes are stable.
-    pub inner: DiGraph<Node, Edge>,
+    /// The shape and the edges: node `i` here is `nodes[i]`, in id order,
+    /// so indexes are stable. The nodes are kept apart (see
+    /// [`Graph::node`]): moved into the graph's own storage, hundreds of
+    /// bytes each, they were a fresh copy of every node.
+    pub inner: DiGraph<(), Edge>,
+    /// The nodes, by index.
+    nodes: Vec<Node>,
     /// Node id → index (hashed with foldhash: ids are looked up on every
     /// edge made and by every rule, and SipHash's flooding resistance buys
     /// nothing for names read from the repo being checked).
@@ -180,19 +187,25 @@ impl Graph {
     /// The node with this id.
     pub fn get(&self, id: &str) -> Option<(NodeIndex, &Node)> {
         let ix = *self.index.get(id)?;
-        Some((ix, &self.inner[ix]))
+        Some((ix, self.node(ix)))
     }
 
     /// The node at an index.
     pub fn node(&self, ix: NodeIndex) -> &Node {
-        &self.inner[ix]
+        &self.nodes[ix.index()]
+    }
+
+    /// The node at an index, to change (while the graph is built).
+    pub(crate) fn node_mut(&mut self, ix: NodeIndex) -> &mut Node {
+        &mut self.nodes[ix.index()]
     }
 
     /// All nodes in id order.
     pub fn nodes(&self) -> impl Iterator<Item = (NodeIndex, &Node)> {
-        self.inner
-            .node_indices()
-            .map(move |ix| (ix, &self.inner[ix]))
+        self.nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (NodeIndex::new(i), n))
     }
 
     /// Edges of one kind leaving a node: (edge, target).
@@ -230,7 +243,7 @@ impl Graph {
     /// task, one job. One pass over the nodes, however many jobs.
     pub fn scripts_run_by(&self, jobs: &[NodeIndex]) -> Vec<NodeIndex> {
         let ids: std::collections::HashSet<&str> =
-            jobs.iter().map(|&j| self.inner[j].id.as_str()).collect();
+            jobs.iter().map(|&j| self.node(j).id.as_str()).collect();
         self.nodes()
             .filter(|(_, n)| n.run_by.as_deref().is_some_and(|r| ids.contains(r)))
             .map(|(ix, _)| ix)
@@ -240,10 +253,10 @@ impl Graph {
     /// The strongly connected groups of nodes (a group of two or more is a
     /// cycle), by Kosaraju: petgraph runs it with explicit stacks (tarjan_scc
     /// recurses once per node and overflows on a long chain of models). It
-    /// needs the graph's shape only, so it walks a copy without the node and
-    /// edge weights (same indexes): a few bytes a node instead of hundreds
-    /// keeps both passes in cache, where on the weighted graph their time
-    /// grew faster than the graph.
+    /// needs the graph's shape only, so it walks a copy without the edge
+    /// weights (same indexes): a few bytes an edge instead of tens keeps
+    /// both passes in cache, where on the weighted graph their time grew
+    /// faster than the graph.
     pub fn strongly_connected(&self) -> Vec<Vec<NodeIndex>> {
         let shape: DiGraph<(), ()> = self.inner.map(|_, _| (), |_, _| ());
         petgraph::algo::kosaraju_scc(&shape)
@@ -251,7 +264,7 @@ impl Graph {
 
     /// Where a job sits in orchestration order: the task that runs it, or itself.
     pub fn scheduled_as(&self, job: NodeIndex) -> NodeIndex {
-        self.inner[job]
+        self.node(job)
             .run_by
             .as_deref()
             .and_then(|r| self.get(r))
@@ -287,7 +300,7 @@ impl Graph {
             .flat_map(move |(job, _)| {
                 self.out_edges(job, EdgeKind::Writes)
                     .flat_map(move |(_, written)| {
-                        let write_layer = self.inner[written].layer;
+                        let write_layer = self.node(written).layer;
                         self.in_edges(job, EdgeKind::Reads)
                             .filter_map(move |(read_edge, read)| {
                                 Some(Flow {
@@ -306,7 +319,7 @@ impl Graph {
     /// The layer a read of `from` counts as: a dataset's layer, or the first
     /// (raw) layer for a source read directly.
     pub fn read_layer(&self, from: NodeIndex) -> Option<usize> {
-        let n = &self.inner[from];
+        let n = self.node(from);
         match n.kind {
             NodeKind::Source => Some(0),
             _ => n.layer,
@@ -322,7 +335,7 @@ impl Graph {
     pub fn first_write(&self, dataset: NodeIndex) -> Option<(NodeIndex, &Edge)> {
         self.in_edges(dataset, EdgeKind::Writes)
             .map(|(e, n)| (n, e))
-            .min_by(|a, b| self.inner[a.0].id.cmp(&self.inner[b.0].id))
+            .min_by(|a, b| self.node(a.0).id.cmp(&self.node(b.0).id))
     }
 
     /// The jobs (and sources landing data) that write a dataset, sorted by id.
@@ -331,7 +344,7 @@ impl Graph {
             .in_edges(dataset, EdgeKind::Writes)
             .map(|(e, n)| (n, e))
             .collect();
-        w.sort_by(|a, b| self.inner[a.0].id.cmp(&self.inner[b.0].id));
+        w.sort_by(|a, b| self.node(a.0).id.cmp(&self.node(b.0).id));
         w
     }
 }
