@@ -584,6 +584,7 @@ fn readme_diagram_is_what_the_script_renders_today() {
         .arg(root.join("scripts/render-diagram.sh"))
         .arg(out.path())
         .env("PIPELINT", env!("CARGO_BIN_EXE_pipelint"))
+        .env("PIPELINT_CACHE_DIR", common::CACHE_DIR)
         .status()
         .unwrap();
     assert!(status.success());

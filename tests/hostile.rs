@@ -318,6 +318,7 @@ fn peak_kb(dir: &Path) -> Option<u64> {
         .arg(env!("CARGO_BIN_EXE_pipelint"))
         .args(["check", "-q", "--threads", "2"])
         .arg(dir)
+        .env("PIPELINT_CACHE_DIR", common::CACHE_DIR)
         .output()
         .ok()?;
     let err = String::from_utf8_lossy(&out.stderr);

@@ -32,6 +32,7 @@ impl Session {
     fn start(root: &Path, capabilities: Value) -> (Session, Value) {
         let mut child = Command::new(env!("CARGO_BIN_EXE_pipelint"))
             .args(["server", "--root"])
+            .env("PIPELINT_CACHE_DIR", common::CACHE_DIR)
             .arg(root)
             .arg(root)
             .stdin(Stdio::piped())

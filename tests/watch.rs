@@ -30,6 +30,7 @@ impl Watching {
             .arg(repo)
             .arg("--watch")
             .args(extra)
+            .env("PIPELINT_CACHE_DIR", common::CACHE_DIR)
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -243,6 +243,7 @@ fn a_declared_root_stops_the_search_for_the_git_root() {
     let run = |extra: &[&str]| {
         let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pipelint"));
         cmd.args(["check", "--format", "json"])
+            .env("PIPELINT_CACHE_DIR", common::CACHE_DIR)
             .arg(fixture("acme-broken"))
             .args(extra);
         let out = cmd.output().expect("the pipelint binary runs");

@@ -282,6 +282,7 @@ fn markdown(path: &Path) -> (i32, String) {
         .env("GITHUB_SERVER_URL", "https://github.com")
         .env("GITHUB_REPOSITORY", "acme/warehouse")
         .env("GITHUB_SHA", "0123abc")
+        .env("PIPELINT_CACHE_DIR", crate::common::CACHE_DIR)
         .output()
         .unwrap();
     (

@@ -41,6 +41,7 @@ fn pre_commit() -> Command {
         .map(PathBuf::from)
         .unwrap_or_else(|| target_dir().join("pre-commit-home"));
     cmd.env("PRE_COMMIT_HOME", home)
+        .env("PIPELINT_CACHE_DIR", crate::common::CACHE_DIR)
         .env("CARGO_TARGET_DIR", target_dir())
         .env("NO_COLOR", "1")
         .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -244,6 +245,7 @@ fn the_wheel_holds_the_binary() {
     let check = Command::new(&bin)
         .args(["check", "--quiet"])
         .arg(crate::common::fixture("acme-broken"))
+        .env("PIPELINT_CACHE_DIR", crate::common::CACHE_DIR)
         .output()
         .unwrap();
     assert_eq!(check.status.code(), Some(1));

@@ -89,6 +89,7 @@ fn sh(line: &str, dir: &Path, bin_dir: &Path) -> i32 {
         .current_dir(dir)
         .env("PATH", path)
         .env("NO_COLOR", "1")
+        .env("PIPELINT_CACHE_DIR", crate::common::CACHE_DIR)
         .output()
         .unwrap()
         .status

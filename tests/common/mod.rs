@@ -4,6 +4,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The fact cache of every binary a test runs (`PIPELINT_CACHE_DIR`): under
+/// the build folder, never the user's cache folder, whose oldest repo
+/// caches a run past 64 temporary repos would prune.
+pub const CACHE_DIR: &str = concat!(env!("CARGO_TARGET_TMPDIR"), "/pipelint-cache");
+
 /// The repo's fixtures folder.
 pub fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -36,6 +41,7 @@ pub fn pipelint(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_pipelint"))
         .args(&args)
         .env("NO_COLOR", "1")
+        .env("PIPELINT_CACHE_DIR", CACHE_DIR)
         .output()
         .expect("the pipelint binary runs");
     (
