@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 
 use tree_sitter::{Node, ParseOptions, ParseState, Parser, Tree};
 
+use crate::parse::inline_allow::may_hold_directive;
 use crate::span::{LineIndex, Span};
 
 /// One Python file being read: its path, text and line index.
@@ -294,7 +295,41 @@ pub(super) struct Scan<'t> {
 }
 
 /// Visits every node once, iteratively (no recursion, whatever the nesting).
+/// Errors and directive comments can sit anywhere, imports only among
+/// statements: in a file with neither an error nor a possible directive,
+/// what can hold no statement (an expression statement, a `with` clause)
+/// is not entered, and the imports are the ones the whole walk finds.
 pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
+    let everywhere = tree.root_node().has_error() || may_hold_directive(src.text);
+    scan_within(tree, src, |node| everywhere || may_hold_statements(node))
+}
+
+/// Whether a node can have a statement (an import) among its descendants.
+/// Statements sit only in blocks, and a block only in a compound statement
+/// or its clauses: these kinds have none below them.
+fn may_hold_statements(node: Node<'_>) -> bool {
+    !matches!(
+        node.kind(),
+        "expression_statement"
+            | "with_clause"
+            | "decorator"
+            | "return_statement"
+            | "assert_statement"
+            | "raise_statement"
+            | "delete_statement"
+            | "import_statement"
+            | "import_from_statement"
+            | "future_import_statement"
+            | "argument_list"
+            | "parameters"
+            | "call"
+            | "string"
+            | "comment"
+    )
+}
+
+/// The walk of [`scan`], entering the nodes `enter` allows.
+fn scan_within<'t>(tree: &'t Tree, src: &Source<'_>, enter: impl Fn(Node<'t>) -> bool) -> Scan<'t> {
     let mut out = Scan::default();
     let mut cursor = tree.walk();
     loop {
@@ -341,7 +376,7 @@ pub(super) fn scan<'t>(tree: &'t Tree, src: &Source<'_>) -> Scan<'t> {
             }
             _ => {}
         }
-        if cursor.goto_first_child() {
+        if enter(node) && cursor.goto_first_child() {
             continue;
         }
         loop {
@@ -441,6 +476,87 @@ mod tests {
                 Some(field.name())
             );
         }
+    }
+
+    /// Imports at every place a statement can stand, none in expressions.
+    const NESTED_IMPORTS: &str = "\
+import a
+if x:
+    import b
+elif y:
+    import c
+else:
+    import d
+try:
+    from e import f
+except E:
+    import g
+finally:
+    import h
+for i in j:
+    import k
+else:
+    import l
+while m:
+    import n
+with o(p=q) as r:
+    import s
+def t(u=v()):
+    import w
+class X(Y):
+    import z
+@deco(arg)
+def dd():
+    import ee
+match ff:
+    case 1:
+        import gg
+if hh: import ii
+lam = lambda: __import__('jj')
+dag = DAG(dag_id='kk', default_args={'ll': [1, 2]})
+";
+
+    #[test]
+    fn the_statement_walk_finds_the_imports_the_whole_walk_finds() {
+        let file: Arc<str> = Arc::from("d.py");
+        let src = Source::new(&file, NESTED_IMPORTS);
+        let tree = parse_python(NESTED_IMPORTS).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!tree.root_node().has_error());
+        let expected: Vec<String> = [
+            "a", "b", "c", "d", "e", "g", "h", "k", "l", "n", "s", "w", "z", "ee", "gg", "ii",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            scan_within(&tree, &src, |_| true).imported_modules,
+            expected
+        );
+        assert_eq!(scan(&tree, &src).imported_modules, expected);
+    }
+
+    #[test]
+    fn a_directive_inside_an_expression_is_found() {
+        let text =
+            "from airflow import DAG\ndag = DAG(\n    'd',  # pipelint: allow[dag-cycle] why\n)\n";
+        let file: Arc<str> = Arc::from("d.py");
+        let src = Source::new(&file, text);
+        let tree = parse_python(text).unwrap_or_else(|e| panic!("{e}"));
+        let comments: Vec<&str> = scan(&tree, &src)
+            .comments
+            .iter()
+            .map(|c| src.text_of(*c))
+            .collect();
+        assert_eq!(comments, vec!["# pipelint: allow[dag-cycle] why"]);
+    }
+
+    #[test]
+    fn an_error_inside_an_expression_is_found() {
+        let text = "from airflow import DAG\ndag = DAG(dag_id='d', schedule=)\n";
+        let file: Arc<str> = Arc::from("d.py");
+        let src = Source::new(&file, text);
+        let tree = parse_python(text).unwrap_or_else(|e| panic!("{e}"));
+        let error = scan(&tree, &src).first_error.map(|e| src.span(e).line);
+        assert_eq!(error, Some(2));
     }
 
     #[test]
