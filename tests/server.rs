@@ -481,6 +481,13 @@ fn a_configuration_change_on_disk_reloads_and_utf8_is_negotiated() {
         json!({"textDocument": {"uri": s.uri(SEGMENTS)}, "position": {"line": 0, "character": 24}}),
     );
     assert_eq!(hover["contents"]["kind"], "plaintext");
+    // Changed on disk where it is not open: its findings are placed in its
+    // new text (`é` is two bytes), not in the one read before.
+    let segments = std::fs::read_to_string(root.join(SEGMENTS)).unwrap();
+    let segments = segments.replacen("TABLE ", "TABLE /* é */ ", 1);
+    std::fs::write(root.join(SEGMENTS), segments).unwrap();
+    s.notify("workspace/didChangeWatchedFiles", changed(s.uri(SEGMENTS)));
+    assert_eq!(s.step(), [format!("{SEGMENTS} 0:33-0:33 PL101 2 {CYCLE}")]);
     assert_eq!(s.finish(), 0);
 }
 

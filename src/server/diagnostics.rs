@@ -68,11 +68,14 @@ pub type Findings = BTreeMap<Arc<str>, FileFindings>;
 /// the text the editor holds (its buffer when open, else the file as read),
 /// URIs made from `root`.
 /// Findings without a location are left out: there is no place to show them.
+/// Files not open in the editor are taken from `disk` when it holds them,
+/// else read and kept there.
 pub fn convert(
     analysis: &Analysis,
     root: &Path,
     documents: &Documents,
     encoding: Encoding,
+    disk: &mut DiskTexts,
 ) -> Findings {
     let texts = Texts {
         analysis,
@@ -80,6 +83,7 @@ pub fn convert(
         documents,
         encoding,
         files: RefCell::new(HashMap::new()),
+        disk: RefCell::new(disk),
     };
     let mut by_file: BTreeMap<&Arc<str>, Vec<&Diagnostic>> = BTreeMap::new();
     for d in &analysis.diagnostics {
@@ -111,6 +115,20 @@ pub fn convert(
     out
 }
 
+/// The files last read from disk to place findings, kept from one
+/// conversion to the next while nothing changed on disk: an edit converts
+/// the findings of a few hundred files again, and each of them would be
+/// read and its lines indexed again.
+#[derive(Default)]
+pub struct DiskTexts(HashMap<Arc<str>, Rc<Shown>>);
+
+impl DiskTexts {
+    /// Forgets every file, when the disk changed or may have.
+    pub fn forget(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// The texts positions are counted in, each file's made once per
 /// conversion (a grouped finding's related places share a few files).
 struct Texts<'a> {
@@ -120,6 +138,8 @@ struct Texts<'a> {
     documents: &'a Documents,
     encoding: Encoding,
     files: RefCell<HashMap<Arc<str>, Rc<Shown>>>,
+    /// The files not open in the editor, kept across conversions.
+    disk: RefCell<&'a mut DiskTexts>,
 }
 
 /// A file as the editor holds it.
@@ -136,17 +156,26 @@ impl Texts<'_> {
         if let Some(shown) = self.files.borrow().get(file) {
             return shown.clone();
         }
-        let (uri, text) = match self.documents.by_rel(file) {
-            Some((uri, doc)) => (Some(uri.clone()), Arc::from(doc.text.as_str())),
-            None => (
-                uri_of(self.root, file),
-                self.analysis.context.sources.get(file).unwrap_or_default(),
-            ),
+        let shown = match self.documents.by_rel(file) {
+            Some((uri, doc)) => Rc::new(Shown {
+                uri: Some(uri.clone()),
+                converter: Converter::new(Arc::from(doc.text.as_str()), self.encoding),
+            }),
+            None => {
+                let kept = self.disk.borrow().0.get(file).cloned();
+                kept.unwrap_or_else(|| {
+                    let shown = Rc::new(Shown {
+                        uri: uri_of(self.root, file),
+                        converter: Converter::new(
+                            self.analysis.context.sources.get(file).unwrap_or_default(),
+                            self.encoding,
+                        ),
+                    });
+                    self.disk.borrow_mut().0.insert(file.clone(), shown.clone());
+                    shown
+                })
+            }
         };
-        let shown = Rc::new(Shown {
-            uri,
-            converter: Converter::new(text, self.encoding),
-        });
         self.files.borrow_mut().insert(file.clone(), shown.clone());
         shown
     }
@@ -275,6 +304,32 @@ mod tests {
                 format!("{} {messages:?}", uri.as_str())
             })
             .collect()
+    }
+
+    #[test]
+    fn a_file_read_for_one_conversion_is_kept_for_the_next_until_forgotten() {
+        let fixture = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/acme-broken"));
+        let analysis = crate::check::run(fixture, &crate::check::Options::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let (documents, mut disk) = (Documents::default(), DiskTexts::default());
+        let convert_now =
+            |disk: &mut DiskTexts| convert(&analysis, fixture, &documents, Encoding::Utf16, disk);
+        let first = convert_now(&mut disk);
+        let (file, found) = first.iter().next().unwrap_or_else(|| panic!("no findings"));
+        assert!(disk.0.contains_key(file), "kept after the first conversion");
+        // What is kept is used as it is, not read again.
+        let kept: Uri = "file:///kept.sql"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        let converter = Converter::new(Arc::from(""), Encoding::Utf16);
+        let shown = Shown {
+            uri: Some(kept.clone()),
+            converter,
+        };
+        disk.0.insert(file.clone(), Rc::new(shown));
+        assert_eq!(convert_now(&mut disk)[file].uri, kept);
+        disk.forget();
+        assert_eq!(convert_now(&mut disk)[file].uri, found.uri);
     }
 
     #[test]

@@ -38,7 +38,7 @@ use lsp_types::{
 
 use crate::check::{Analysis, Options};
 use analysis::Analyzer;
-use diagnostics::Findings;
+use diagnostics::{DiskTexts, Findings};
 use documents::Documents;
 use positions::Encoding;
 use transport::Incoming;
@@ -91,6 +91,8 @@ struct Server {
     documents: Documents,
     /// What was last published, by file.
     findings: Findings,
+    /// The files last read to place findings, while the disk is unchanged.
+    disk_texts: DiskTexts,
     /// The last analysis (the texts it read).
     last: Option<Analysis>,
     /// Whether buffers or files changed since the last analysis.
@@ -192,6 +194,7 @@ impl Server {
                 analyzer,
                 documents: Documents::default(),
                 findings: Findings::new(),
+                disk_texts: DiskTexts::default(),
                 last: None,
                 dirty: false,
                 shutdown: false,
@@ -414,11 +417,15 @@ impl Server {
             }
         };
         let checked = start.elapsed();
+        if self.analyzer.walked() {
+            self.disk_texts.forget();
+        }
         let findings = diagnostics::convert(
             &analysis,
             self.analyzer.root(),
             &self.documents,
             self.encoding,
+            &mut self.disk_texts,
         );
         for (uri, diagnostics) in diagnostics::changes(&self.findings, &findings) {
             let version = self.documents.get(&uri).map(|d| d.version);
