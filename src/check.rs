@@ -41,6 +41,11 @@ pub struct Options {
     pub overlay: Option<parse::Overlay>,
     /// Where parsed facts are reused from (see [`crate::cache`]).
     pub cache: CacheUse,
+    /// Record every finding with its fingerprint in [`Analysis::recorded`]
+    /// (`--write-baseline`, and the merge base of `--changed-since`). A run
+    /// that neither records nor compares with known findings makes no
+    /// fingerprints: each one hashes the finding and may read its file.
+    pub record: bool,
     /// Stamps of the discovered files already taken for this run (by the
     /// replay probe of `pipelint check`, or kept by the language server
     /// while its watcher saw no change), used by the cache instead of
@@ -101,8 +106,9 @@ pub struct Analysis {
     pub diagnostics: Vec<Diagnostic>,
     /// The parse context, holding the text of every file read.
     pub context: ParseContext,
-    /// Every finding of the run one per node, before grouping and before
-    /// known findings are left out: what `--write-baseline` records.
+    /// With [`Options::record`], every finding of the run one per node,
+    /// before grouping and before known findings are left out: what
+    /// `--write-baseline` records. Empty otherwise.
     pub recorded: Vec<Entry>,
     /// With [`Options::known`]: how many known findings were seen again
     /// (left out) and how many are gone (fixed).
@@ -308,7 +314,11 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
         }
     }
     let mut matched = 0;
+    let fingerprinted = options.record || known.is_some();
     let mut leave_known = |diags: Vec<Diagnostic>, recorded: &mut Vec<Entry>| {
+        if !fingerprinted {
+            return diags;
+        }
         let sources = &parsed.context.sources;
         // Fingerprints made in parallel, then matched in order.
         let fingerprints: Vec<String> = diags

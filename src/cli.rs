@@ -696,6 +696,10 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
     // Watching starts before the first check, so no change made during it is missed.
     let watch = args.watch.then(|| start_watch(args)).transpose()?;
     if let Some(path) = &a.write_baseline {
+        let options = Options {
+            record: true,
+            ..options
+        };
         let analysis = analyze_with(&args.common, options)?;
         std::fs::write(path, crate::baseline::render(&analysis.recorded))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -730,6 +734,7 @@ fn check_command(args: &CheckArgs) -> Result<ExitCode, String> {
                 let options = Options {
                     root: Some(tree.to_path_buf()),
                     cache: check::CacheUse::Off,
+                    record: true,
                     ..self::options(&args.common)
                 };
                 analyze_at(&args.common, path, options)
