@@ -143,7 +143,7 @@ impl Memo {
     }
 
     fn slot(&self, part: &str) -> Arc<str> {
-        Arc::from(format!("{}{part}", self.prefix))
+        Arc::from([&*self.prefix, part].concat())
     }
 
     fn salted(&self, key: Hash) -> Hash {

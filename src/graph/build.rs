@@ -165,7 +165,7 @@ impl Builder {
         self.add_dbt_runs(jobs);
         self.add_publications(jobs, resolver);
         for c in &facts.consumers {
-            let id = format!("consumer:{}", c.name);
+            let id = ["consumer:", c.name.as_str()].concat();
             for r in &c.reads {
                 self.add_read(&id, r, resolver);
             }
@@ -212,7 +212,7 @@ impl Builder {
             self.add_node(n);
         }
         for d in &facts.dags {
-            let id = format!("dag:{}", d.id);
+            let id = ["dag:", d.id.as_str()].concat();
             let mut n = blank(
                 id.clone(),
                 NodeKind::Dag,
@@ -224,7 +224,7 @@ impl Builder {
             self.add_node(n);
         }
         for s in &facts.sources {
-            let id = format!("source:{}", s.name);
+            let id = ["source:", s.name.as_str()].concat();
             let mut n = blank(
                 id.clone(),
                 NodeKind::Source,
@@ -236,7 +236,7 @@ impl Builder {
             self.add_node(n);
         }
         for c in &facts.consumers {
-            let id = format!("consumer:{}", c.name);
+            let id = ["consumer:", c.name.as_str()].concat();
             let mut n = blank(
                 id.clone(),
                 NodeKind::Consumer,
@@ -273,7 +273,7 @@ impl Builder {
         match self.dataset_ix(name) {
             Some(ix) => ix,
             None => self.add_node(blank(
-                format!("dataset:{name}"),
+                ["dataset:", name].concat(),
                 NodeKind::Dataset,
                 name.to_string(),
                 Some(span.clone()),
@@ -396,7 +396,7 @@ impl Builder {
             self.add_resolved_read(&job.id, me, r, target, &written);
         }
         for script in &job.runs {
-            let id = format!("script:{}", script.value);
+            let id = ["script:", script.value.as_str()].concat();
             if self.index.contains_key(&id) {
                 self.runner_of.entry(id).or_insert_with(|| job.id.clone());
             } else {
@@ -486,12 +486,12 @@ impl Builder {
             .collect();
         let mut landings = Vec::new();
         for s in sources {
-            let id = format!("source:{}", s.name);
+            let id = ["source:", s.name.as_str()].concat();
             let Some(landing) = &s.lands_in else { continue };
             let Target::Dataset(name) = resolver.resolve(&landing.value) else {
                 continue;
             };
-            let ds = format!("dataset:{name}");
+            let ds = ["dataset:", &name].concat();
             let is_written = match self.ix(&ds) {
                 Some(ix) => written.contains(&ix) || landed.contains(&ds),
                 None => landed.contains(&ds),
@@ -615,7 +615,7 @@ impl Builder {
     fn add_dataset_triggers(&mut self, facts: &FileFacts, resolver: &Resolver) {
         let writers_of = self.writers_by_dataset();
         for d in &facts.dags {
-            let dag_id = format!("dag:{}", d.id);
+            let dag_id = ["dag:", d.id.as_str()].concat();
             let roots: Vec<usize> = match self.dag_roots.get(&d.id) {
                 Some(roots) => roots.iter().filter_map(|r| self.ix(r)).collect(),
                 None => self.ix(&dag_id).into_iter().collect(),
@@ -691,7 +691,7 @@ impl Builder {
                 continue;
             };
             if let Some(ix) = names.iter().position(|n| n == hint) {
-                hints.entry(format!("dataset:{name}")).or_insert(ix);
+                hints.entry(["dataset:", name].concat()).or_insert(ix);
             }
         }
         for n in self

@@ -54,7 +54,7 @@ impl<'f> Resolver<'f> {
         let mut systems = HashMap::default();
         let mut dbt_sources = HashMap::default();
         for s in &facts.sources {
-            let id = format!("source:{}", s.name);
+            let id = ["source:", s.name.as_str()].concat();
             if let Some(sys) = &s.system {
                 if let Some(key) = normalize(&DataRef::from_name(&sys.value), defaults) {
                     systems.entry(key).or_insert_with(|| id.clone());
@@ -127,27 +127,28 @@ impl<'f> Resolver<'f> {
                 version,
             } => {
                 let qualified: Cow<str> = match package {
-                    Some(p) => Cow::Owned(format!("{p}.{name}")),
+                    Some(p) => Cow::Owned([p.as_str(), ".", name.as_str()].concat()),
                     None => match self.bare_models.get(name.as_str()).map(Vec::as_slice) {
                         Some([only]) => Cow::Borrowed(only),
                         _ => Cow::Borrowed(name),
                     },
                 };
-                let versioned = version
-                    .as_ref()
-                    .and_then(|v| self.models.get(format!("{qualified}.v{v}").as_str()));
+                let versioned = version.as_ref().and_then(|v| {
+                    self.models
+                        .get([qualified.as_ref(), ".v", v.as_str()].concat().as_str())
+                });
                 match versioned.or_else(|| self.models.get(qualified.as_ref())) {
                     Some(ds) => Target::Dataset(Cow::Borrowed(ds)),
                     None => Target::Nothing(
                         "model",
                         package
                             .as_ref()
-                            .map_or(name.clone(), |p| format!("{p}.{name}")),
+                            .map_or(name.clone(), |p| [p.as_str(), ".", name.as_str()].concat()),
                     ),
                 }
             }
             DataRef::DbtSource { source, table } => {
-                let key = format!("{source}.{table}");
+                let key = [source.as_str(), ".", table.as_str()].concat();
                 let declared = self.dbt_sources.get(key.as_str()).and_then(|all| {
                     all.iter()
                         .find(|d| project.is_some() && d.0.as_deref() == project)
@@ -216,7 +217,7 @@ pub(super) fn source_objects(
             Some((
                 key,
                 s.project.as_deref(),
-                format!("source:{}", s.name),
+                ["source:", s.name.as_str()].concat(),
                 s.span.clone(),
             ))
         })
