@@ -478,6 +478,14 @@ mod tests {
         }
     }
 
+    /// Parses `text` as the file `d.py` and hands its source and tree to `check`.
+    fn with_tree<R>(text: &str, check: impl FnOnce(&Source<'_>, &Tree) -> R) -> R {
+        let file: Arc<str> = Arc::from("d.py");
+        let src = Source::new(&file, text);
+        let tree = parse_python(text).unwrap_or_else(|e| panic!("{e}"));
+        check(&src, &tree)
+    }
+
     /// Imports at every place a statement can stand, none in expressions.
     const NESTED_IMPORTS: &str = "\
 import a
@@ -518,63 +526,57 @@ dag = DAG(dag_id='kk', default_args={'ll': [1, 2]})
 
     #[test]
     fn the_statement_walk_finds_the_imports_the_whole_walk_finds() {
-        let file: Arc<str> = Arc::from("d.py");
-        let src = Source::new(&file, NESTED_IMPORTS);
-        let tree = parse_python(NESTED_IMPORTS).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!tree.root_node().has_error());
         let expected: Vec<String> = [
             "a", "b", "c", "d", "e", "g", "h", "k", "l", "n", "s", "w", "z", "ee", "gg", "ii",
         ]
         .map(String::from)
         .to_vec();
-        assert_eq!(
-            scan_within(&tree, &src, |_| true).imported_modules,
-            expected
-        );
-        assert_eq!(scan(&tree, &src).imported_modules, expected);
+        with_tree(NESTED_IMPORTS, |src, tree| {
+            assert!(!tree.root_node().has_error());
+            assert_eq!(scan_within(tree, src, |_| true).imported_modules, expected);
+            assert_eq!(scan(tree, src).imported_modules, expected);
+        });
     }
 
     #[test]
     fn a_directive_inside_an_expression_is_found() {
         let text =
             "from airflow import DAG\ndag = DAG(\n    'd',  # pipelint: allow[dag-cycle] why\n)\n";
-        let file: Arc<str> = Arc::from("d.py");
-        let src = Source::new(&file, text);
-        let tree = parse_python(text).unwrap_or_else(|e| panic!("{e}"));
-        let comments: Vec<&str> = scan(&tree, &src)
-            .comments
-            .iter()
-            .map(|c| src.text_of(*c))
-            .collect();
+        let comments: Vec<String> = with_tree(text, |src, tree| {
+            let found = scan(tree, src);
+            found
+                .comments
+                .iter()
+                .map(|c| src.text_of(*c).to_string())
+                .collect()
+        });
         assert_eq!(comments, vec!["# pipelint: allow[dag-cycle] why"]);
     }
 
     #[test]
     fn an_error_inside_an_expression_is_found() {
         let text = "from airflow import DAG\ndag = DAG(dag_id='d', schedule=)\n";
-        let file: Arc<str> = Arc::from("d.py");
-        let src = Source::new(&file, text);
-        let tree = parse_python(text).unwrap_or_else(|e| panic!("{e}"));
-        let error = scan(&tree, &src).first_error.map(|e| src.span(e).line);
+        let error = with_tree(text, |src, tree| {
+            scan(tree, src).first_error.map(|e| src.span(e).line)
+        });
         assert_eq!(error, Some(2));
     }
 
     #[test]
     fn a_field_child_is_the_one_its_name_gives() {
         let text = "from airflow import DAG as D\nx = f(a, b=1)\n";
-        let file: Arc<str> = Arc::from("d.py");
-        let src = Source::new(&file, text);
-        let tree = parse_python(text).unwrap_or_else(|e| panic!("{e}"));
-        let found = scan(&tree, &src);
-        assert_eq!(
-            found.airflow_aliases,
-            vec![("D".to_string(), "DAG".to_string())]
-        );
-        let root = tree.root_node();
-        let assign = root.named_child(1).and_then(|s| s.named_child(0));
-        let call = assign.and_then(|a| a.field(Field::Right));
-        assert_eq!(call.map(|c| src.text_of(c)), Some("f(a, b=1)"));
-        let callee = call.and_then(|c| c.field(Field::Function));
-        assert_eq!(callee.map(|c| src.text_of(c)), Some("f"));
+        with_tree(text, |src, tree| {
+            let found = scan(tree, src);
+            assert_eq!(
+                found.airflow_aliases,
+                vec![("D".to_string(), "DAG".to_string())]
+            );
+            let root = tree.root_node();
+            let assign = root.named_child(1).and_then(|s| s.named_child(0));
+            let call = assign.and_then(|a| a.field(Field::Right));
+            assert_eq!(call.map(|c| src.text_of(c)), Some("f(a, b=1)"));
+            let callee = call.and_then(|c| c.field(Field::Function));
+            assert_eq!(callee.map(|c| src.text_of(c)), Some("f"));
+        });
     }
 }
