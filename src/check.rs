@@ -250,33 +250,37 @@ pub fn resume(path: &Path, found: Found, options: &Options) -> Analysis {
         options.overlay.clone(),
         cache.as_ref(),
     );
-    let mut saving = None;
-    if let Some(cache) = &cache {
-        let (reused, fresh) = cache.counts();
-        let (read, stamped) = cache.hash_counts();
-        let (parts_reused, parts_made) = cache.part_counts();
-        let (changed, contents) = cache.finish_run();
-        if let Some(file) = cache_file.filter(|_| changed) {
-            // Written while the graph is built.
-            saving = Some(std::thread::spawn(move || {
-                crate::cache::disk::save(&file, contents)
-            }));
-        }
-        if std::env::var_os("PIPELINT_TIMINGS").is_some() {
-            eprintln!("pipelint: cache    {reused} reused, {fresh} parsed");
-            eprintln!("pipelint: hashes   {read} read, {stamped} known by their stamp");
-            eprintln!("pipelint: parts    {parts_reused} reused, {parts_made} made");
-        }
-    }
     timer.lap("parse");
     let (selection, mut diagnostics) =
         Selection::new(&parsed.manifest.rules, &options.select, &options.ignore)
             // `find` refused unknown CLI names: the only error there is.
             .unwrap_or_default();
-    let graph = graph::build(
-        &parsed.facts,
-        &parsed.manifest,
-        parsed.codeowners.as_deref(),
+    // The cache's run is finished (and its file written) while the graph
+    // is built: neither reads the other.
+    let (saving, graph) = rayon::join(
+        || {
+            let cache = cache.as_ref()?;
+            let (reused, fresh) = cache.counts();
+            let (read, stamped) = cache.hash_counts();
+            let (parts_reused, parts_made) = cache.part_counts();
+            let (changed, contents) = cache.finish_run();
+            if std::env::var_os("PIPELINT_TIMINGS").is_some() {
+                eprintln!("pipelint: cache    {reused} reused, {fresh} parsed");
+                eprintln!("pipelint: hashes   {read} read, {stamped} known by their stamp");
+                eprintln!("pipelint: parts    {parts_reused} reused, {parts_made} made");
+            }
+            let file = cache_file.filter(|_| changed)?;
+            Some(std::thread::spawn(move || {
+                crate::cache::disk::save(&file, contents)
+            }))
+        },
+        || {
+            graph::build(
+                &parsed.facts,
+                &parsed.manifest,
+                parsed.codeowners.as_deref(),
+            )
+        },
     );
     if let Some(saving) = saving {
         match saving.join() {

@@ -285,18 +285,17 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     // gathered in file order.
     let props = props_index(&schema);
     let singular = singular_tests(&files, &contents);
-    let pending: Vec<Option<(PendingNode, &FileContent)>> = files
+    // The content of each node's file, beside `nodes` (in file order: a
+    // parallel collect into vectors keeps the order).
+    let (nodes, node_contents): (Vec<PendingNode>, Vec<&FileContent>) = files
         .par_iter()
         .zip(&contents)
-        .map(|(f, content)| {
+        .filter_map(|(f, content)| {
             let content = content.as_ref()?;
             let node = pending_node(f, &pkgs, &trees, &props, &snapshot_name)?;
             Some((node, content))
         })
-        .collect();
-    // The content of each node's file, beside `nodes`.
-    let (nodes, node_contents): (Vec<PendingNode>, Vec<&FileContent>) =
-        pending.into_iter().flatten().unzip();
+        .unzip();
 
     // The full environment, with macros and relations.
     let mut scope = base;
@@ -340,14 +339,17 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
                 let part = format!("render:{}", n.file.rel);
                 context.remembered_from(&part, content, key, |text| {
                     let allows = template_allows(&n.file.rel, text);
-                    (render_node(&jinja, &n.file, text, &n.config), allows)
+                    (
+                        Arc::new(render_node(&jinja, &n.file, text, &n.config)),
+                        allows,
+                    )
                 })
             })
         })
         .collect();
     // A file known by its hash that cannot be read now changed during the
     // run: it is reported, and its node left unrendered.
-    let rendered: Vec<Option<RenderedNode>> = rendered
+    let rendered: Vec<Option<Arc<RenderedNode>>> = rendered
         .into_iter()
         .map(|r| match r? {
             Ok((r, allows)) => {
@@ -374,6 +376,10 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
         &props,
         &singular,
     );
+    // What the facts were made from is freed beside what follows (the
+    // cache's copy of them, the graph), not before it.
+    drop(props);
+    crate::aside::free((pkgs, files, contents, schema, jinja, light, singular, trees));
     facts
 }
 
@@ -489,7 +495,7 @@ pub(super) fn emit(
     projects: &[String],
     missing: &[DeclaredPackage],
     nodes: Vec<PendingNode>,
-    rendered: Vec<Option<RenderedNode>>,
+    rendered: Vec<Option<Arc<RenderedNode>>>,
     schema: &SchemaFacts,
     props: &Props,
     singular: &SingularTests,
@@ -500,7 +506,7 @@ pub(super) fn emit(
         .filter_map(|g| Some((g.name.as_str(), g.owner.as_ref()?)))
         .collect();
     // Final configuration (config() calls win) and the enabled nodes.
-    let mut finals: Vec<(NodeFile, PartialConfig, Option<RenderedNode>)> =
+    let mut finals: Vec<(NodeFile, PartialConfig, Option<Arc<RenderedNode>>)> =
         Vec::with_capacity(nodes.len());
     for (pending, r) in nodes.into_iter().zip(rendered) {
         let (node, mut config) = (pending.file, pending.config);
@@ -551,7 +557,7 @@ pub(super) fn emit(
         || {
             finals
                 .par_iter()
-                .map(|(node, config, r)| around.emit_node(node, config, r.as_ref()))
+                .map(|(node, config, r)| around.emit_node(node, config, r.as_deref()))
                 .collect()
         },
         || {
@@ -876,7 +882,7 @@ impl Around<'_> {
 /// (package, source, table) → snapshot name: reading them reads the
 /// snapshot, not external raw data.
 fn snapshot_sources(
-    finals: &[(NodeFile, PartialConfig, Option<RenderedNode>)],
+    finals: &[(NodeFile, PartialConfig, Option<Arc<RenderedNode>>)],
     schema: &SchemaFacts,
 ) -> BTreeMap<(String, String, String), String> {
     let lower = |s: &str| s.to_lowercase();
@@ -1092,8 +1098,9 @@ fn idents(parts: Vec<String>) -> DataRef {
 }
 
 /// A node's render and the allow comments of its template, remembered as
-/// one part.
-type NodeRender = (RenderedNode, Vec<InlineAllow>);
+/// one part. The render is shared, not copied, when the part is recalled
+/// from memory: the facts are made from it by reference.
+type NodeRender = (Arc<RenderedNode>, Vec<InlineAllow>);
 
 /// The project-wide part of the Jinja scope (no macros, no relations).
 fn base_scope(pkgs: &[Package], missing: &[DeclaredPackage], context: &ParseContext) -> Scope {

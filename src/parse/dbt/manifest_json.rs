@@ -208,7 +208,7 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
     };
     let mut schema = SchemaFacts::default();
     let mut nodes: Vec<PendingNode> = Vec::new();
-    let mut rendered: Vec<Option<RenderedNode>> = Vec::new();
+    let mut rendered: Vec<Option<Arc<RenderedNode>>> = Vec::new();
     for (_, rel, id, n) in chosen {
         let Some(kind) = kind_of(&n.resource_type) else {
             continue;
@@ -272,11 +272,13 @@ fn facts_from_manifest(root: &DbtProject, context: &ParseContext, m: Manifest) -
             project_path: n.original_file_path.clone(),
             folders,
         };
-        rendered.push((kind != NodeKind::Seed).then(|| RenderedNode {
-            reads: known_reads(&file, &text, n.recorded_refs(), n.recorded_sources()),
-            config: PartialConfig::default(),
-            failure: None,
-            missing_namespaces: Vec::new(),
+        rendered.push((kind != NodeKind::Seed).then(|| {
+            Arc::new(RenderedNode {
+                reads: known_reads(&file, &text, n.recorded_refs(), n.recorded_sources()),
+                config: PartialConfig::default(),
+                failure: None,
+                missing_namespaces: Vec::new(),
+            })
         }));
         nodes.push(PendingNode {
             file,
