@@ -378,7 +378,6 @@ pub fn project_facts(root: DbtProject, context: &ParseContext) -> FileFacts {
     );
     // What the facts were made from is freed beside what follows (the
     // cache's copy of them, the graph), not before it.
-    drop(props);
     crate::aside::free((pkgs, files, contents, schema, jinja, light, singular, trees));
     facts
 }
